@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Paperboy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "paperboy", targets: ["paperboy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Models, dates, ranking and text helpers: pure logic, no I/O.
+        .target(
+            name: "PaperboyCore"
+        ),
+        // All SQL lives here: the store protocol, its SQLite implementation and migrations.
+        .target(
+            name: "PaperboyStore",
+            dependencies: [
+                "PaperboyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Bulk imports (Paperboy JSONL, arXiv snapshot, HF daily_papers JSON) and the synthetic generator.
+        .target(
+            name: "PaperboyIngest",
+            dependencies: [
+                "PaperboyCore",
+                "PaperboyStore",
+            ]
+        ),
+        // Routes, page models, templates, the HF-compatible JSON API and the Atom feed.
+        .target(
+            name: "PaperboyWeb",
+            dependencies: [
+                "PaperboyCore",
+                "PaperboyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "paperboy",
+            dependencies: [
+                "PaperboyCore",
+                "PaperboyStore",
+                "PaperboyIngest",
+                "PaperboyWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
+        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore"]),
+        .testTarget(name: "PaperboyIngestTests", dependencies: ["PaperboyIngest", "PaperboyStore", "PaperboyCore"]),
+        .testTarget(
+            name: "PaperboyWebTests",
+            dependencies: [
+                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore"]),
+    ]
+)

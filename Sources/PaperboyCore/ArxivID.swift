@@ -1,0 +1,59 @@
+import Foundation
+
+/// arXiv identifiers: new style `YYMM.NNNNN` (4 or 5 digits) and old style `archive/YYMMNNN`,
+/// each optionally followed by a version `vN`.
+public enum ArxivID {
+    /// Splits `2405.12345v3` into (`2405.12345`, 3); `nil` when `text` is no arXiv id.
+    public static func parse(_ text: String) -> (id: String, version: Int?)? {
+        var body = Substring(text.trimmingCharacters(in: .whitespaces))
+        var version: Int?
+        if let vIndex = body.lastIndex(of: "v"), vIndex > body.startIndex {
+            let digits = body[body.index(after: vIndex)...]
+            if !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), let number = Int(digits) {
+                version = number
+                body = body[..<vIndex]
+            }
+        }
+        let id = String(body)
+        return isValid(id) ? (id, version) : nil
+    }
+
+    public static func isValid(_ id: String) -> Bool {
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            // Old style: `hep-th/9901001`, `math.CO/0211159`.
+            let archive = parts[0]
+            let number = parts[1]
+            return !archive.isEmpty && archive.count <= 16
+                && archive.allSatisfy { $0.isASCIILetter || $0 == "-" || $0 == "." }
+                && number.count == 7 && number.allSatisfy(\.isASCIIDigit)
+        }
+        guard parts.count == 1 else { return false }
+        let halves = id.split(separator: ".", omittingEmptySubsequences: false)
+        guard halves.count == 2 else { return false }
+        return halves[0].count == 4 && halves[0].allSatisfy(\.isASCIIDigit)
+            && (4...5).contains(halves[1].count) && halves[1].allSatisfy(\.isASCIIDigit)
+    }
+
+    /// Reads an id from a bare id or an arXiv abstract/PDF URL.
+    public static func fromReference(_ text: String) -> String? {
+        var reference = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        for prefix in ["arXiv:", "arxiv:"] where reference.hasPrefix(prefix) {
+            reference.removeFirst(prefix.count)
+        }
+        if let range = reference.range(of: "arxiv.org/") {
+            var path = reference[range.upperBound...]
+            for prefix in ["abs/", "pdf/", "html/"] where path.hasPrefix(prefix) {
+                path = path.dropFirst(prefix.count)
+            }
+            reference = String(path)
+            if reference.hasSuffix(".pdf") { reference.removeLast(4) }
+        }
+        return parse(reference)?.id
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+    var isASCIILetter: Bool { isASCII && isLetter }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import PaperboyCore
+import PaperboyStore
+
+/// Where records without a daily-feed day of their own are put.
+public enum DailyPlacement: Sendable, Equatable {
+    /// Leave them off the feed.
+    case none
+    /// On the day they were first published.
+    case published
+    /// Round-robin over the `days` days ending at `endingOn` (how the demo fills its feed).
+    case spread(days: Int, endingOn: Day)
+}
+
+public struct ImportOptions: Sendable {
+    public var format: ImportFormat?
+    public var placement: DailyPlacement
+    /// Records per transaction.
+    public var batchSize: Int
+
+    public init(format: ImportFormat? = nil, placement: DailyPlacement = .none, batchSize: Int = 2_000) {
+        self.format = format
+        self.placement = placement
+        self.batchSize = max(1, batchSize)
+    }
+}
+
+/// One skipped record: where it was and why.
+public struct SkippedRecord: Sendable, Equatable, CustomStringConvertible {
+    /// Line number for JSON Lines, element number (1-based) for a JSON array.
+    public var position: Int
+    public var reason: String
+    public var description: String { "line \(position): \(reason)" }
+}
+
+public struct ImportSummary: Sendable, Equatable {
+    public var format: ImportFormat
+    public var result = UpsertResult()
+    public var skipped: [SkippedRecord] = []
+    public var seconds: Double = 0
+
+    public var processed: Int { result.inserted + result.updated + result.unchanged + skipped.count }
+
+    /// `imported 228 papers (new 228, updated 0, unchanged 0, skipped 0) in 0.05 s, 4560 papers/s`
+    public var line: String {
+        let rate = seconds > 0 ? Int(Double(processed) / seconds) : 0
+        return "imported \(processed) records as \(format.rawValue): new \(result.inserted), updated \(result.updated), unchanged \(result.unchanged), skipped \(skipped.count) in \(String(format: "%.2f", seconds)) s (\(rate) records/s)"
+    }
+}
+
+public struct ImportProgress: Sendable {
+    public var bytesRead: Int
+    public var totalBytes: Int
+    public var records: Int
+}
+
+public enum ImportError: Error, CustomStringConvertible {
+    case cannotRead(path: String, reason: String)
+    case notAJSONArray(reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotRead(let path, let reason): "cannot read \(path): \(reason)"
+        case .notAJSONArray(let reason): "the file is not a JSON array of daily papers: \(reason)"
+        }
+    }
+}
+
+/// Reads a file of papers into the store in batches, one transaction each.
+/// A bad record is reported with its position and skipped; the rest goes on, and a failed
+/// batch rolls back on its own, leaving everything stored before it intact.
+public struct Importer: Sendable {
+    public static let maxLineBytes = 4 << 20
+
+    let store: any PaperStore
+
+    public init(store: any PaperStore) {
+        self.store = store
+    }
+
+    public func importFile(
+        at path: String,
+        options: ImportOptions = ImportOptions(),
+        progress: (@Sendable (ImportProgress) -> Void)? = nil
+    ) async throws -> ImportSummary {
+        let started = Date()
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        } catch {
+            throw ImportError.cannotRead(path: path, reason: (error as NSError).localizedDescription)
+        }
+        defer { try? handle.close() }
+        let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let format = try options.format ?? ImportFormat.detect(prefix: handle.read(upToCount: 64 << 10) ?? Data())
+        try handle.seek(toOffset: 0)
+
+        var summary = ImportSummary(format: format)
+        var batch = Batch(store: store, options: options)
+        switch format {
+        case .hf:
+            let data = try handle.readToEnd() ?? Data()
+            let entries: [DecodeResult<HubDailyEntry>]
+            do {
+                entries = try JSONDecoder().decode([DecodeResult<HubDailyEntry>].self, from: data)
+            } catch {
+                throw ImportError.notAJSONArray(reason: JSONErrorText.describe(error))
+            }
+            for (index, entry) in entries.enumerated() {
+                try await batch.add(entry.map(\.raw), position: index + 1, summary: &summary)
+            }
+            progress?(ImportProgress(bytesRead: data.count, totalBytes: totalBytes, records: entries.count))
+        case .paperboy, .arxiv:
+            let decoder = JSONDecoder()
+            var reader = LineReader(handle: handle)
+            var lastReport = Date()
+            while let (number, line) = try reader.next() {
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                let raw: Result<RawRecord, RecordRejection>
+                if line.count > Importer.maxLineBytes {
+                    raw = .failure(RecordRejection("line longer than \(Importer.maxLineBytes) bytes"))
+                } else if format == .arxiv {
+                    raw = DecodeResult(decoding: ArxivSnapshotLine.self, from: line, with: decoder).map(\.raw)
+                } else {
+                    raw = DecodeResult(decoding: PaperboyLine.self, from: line, with: decoder).map(\.raw)
+                }
+                try await batch.add(raw, position: number, summary: &summary)
+                if let progress, Date().timeIntervalSince(lastReport) > 0.1 {
+                    lastReport = Date()
+                    progress(ImportProgress(bytesRead: reader.bytesConsumed, totalBytes: totalBytes, records: summary.processed))
+                }
+            }
+            progress?(ImportProgress(bytesRead: reader.bytesConsumed, totalBytes: totalBytes, records: summary.processed))
+        }
+        try await batch.flush(summary: &summary)
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+}
+
+/// Collects validated records and writes them a transaction at a time.
+struct Batch {
+    let store: any PaperStore
+    let options: ImportOptions
+    var pending: [PaperRecord] = []
+    var accepted = 0
+
+    init(store: any PaperStore, options: ImportOptions) {
+        self.store = store
+        self.options = options
+        pending.reserveCapacity(options.batchSize)
+    }
+
+    mutating func add(_ raw: Result<RawRecord, RecordRejection>, position: Int, summary: inout ImportSummary) async throws {
+        do {
+            var record = try RecordValidator.validate(raw.get())
+            place(&record.paper)
+            accepted += 1
+            pending.append(record)
+        } catch let rejection as RecordRejection {
+            summary.skipped.append(SkippedRecord(position: position, reason: rejection.reason))
+        }
+        if pending.count >= options.batchSize { try await flush(summary: &summary) }
+    }
+
+    mutating func flush(summary: inout ImportSummary) async throws {
+        guard !pending.isEmpty else { return }
+        summary.result += try await store.upsert(pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    func place(_ paper: inout Paper) {
+        guard paper.dailyDay == nil else { return }
+        switch options.placement {
+        case .none:
+            return
+        case .published:
+            guard let published = paper.publishedAt else { return }
+            paper.dailyDay = Day(containing: published)
+            paper.submittedOnDailyAt = published
+        case .spread(let days, let last):
+            let day = last.adding(days: -((accepted - 1) % max(1, days)))
+            paper.dailyDay = day
+            // Spread the submission times over the working day so trending has something to order.
+            paper.submittedOnDailyAt = day.start.addingTimeInterval(Double(6 * 3600 + ((accepted - 1) * 1_777) % (12 * 3600)))
+        }
+    }
+}
+
+/// Decodes what it can and keeps the error for what it cannot, so one bad element of an array
+/// does not sink the rest.
+enum DecodeResult<Value: Decodable>: Decodable {
+    case success(Value)
+    case failure(RecordRejection)
+
+    init(from decoder: any Decoder) throws {
+        do {
+            self = .success(try Value(from: decoder))
+        } catch {
+            self = .failure(RecordRejection(JSONErrorText.describe(error)))
+        }
+    }
+
+    init(decoding type: Value.Type, from data: Data, with decoder: JSONDecoder) {
+        do {
+            self = .success(try decoder.decode(Value.self, from: data))
+        } catch {
+            self = .failure(RecordRejection(JSONErrorText.describe(error)))
+        }
+    }
+
+    func map<T>(_ transform: (Value) -> T) -> Result<T, RecordRejection> {
+        switch self {
+        case .success(let value): .success(transform(value))
+        case .failure(let rejection): .failure(rejection)
+        }
+    }
+}
+
+/// Short, human error texts from `DecodingError`.
+enum JSONErrorText {
+    static func describe(_ error: any Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
+        }
+        switch decodingError {
+        case .dataCorrupted(let context):
+            let underlying = (context.underlyingError as NSError?)?.localizedDescription
+            if context.codingPath.isEmpty {
+                return "not valid JSON (or not valid UTF-8)" + (underlying.map { ": \($0)" } ?? "")
+            }
+            return "invalid value\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "missing field \"\(key.stringValue)\"\(path(context))"
+        case .typeMismatch(let type, let context):
+            return "wrong type\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context):
+            return "null where \(type) was expected\(path(context))"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Splits a file into lines without loading it whole: the arXiv snapshot is several gigabytes.
+struct LineReader {
+    let handle: FileHandle
+    var buffer = Data()
+    var start = 0
+    var lineNumber = 0
+    var bytesConsumed = 0
+    var atEnd = false
+
+    init(handle: FileHandle) {
+        self.handle = handle
+    }
+
+    mutating func next() throws -> (Int, Data)? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let line = buffer[start..<newline]
+                bytesConsumed += newline + 1 - start
+                start = newline + 1
+                lineNumber += 1
+                return (lineNumber, Data(line))
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                let line = buffer[start...]
+                bytesConsumed += buffer.count - start
+                start = buffer.count
+                lineNumber += 1
+                return (lineNumber, Data(line))
+            }
+            buffer.removeSubrange(0..<start)
+            start = 0
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { atEnd = true } else { buffer.append(chunk) }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import PaperboyCore
+
+/// Generates realistic-looking papers in the arXiv snapshot format for benchmarks and tests.
+/// Deterministic for a given seed, so benchmark runs compare like with like.
+public struct SyntheticCorpus: Sendable {
+    public var count: Int
+    public var seed: UInt64
+    /// Papers are numbered from this month on (`YYMM` of the first arXiv id).
+    public var firstMonth: (year: Int, month: Int)
+
+    public init(count: Int, seed: UInt64 = 42, firstMonth: (year: Int, month: Int) = (2024, 1)) {
+        self.count = count
+        self.seed = seed
+        self.firstMonth = firstMonth
+    }
+
+    /// Writes `count` JSON lines through `write`, in chunks.
+    public func generate(_ write: (Data) throws -> Void) throws {
+        var random = SplitMix64(seed: seed)
+        var chunk = Data()
+        chunk.reserveCapacity(1 << 20)
+        let perMonth = 20_000
+        for index in 0..<count {
+            let monthOffset = index / perMonth
+            let monthIndex = (firstMonth.year * 12 + firstMonth.month - 1) + monthOffset
+            let year = monthIndex / 12
+            let month = monthIndex % 12 + 1
+            let id = "\(Day.pad(year % 100, 2))\(Day.pad(month, 2)).\(Day.pad(index % perMonth + 1, 5))"
+            let dayOfMonth = 1 + Int(random.next() % 28)
+            let day = Day(year: year, month: month, day: dayOfMonth) ?? Day(daysSinceEpoch: 0)
+            let weekday = FeedPeriodNames.weekdays[day.isoWeekday - 1]
+            let created = "\(weekday), \(dayOfMonth) \(FeedPeriodNames.months[month - 1]) \(year) \(Day.pad(Int(random.next() % 24), 2)):\(Day.pad(Int(random.next() % 60), 2)):00 GMT"
+            let authorCount = 1 + Int(random.next() % 8)
+            var authorsParsed: [[String]] = []
+            for _ in 0..<authorCount {
+                authorsParsed.append([Self.lastNames.randomElement(using: &random), Self.firstNames.randomElement(using: &random), ""])
+            }
+            let title = sentence(words: 6 + Int(random.next() % 8), random: &random, capitalised: true)
+            var abstractParts: [String] = []
+            for _ in 0..<(5 + Int(random.next() % 5)) {
+                abstractParts.append(sentence(words: 12 + Int(random.next() % 14), random: &random, capitalised: true) + ".")
+            }
+            if random.next() % 5 == 0 {
+                abstractParts.append("Code is available at https://github.com/\(Self.lastNames.randomElement(using: &random).lowercased())-lab/\(Self.vocabulary.randomElement(using: &random)).")
+            }
+            let primary = Self.categories.randomElement(using: &random)
+            let line = Line(
+                id: id, submitter: authorsParsed[0][1] + " " + authorsParsed[0][0],
+                authors: authorsParsed.map { "\($0[1]) \($0[0])" }.joined(separator: ", "),
+                title: title, comments: "\(8 + Int(random.next() % 30)) pages, \(1 + Int(random.next() % 12)) figures",
+                journalRef: nil, doi: nil,
+                categories: random.next() % 2 == 0 ? primary : "\(primary) \(Self.categories.randomElement(using: &random))",
+                license: "http://creativecommons.org/licenses/by/4.0/",
+                abstract: "  " + abstractParts.joined(separator: " ") + "\n",
+                versions: [Line.Version(version: "v1", created: created)],
+                updateDate: day.iso, authorsParsed: authorsParsed)
+            try chunk.append(Self.encoder.encode(line))
+            chunk.append(0x0A)
+            if chunk.count >= 1 << 20 {
+                try write(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        if !chunk.isEmpty { try write(chunk) }
+    }
+
+    func sentence(words: Int, random: inout SplitMix64, capitalised: Bool) -> String {
+        var parts: [String] = []
+        parts.reserveCapacity(words)
+        for _ in 0..<words { parts.append(Self.vocabulary.randomElement(using: &random)) }
+        var text = parts.joined(separator: " ")
+        if capitalised, let first = text.first { text.replaceSubrange(text.startIndex...text.startIndex, with: first.uppercased()) }
+        return text
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    struct Line: Encodable {
+        struct Version: Encodable {
+            var version: String
+            var created: String
+        }
+
+        var id, submitter, authors, title, comments: String
+        var journalRef, doi: String?
+        var categories, license, abstract: String
+        var versions: [Version]
+        var updateDate: String
+        var authorsParsed: [[String]]
+
+        enum CodingKeys: String, CodingKey {
+            case id, submitter, authors, title, comments, doi, categories, license, abstract, versions
+            case journalRef = "journal-ref"
+            case updateDate = "update_date"
+            case authorsParsed = "authors_parsed"
+        }
+    }
+
+    static let categories = ["cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML", "cs.IR", "cs.RO", "cs.NE", "eess.AS", "math.OC"]
+    static let firstNames = ["Ada", "Alan", "Grace", "Yann", "Fei", "Geoffrey", "Yoshua", "Andrej", "Ilya", "Daphne",
+                             "Jürgen", "Sepp", "Kaiming", "Ashish", "Noam", "Chelsea", "Percy", "Pieter", "Zoubin", "Anima"]
+    static let lastNames = ["Lovelace", "Turing", "Hopper", "LeCun", "Li", "Hinton", "Bengio", "Karpathy", "Sutskever",
+                            "Koller", "Schmidhuber", "Hochreiter", "He", "Vaswani", "Shazeer", "Finn", "Liang", "Abbeel",
+                            "Ghahramani", "Anandkumar", "Müller", "Zhang", "Wang", "Chen", "Kumar", "García", "Okafor"]
+    static let vocabulary = """
+        model models learning neural network networks transformer attention layer layers training inference data dataset
+        benchmark benchmarks language vision image images video text token tokens embedding embeddings representation
+        representations diffusion generative adversarial reinforcement policy reward agent agents graph graphs sparse
+        dense efficient scalable robust optimization gradient descent stochastic convex loss objective regularization
+        pretraining finetuning instruction alignment preference feedback human evaluation performance accuracy state art
+        results experiments method approach framework architecture encoder decoder latent variational autoencoder
+        contrastive self supervised semi unsupervised retrieval augmented generation reasoning chain thought planning
+        multimodal speech audio robotics control quantization pruning distillation compression memory compute hardware
+        parallel distributed federated privacy fairness interpretability uncertainty calibration bayesian probabilistic
+        sampling mixture experts routing scaling laws emergent zero shot few prompt prompting context window long
+        sequence recurrent convolutional residual normalization dropout activation kernel manifold spectral theory
+        analysis bound bounds convergence generalization overparameterized lottery ticket subnetwork initialization
+        """.split(whereSeparator: \.isWhitespace).map(String.init)
+}
+
+enum FeedPeriodNames {
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+}
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Array {
+    func randomElement(using random: inout SplitMix64) -> Element {
+        self[Int(random.next() % UInt64(count))]
+    }
+}

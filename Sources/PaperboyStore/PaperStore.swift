@@ -1,0 +1,74 @@
+import Foundation
+import PaperboyCore
+
+/// Everything the application asks of its database. Handlers call these intention-revealing
+/// methods; SQL stays inside the implementations (SQLite now, PostgreSQL later).
+public protocol PaperStore: Sendable {
+    /// Brings the schema up to date; safe to call at every start.
+    func migrate() async throws
+
+    /// Inserts new papers and updates known ones in one transaction.
+    /// Fields a record does not carry (no upvotes, no daily day, no authors) keep their stored values.
+    func upsert(_ records: [PaperRecord]) async throws -> UpsertResult
+
+    func paper(id: String) async throws -> Paper?
+
+    /// Papers on the daily feed, filtered and ordered as `query` says.
+    func dailyPapers(_ query: DailyQuery) async throws -> [Paper]
+
+    /// The nearest earlier and later days that have papers on the feed.
+    func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?)
+
+    /// The most recent day with papers on the feed.
+    func latestDay() async throws -> Day?
+
+    func paperCount() async throws -> Int
+}
+
+public struct DailyQuery: Sendable, Equatable {
+    /// `nil` means every day, newest day first.
+    public var period: FeedPeriod?
+    public var submitter: String?
+    public var sort: FeedSort
+    public var offset: Int
+    public var limit: Int
+    /// The clock reading trending is computed against.
+    public var now: Date
+
+    public init(period: FeedPeriod?, submitter: String? = nil, sort: FeedSort = .upvotes, offset: Int = 0, limit: Int = 50, now: Date) {
+        self.period = period
+        self.submitter = submitter
+        self.sort = sort
+        self.offset = offset
+        self.limit = limit
+        self.now = now
+    }
+}
+
+public struct UpsertResult: Sendable, Equatable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+
+    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0) {
+        self.inserted = inserted
+        self.updated = updated
+        self.unchanged = unchanged
+    }
+
+    public static func += (lhs: inout UpsertResult, rhs: UpsertResult) {
+        lhs.inserted += rhs.inserted
+        lhs.updated += rhs.updated
+        lhs.unchanged += rhs.unchanged
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open database at \(path): \(reason)"
+        }
+    }
+}

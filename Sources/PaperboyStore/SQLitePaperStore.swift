@@ -1,0 +1,269 @@
+import Foundation
+import GRDB
+import PaperboyCore
+
+/// The embedded default store: one SQLite file in WAL mode, so page reads never wait for an import.
+public final class SQLitePaperStore: PaperStore {
+    let database: DatabasePool
+
+    /// Opens (creating if needed) the database file at `path`. Call `migrate()` before use.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.label = "paperboy"
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            db.add(function: SQLitePaperStore.trendingFunction)
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// `trending_score(upvotes, daily_at, now)`: the formula documented on `Trending`.
+    static let trendingFunction = DatabaseFunction("trending_score", argumentCount: 3, pure: true) { arguments in
+        let upvotes = Int.fromDatabaseValue(arguments[0]) ?? 0
+        let dailyAt = Double.fromDatabaseValue(arguments[1]).map { Date(timeIntervalSince1970: $0) }
+        let now = Date(timeIntervalSince1970: Double.fromDatabaseValue(arguments[2]) ?? 0)
+        return Trending.score(upvotes: upvotes, dailyAt: dailyAt, now: now)
+    }
+
+    public func migrate() async throws {
+        try SQLiteMigrations.migrator.migrate(database)
+    }
+
+    /// Applied migration identifiers, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await database.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+    }
+
+    public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
+        try await database.write { db in
+            var result = UpsertResult()
+            let lookup = try db.cachedStatement(sql: "SELECT content_hash FROM paper WHERE id = ?")
+            let write = try db.cachedStatement(sql: SQLitePaperStore.upsertSQL)
+            let now = Date().timeIntervalSince1970
+            for record in records {
+                let hash = ContentHash.of(record)
+                let existing = try Int64.fetchOne(lookup, arguments: [record.paper.id])
+                if existing == hash {
+                    result.unchanged += 1
+                    continue
+                }
+                try write.execute(arguments: SQLitePaperStore.arguments(for: record, hash: hash, now: now))
+                if existing == nil { result.inserted += 1 } else { result.updated += 1 }
+            }
+            return result
+        }
+    }
+
+    // Optional metadata and community fields keep their stored value when an import lacks them.
+    static let upsertSQL = """
+        INSERT INTO paper (
+            id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
+            doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
+            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, content_hash,
+            created_at, modified_at)
+        VALUES (:id, :title, :abstract, :authors, :authorCount, :categories, :publishedAt, :updatedAt, :version,
+            :doi, :journalRef, :authorComments, :githubRepo, :projectPage, :pdfURL, :source,
+            :dailyDay, :submittedOnDailyAt, :submittedBy, COALESCE(:upvotes, 0), COALESCE(:commentCount, 0), :hash,
+            :now, :now)
+        ON CONFLICT(id) DO UPDATE SET
+            title = excluded.title,
+            abstract = CASE WHEN excluded.abstract = '' THEN paper.abstract ELSE excluded.abstract END,
+            authors = CASE WHEN excluded.authors = '' THEN paper.authors ELSE excluded.authors END,
+            author_count = MAX(excluded.author_count, paper.author_count),
+            categories = CASE WHEN excluded.categories = '' THEN paper.categories ELSE excluded.categories END,
+            published_at = COALESCE(excluded.published_at, paper.published_at),
+            updated_at = COALESCE(excluded.updated_at, paper.updated_at),
+            version = COALESCE(excluded.version, paper.version),
+            doi = COALESCE(excluded.doi, paper.doi),
+            journal_ref = COALESCE(excluded.journal_ref, paper.journal_ref),
+            author_comments = COALESCE(excluded.author_comments, paper.author_comments),
+            github_repo = COALESCE(excluded.github_repo, paper.github_repo),
+            project_page = COALESCE(excluded.project_page, paper.project_page),
+            pdf_url = COALESCE(excluded.pdf_url, paper.pdf_url),
+            source = excluded.source,
+            daily_day = COALESCE(paper.daily_day, excluded.daily_day),
+            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, excluded.submitted_on_daily_at),
+            submitted_by = COALESCE(paper.submitted_by, excluded.submitted_by),
+            upvotes = COALESCE(:upvotes, paper.upvotes),
+            comment_count = COALESCE(:commentCount, paper.comment_count),
+            content_hash = excluded.content_hash,
+            modified_at = excluded.modified_at
+        """
+
+    static func arguments(for record: PaperRecord, hash: Int64, now: Double) -> StatementArguments {
+        let paper = record.paper
+        return [
+            "id": paper.id,
+            "title": paper.title,
+            "abstract": paper.abstract,
+            "authors": ListColumn.encode(paper.authors),
+            "authorCount": paper.authorCount,
+            "categories": ListColumn.encode(paper.categories),
+            "publishedAt": paper.publishedAt?.timeIntervalSince1970,
+            "updatedAt": paper.updatedAt?.timeIntervalSince1970,
+            "version": paper.version,
+            "doi": paper.doi,
+            "journalRef": paper.journalRef,
+            "authorComments": paper.authorComments,
+            "githubRepo": paper.githubRepo,
+            "projectPage": paper.projectPage,
+            "pdfURL": paper.pdfURL,
+            "source": paper.source,
+            "dailyDay": paper.dailyDay?.daysSinceEpoch,
+            "submittedOnDailyAt": paper.submittedOnDailyAt?.timeIntervalSince1970,
+            "submittedBy": paper.submittedBy,
+            "upvotes": record.hasUpvotes ? paper.upvotes : nil,
+            "commentCount": record.hasCommentCount ? paper.commentCount : nil,
+            "hash": hash,
+            "now": now,
+        ]
+    }
+
+    public func paper(id: String) async throws -> Paper? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(SQLitePaperStore.columns) FROM paper WHERE id = ?", arguments: [id])
+                .map(SQLitePaperStore.paper(from:))
+        }
+    }
+
+    public func dailyPapers(_ query: DailyQuery) async throws -> [Paper] {
+        var conditions = ["daily_day IS NOT NULL"]
+        var arguments: StatementArguments = []
+        if let period = query.period {
+            conditions.append("daily_day BETWEEN ? AND ?")
+            _ = arguments.append(contentsOf: [period.days.lowerBound.daysSinceEpoch, period.days.upperBound.daysSinceEpoch])
+        }
+        if let submitter = query.submitter {
+            conditions.append("submitted_by = ?")
+            _ = arguments.append(contentsOf: [submitter])
+        }
+        // Without a period the newest day comes first, as on the Hub.
+        let dayOrder = query.period == nil ? "daily_day DESC, " : ""
+        let order: String
+        switch query.sort {
+        case .upvotes:
+            order = "\(dayOrder)upvotes DESC, published_at DESC, id"
+        case .publishedAt:
+            order = "\(dayOrder)published_at DESC, upvotes DESC, id"
+        case .trending:
+            order = "trending_score(upvotes, submitted_on_daily_at, ?) DESC, upvotes DESC, id"
+            _ = arguments.append(contentsOf: [query.now.timeIntervalSince1970])
+        }
+        _ = arguments.append(contentsOf: [query.limit, query.offset])
+        let sql = """
+            SELECT \(SQLitePaperStore.columns) FROM paper
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(order)
+            LIMIT ? OFFSET ?
+            """
+        let bound = arguments
+        return try await database.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(SQLitePaperStore.paper(from:))
+        }
+    }
+
+    public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
+        try await database.read { db in
+            let previous = try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day < ?", arguments: [day.daysSinceEpoch])
+            let next = try Int.fetchOne(db, sql: "SELECT MIN(daily_day) FROM paper WHERE daily_day > ?", arguments: [day.daysSinceEpoch])
+            return (previous.map(Day.init(daysSinceEpoch:)), next.map(Day.init(daysSinceEpoch:)))
+        }
+    }
+
+    public func latestDay() async throws -> Day? {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper").map(Day.init(daysSinceEpoch:))
+        }
+    }
+
+    public func paperCount() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM paper") ?? 0 }
+    }
+
+    static let columns = """
+        id, title, abstract, authors, author_count, categories, published_at, updated_at, version, doi, journal_ref,
+        author_comments, github_repo, project_page, pdf_url, source, daily_day, submitted_on_daily_at, submitted_by,
+        upvotes, comment_count
+        """
+
+    static func paper(from row: Row) -> Paper {
+        Paper(
+            id: row[0],
+            title: row[1],
+            abstract: row[2],
+            authors: ListColumn.decode(row[3]),
+            authorCount: row[4],
+            categories: ListColumn.decode(row[5]),
+            publishedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)),
+            updatedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
+            version: row[8],
+            doi: row[9],
+            journalRef: row[10],
+            authorComments: row[11],
+            githubRepo: row[12],
+            projectPage: row[13],
+            pdfURL: row[14],
+            source: row[15],
+            dailyDay: (row[16] as Int?).map(Day.init(daysSinceEpoch:)),
+            submittedOnDailyAt: (row[17] as Double?).map(Date.init(timeIntervalSince1970:)),
+            submittedBy: row[18],
+            upvotes: row[19],
+            commentCount: row[20]
+        )
+    }
+}
+
+/// Ordered string lists (authors, categories) in one column, separated by the ASCII unit separator,
+/// which imports strip from names. Cheaper to read on every page than JSON.
+enum ListColumn {
+    static let separator: Character = "\u{1F}"
+
+    static func encode(_ values: [String]) -> String {
+        values.joined(separator: String(separator))
+    }
+
+    static func decode(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+    }
+}
+
+/// A fingerprint of everything an import record says, so re-importing the same data is a no-op.
+enum ContentHash {
+    static func of(_ record: PaperRecord) -> Int64 {
+        let paper = record.paper
+        var hasher = FNV1a()
+        let fields: [String?] = [
+            paper.id, paper.title, paper.abstract, ListColumn.encode(paper.authors), String(paper.authorCount),
+            ListColumn.encode(paper.categories), paper.publishedAt.map { "\($0.timeIntervalSince1970)" },
+            paper.updatedAt.map { "\($0.timeIntervalSince1970)" }, paper.version.map(String.init), paper.doi,
+            paper.journalRef, paper.authorComments, paper.githubRepo, paper.projectPage, paper.pdfURL, paper.source,
+            paper.dailyDay?.iso, paper.submittedOnDailyAt.map { "\($0.timeIntervalSince1970)" }, paper.submittedBy,
+            record.hasUpvotes ? String(paper.upvotes) : nil, record.hasCommentCount ? String(paper.commentCount) : nil,
+        ]
+        for field in fields {
+            if let field { hasher.add(field) } else { hasher.add("\u{0}nil") }
+            hasher.add("\u{1E}")
+        }
+        return Int64(bitPattern: hasher.value)
+    }
+}
+
+struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value = value &* 0x100_0000_01b3
+        }
+    }
+}
