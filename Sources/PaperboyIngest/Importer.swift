@@ -154,8 +154,8 @@ struct Batch {
     mutating func add(_ raw: Result<RawRecord, RecordRejection>, position: Int, summary: inout ImportSummary) async throws {
         do {
             var record = try RecordValidator.validate(raw.get())
-            place(&record.paper)
             accepted += 1
+            place(&record.paper)
             pending.append(record)
         } catch let rejection as RecordRejection {
             summary.skipped.append(SkippedRecord(position: position, reason: rejection.reason))
@@ -182,7 +182,8 @@ struct Batch {
             let day = last.adding(days: -((accepted - 1) % max(1, days)))
             paper.dailyDay = day
             // Spread the submission times over the working day so trending has something to order.
-            paper.submittedOnDailyAt = day.start.addingTimeInterval(Double(6 * 3600 + ((accepted - 1) * 1_777) % (12 * 3600)))
+            let time = day.start.addingTimeInterval(Double(6 * 3600 + ((accepted - 1) * 1_777) % (12 * 3600)))
+            paper.submittedOnDailyAt = min(time, max(day.start, Date()))
         }
     }
 }

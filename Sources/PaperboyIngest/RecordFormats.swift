@@ -40,7 +40,7 @@ struct PaperboyLine: Decodable {
     var doi: String?
     var journal_ref: String?
     var comments: String?
-    var github: String?
+    var github: OneOrMany<String>?
     var project_page: String?
     var pdf_url: String?
     var daily_date: String?
@@ -52,7 +52,7 @@ struct PaperboyLine: Decodable {
         RawRecord(
             id: id, title: title, abstract: abstract, authors: authors ?? [], authorCount: authors_count,
             categories: categories ?? [], published: published, updated: updated, version: version, doi: doi,
-            journalRef: journal_ref, authorComments: comments, githubRepo: github, projectPage: project_page,
+            journalRef: journal_ref, authorComments: comments, githubRepo: github?.values.first, projectPage: project_page,
             pdfURL: pdf_url, source: "paperboy", dailyDate: daily_date, submittedBy: submitted_by,
             upvotes: upvotes, commentCount: num_comments)
     }

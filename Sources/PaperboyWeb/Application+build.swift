@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PaperboyCore
+import PaperboyStore
+
+/// Everything the web application is built from, injected so tests control the store and the clock.
+public struct WebDependencies: Sendable {
+    public var store: any PaperStore
+    public var configuration: WebConfiguration
+    public var now: @Sendable () -> Date
+
+    public init(store: any PaperStore, configuration: WebConfiguration = WebConfiguration(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.configuration = configuration
+        self.now = now
+    }
+}
+
+/// The router with every page and API route, wrapped in request logging and error pages.
+public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorPageMiddleware(
+        resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
+    router.get("/healthz") { _, _ in "ok" }
+    SitePages(store: dependencies.store, resources: resources, configuration: dependencies.configuration, now: dependencies.now)
+        .addRoutes(to: router)
+    HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now).addRoutes(to: router)
+    AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now)
+        .addRoutes(to: router)
+    return router
+}
+
+/// The Hummingbird application serving Paperboy on `host:port`.
+/// `onServerRunning` receives the bound port (useful with port 0).
+public func buildApplication(
+    _ dependencies: WebDependencies,
+    host: String,
+    port: Int,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let resources = try await SiteResources.load()
+    return Application(
+        router: buildRouter(dependencies, resources: resources),
+        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Paperboy"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger)
+}
+
+/// Headers every response carries: no MIME sniffing, no framing, and a content policy that allows
+/// only the site's own stylesheet, so injected markup could not run script even if it slipped through.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'self'"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        return response
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Hummingbird
+import Logging
+import PaperboyCore
+
+/// Turns every failure into a page a person can read, or a JSON error for API clients.
+/// Unexpected errors are logged with the request id and shown as a plain 500, never with internals.
+struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
+    let resources: SiteResources
+    let siteName: String
+    let now: @Sendable () -> Date
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as RequestProblem {
+            return try respond(request, status: problem.status, message: problem.message)
+        } catch let error as HTTPError {
+            let message = error.body ?? (error.status == .notFound ? "There is no page at this address." : error.status.reasonPhrase)
+            return try respond(request, status: error.status, message: message)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return try respond(request, status: .internalServerError, message: "Something went wrong on our side. Please try again.")
+        }
+    }
+
+    func respond(_ request: Request, status: HTTPResponse.Status, message: String) throws -> Response {
+        if request.uri.path.hasPrefix("/api/") {
+            return try Responses.json(HubAPI.ErrorBody(error: message), status: status)
+        }
+        let heading = status == .notFound ? "Page not found" : status == .badRequest ? "That address is not quite right" : "Something went wrong"
+        let model = ErrorPageModel(site: SiteChrome(name: siteName, today: Day(containing: now())), heading: heading, message: message)
+        return Responses.html(resources.render(model, template: "error"), status: status)
+    }
+}

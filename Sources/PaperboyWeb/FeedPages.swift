@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import PaperboyCore
+import PaperboyStore
+
+/// The daily, weekly and monthly feed pages and the paper page.
+struct SitePages: Sendable {
+    let store: any PaperStore
+    let resources: SiteResources
+    let configuration: WebConfiguration
+    let now: @Sendable () -> Date
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/") { request, _ in try await self.latestFeed(request) }
+        router.get("/papers") { request, _ in try await self.latestFeed(request) }
+        router.get("/papers/date/:period") { request, context in
+            try await self.feed(request, period: FeedPeriod.day(iso: context.parameters.require("period")), kind: "date", expected: "YYYY-MM-DD")
+        }
+        router.get("/papers/week/:period") { request, context in
+            try await self.feed(request, period: FeedPeriod.week(iso: context.parameters.require("period")), kind: "week", expected: "YYYY-Www, like 2025-W09")
+        }
+        router.get("/papers/month/:period") { request, context in
+            try await self.feed(request, period: FeedPeriod.month(iso: context.parameters.require("period")), kind: "month", expected: "YYYY-MM")
+        }
+        router.get("/papers/:id") { request, context in
+            try await self.paperPage(request, id: context.parameters.require("id"))
+        }
+        // Old-style arXiv ids have a slash: /papers/hep-th/9901001
+        router.get("/papers/:id/:number") { request, context in
+            try await self.paperPage(request, id: "\(context.parameters.require("id"))/\(context.parameters.require("number"))")
+        }
+        let stylesheet = resources.stylesheet
+        router.get("/static/paperboy.css") { _, _ in
+            Responses.text(stylesheet, contentType: "text/css; charset=utf-8", cache: "public, max-age=3600")
+        }
+    }
+
+    var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
+
+    func latestFeed(_ request: Request) async throws -> Response {
+        let today = Day(containing: now())
+        let day = try await store.latestDay().map { min($0, today) } ?? today
+        return try await render(request, period: .day(day))
+    }
+
+    func feed(_ request: Request, period: FeedPeriod?, kind: String, expected: String) async throws -> Response {
+        guard let period else { throw RequestProblem.badRequest("That is not a valid \(kind): use \(expected).") }
+        return try await render(request, period: period)
+    }
+
+    func render(_ request: Request, period: FeedPeriod) async throws -> Response {
+        let query = QueryParameters(request)
+        let sort: FeedSort
+        switch try query.string("sort", maxLength: 20) {
+        case nil, "upvotes": sort = .upvotes
+        case "date", "publishedAt": sort = .publishedAt
+        case "trending": sort = .trending
+        case let other?: throw RequestProblem.badRequest("sort must be upvotes, date or trending, not \"\(other)\".")
+        }
+        let page = try query.integer("p", default: 0, range: 0...10_000)
+        let pageSize = configuration.pageSize
+        let papers = try await store.dailyPapers(DailyQuery(
+            period: period, sort: sort, offset: page * pageSize, limit: pageSize + 1, now: now()))
+
+        let today = Day(containing: now())
+        let anchor = period.days.lowerBound
+        let (previous, next) = try await neighbours(of: period, today: today)
+        let model = FeedPageModel(
+            site: site,
+            heading: period.title,
+            periodName: periodName(period),
+            views: [
+                NavigationLink(label: "Day", url: Links.feed(.day(anchor), sort: sort), active: isDay(period)),
+                NavigationLink(label: "Week", url: Links.feed(.week(containing: anchor), sort: sort), active: isWeek(period)),
+                NavigationLink(label: "Month", url: Links.feed(.month(containing: anchor), sort: sort), active: isMonth(period)),
+            ],
+            sorts: [
+                NavigationLink(label: "Most upvoted", url: Links.feed(period, sort: .upvotes), active: sort == .upvotes),
+                NavigationLink(label: "Trending", url: Links.feed(period, sort: .trending), active: sort == .trending),
+                NavigationLink(label: "Newest", url: Links.feed(period, sort: .publishedAt), active: sort == .publishedAt),
+            ],
+            previous: previous.map { NavigationLink(label: label($0), url: Links.feed($0, sort: sort)) },
+            next: next.map { NavigationLink(label: label($0), url: Links.feed($0, sort: sort)) },
+            papers: papers.prefix(pageSize).map(PaperCard.init),
+            hasPapers: !papers.isEmpty,
+            firstRank: page * pageSize + 1,
+            previousPage: page > 0 ? Links.feed(period, sort: sort, page: page - 1) : nil,
+            nextPage: papers.count > pageSize ? Links.feed(period, sort: sort, page: page + 1) : nil)
+        return Responses.html(resources.render(model, template: "feed"))
+    }
+
+    /// Days step to the nearest day that has papers; weeks and months step by one, never past today.
+    func neighbours(of period: FeedPeriod, today: Day) async throws -> (FeedPeriod?, FeedPeriod?) {
+        if case .day(let day) = period {
+            let (previous, next) = try await store.neighbouringDays(of: day)
+            let fallbackNext = day < today ? day.adding(days: 1) : nil
+            return (previous.map { .day($0) } ?? .day(day.adding(days: -1)), (next.map { min($0, today) } ?? fallbackNext).map { .day($0) })
+        }
+        let next = period.next
+        return (period.previous, next.days.lowerBound <= today ? next : nil)
+    }
+
+    func label(_ period: FeedPeriod) -> String {
+        switch period {
+        case .day(let day): day.iso
+        case .week(_, let week): "Week \(week)"
+        case .month: period.title
+        }
+    }
+
+    func periodName(_ period: FeedPeriod) -> String {
+        switch period {
+        case .day(let day): day.iso
+        case .week: "this week"
+        case .month: period.title
+        }
+    }
+
+    func isDay(_ period: FeedPeriod) -> Bool { if case .day = period { true } else { false } }
+    func isWeek(_ period: FeedPeriod) -> Bool { if case .week = period { true } else { false } }
+    func isMonth(_ period: FeedPeriod) -> Bool { if case .month = period { true } else { false } }
+
+    func paperPage(_ request: Request, id rawID: String) async throws -> Response {
+        if rawID.hasSuffix(".md") {
+            let id = String(rawID.dropLast(3))
+            let paper = try await requirePaper(id)
+            return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL(for: request)), contentType: "text/markdown; charset=utf-8")
+        }
+        let paper = try await requirePaper(rawID)
+        return Responses.html(resources.render(PaperPageModel(paper: paper, site: site), template: "paper"))
+    }
+
+    func requirePaper(_ id: String) async throws -> Paper {
+        guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id) else {
+            throw RequestProblem.notFound("There is no paper with id \"\(id.prefix(80))\" here.")
+        }
+        return paper
+    }
+}
+
+/// The Markdown page the Hub serves at `/papers/{id}.md` (`hf papers read`).
+enum PaperMarkdown {
+    static func render(_ paper: Paper, baseURL: String) -> String {
+        var lines = ["# \(paper.title)", ""]
+        lines.append("**Authors:** \(PaperText.authorsLine(paper, limit: nil))")
+        if let published = paper.publishedAt { lines.append("**Published:** \(Day(containing: published).iso)") }
+        if !paper.categories.isEmpty { lines.append("**Categories:** \(paper.categories.joined(separator: ", "))") }
+        lines.append("**Upvotes:** \(paper.upvotes)")
+        lines.append("")
+        var links = ["[Paperboy](\(baseURL)\(Links.paper(paper.id)))"]
+        if paper.isArxiv {
+            links.append("[arXiv](\(Links.arxivAbstract(paper.id)))")
+        }
+        if let pdf = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil) { links.append("[PDF](\(pdf))") }
+        if let github = paper.githubRepo { links.append("[GitHub](\(github))") }
+        if let project = paper.projectPage { links.append("[Project page](\(project))") }
+        lines.append(links.joined(separator: " · "))
+        lines += ["", "## Abstract", "", paper.abstract, ""]
+        if let comments = paper.authorComments { lines += ["**Comments:** \(comments)", ""] }
+        if let journal = paper.journalRef { lines += ["**Journal reference:** \(journal)", ""] }
+        return lines.joined(separator: "\n")
+    }
+}

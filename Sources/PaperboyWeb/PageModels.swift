@@ -1,0 +1,144 @@
+import Foundation
+import PaperboyCore
+
+/// What the shared layout needs on every page.
+struct SiteChrome {
+    let name: String
+    let home = Links.home()
+    let stylesheet = Links.stylesheet()
+    let atomFeed = Links.atomFeed()
+    let openAPI = Links.openAPI()
+    let thisWeek: String
+    let thisMonth: String
+
+    init(name: String, today: Day) {
+        self.name = name
+        thisWeek = Links.feed(.week(containing: today))
+        thisMonth = Links.feed(.month(containing: today))
+    }
+}
+
+/// A link with a label, for navigation rows.
+struct NavigationLink {
+    let label: String
+    let url: String
+    var active = false
+}
+
+/// One paper in a list: the feed, and later search results and digests.
+struct PaperCard {
+    let id: String
+    let url: String
+    let title: String
+    let authorsLine: String
+    let published: String?
+    let snippet: String
+    let upvotes: Int
+    let singleUpvote: Bool
+    /// `nil` when there are none, so the card says nothing rather than "0 comments".
+    let commentCount: Int?
+    let arxivURL: String?
+    let pdfURL: String?
+    let githubRepo: String?
+
+    init(_ paper: Paper) {
+        id = paper.id
+        url = Links.paper(paper.id)
+        title = LatexText.legible(paper.title)
+        authorsLine = PaperText.authorsLine(paper, limit: 6)
+        published = paper.publishedAt.map { Day(containing: $0).iso }
+        snippet = TextTools.trimmed(LatexText.legible(paper.abstract), to: 320)
+        upvotes = paper.upvotes
+        singleUpvote = paper.upvotes == 1
+        commentCount = paper.commentCount > 0 ? paper.commentCount : nil
+        arxivURL = paper.isArxiv ? Links.arxivAbstract(paper.id) : nil
+        pdfURL = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil)
+        githubRepo = paper.githubRepo
+    }
+}
+
+struct FeedPageModel {
+    let site: SiteChrome
+    let heading: String
+    let periodName: String
+    let views: [NavigationLink]
+    let sorts: [NavigationLink]
+    let previous: NavigationLink?
+    let next: NavigationLink?
+    let papers: [PaperCard]
+    let hasPapers: Bool
+    let firstRank: Int
+    let previousPage: String?
+    let nextPage: String?
+}
+
+struct PaperPageModel {
+    let site: SiteChrome
+    let title: String
+    let authorsLine: String
+    let published: String?
+    let version: Int?
+    let dailyDay: String?
+    let dailyURL: String?
+    let submittedBy: String?
+    let upvotes: Int
+    let singleUpvote: Bool
+    let commentCount: Int
+    let singleComment: Bool
+    let categories: [String]
+    let arxivURL: String?
+    let pdfURL: String?
+    let githubRepo: String?
+    let projectPage: String?
+    let doiURL: String?
+    let markdownURL: String
+    let jsonURL: String
+    let abstract: String
+    let authorComments: String?
+    let journalRef: String?
+
+    init(paper: Paper, site: SiteChrome) {
+        self.site = site
+        let card = PaperCard(paper)
+        title = card.title
+        authorsLine = PaperText.authorsLine(paper, limit: nil)
+        published = card.published
+        version = paper.version
+        dailyDay = paper.dailyDay?.iso
+        dailyURL = paper.dailyDay.map { Links.feed(.day($0)) }
+        submittedBy = paper.submittedBy
+        upvotes = paper.upvotes
+        singleUpvote = paper.upvotes == 1
+        commentCount = paper.commentCount
+        singleComment = paper.commentCount == 1
+        categories = paper.categories
+        arxivURL = card.arxivURL
+        pdfURL = card.pdfURL
+        githubRepo = paper.githubRepo
+        projectPage = paper.projectPage
+        doiURL = paper.doi.map(Links.doi)
+        markdownURL = Links.paperMarkdown(paper.id)
+        jsonURL = Links.paperJSON(paper.id)
+        abstract = LatexText.legible(paper.abstract)
+        authorComments = paper.authorComments
+        journalRef = paper.journalRef
+    }
+}
+
+struct ErrorPageModel {
+    let site: SiteChrome
+    let heading: String
+    let message: String
+}
+
+enum PaperText {
+    /// "Ada Lovelace, Alan Turing and 4 others", or "6 authors" when only the count is known.
+    static func authorsLine(_ paper: Paper, limit: Int?) -> String {
+        if paper.authors.isEmpty {
+            return paper.authorCount > 0 ? "\(paper.authorCount) author\(paper.authorCount == 1 ? "" : "s")" : "Authors unknown"
+        }
+        let shown = limit.map { Array(paper.authors.prefix($0)) } ?? paper.authors
+        let others = paper.authorCount - shown.count
+        return shown.joined(separator: ", ") + (others > 0 ? " and \(others) other\(others == 1 ? "" : "s")" : "")
+    }
+}

@@ -1,0 +1,56 @@
+import Hummingbird
+import PaperboyCore
+
+/// Reads and checks query parameters, with messages that say what was expected.
+struct QueryParameters {
+    let parameters: Hummingbird.Parameters
+
+    init(_ request: Request) {
+        parameters = request.uri.queryParameters
+    }
+
+    func string(_ name: String, maxLength: Int = 100) throws -> String? {
+        guard let value = parameters.get(name) else { return nil }
+        guard value.count <= maxLength else { throw RequestProblem.badRequest("\(name) is too long (at most \(maxLength) characters).") }
+        return value.isEmpty ? nil : value
+    }
+
+    func integer(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = try string(name, maxLength: 12) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw RequestProblem.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\".")
+        }
+        return value
+    }
+
+    /// At most one of `date`, `week`, `month`.
+    func period() throws -> FeedPeriod? {
+        let date = try string("date", maxLength: 20)
+        let week = try string("week", maxLength: 20)
+        let month = try string("month", maxLength: 20)
+        guard [date, week, month].compactMap({ $0 }).count <= 1 else {
+            throw RequestProblem.badRequest("Use only one of date, week and month.")
+        }
+        if let date {
+            guard let period = FeedPeriod.day(iso: date) else { throw RequestProblem.badRequest("date must be YYYY-MM-DD, got \"\(date)\".") }
+            return period
+        }
+        if let week {
+            guard let period = FeedPeriod.week(iso: week) else { throw RequestProblem.badRequest("week must be an ISO week like 2025-W09, got \"\(week)\".") }
+            return period
+        }
+        if let month {
+            guard let period = FeedPeriod.month(iso: month) else { throw RequestProblem.badRequest("month must be YYYY-MM, got \"\(month)\".") }
+            return period
+        }
+        return nil
+    }
+
+    func username(_ name: String) throws -> String? {
+        guard let value = try string(name, maxLength: 64) else { return nil }
+        guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw RequestProblem.badRequest("\(name) may contain only letters, digits, '-', '_' and '.'.")
+        }
+        return value
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Paperboy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "paperboy",
+        abstract: "A self-hosted research paper feed: daily papers, paper pages and a Hugging Face compatible API.",
+        subcommands: [Serve.self, Migrate.self, Import.self, Synth.self]
+    )
+}

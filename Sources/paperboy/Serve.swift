@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import PaperboyWeb
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the web server until SIGINT or SIGTERM, then shut down gracefully.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on (env: PAPERBOY_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (env: PAPERBOY_PORT).")
+    var port: Int?
+
+    @Option(name: .customLong("public-url"), help: "Base URL for absolute links in feeds (env: PAPERBOY_PUBLIC_URL; default: from each request's Host header).")
+    var publicURL: String?
+
+    @Option(name: .customLong("site-name"), help: "Name shown in the footer and feed titles (env: PAPERBOY_SITE_NAME).")
+    var siteName: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env: PAPERBOY_LOG_LEVEL).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let host = host ?? environment["PAPERBOY_HOST"] ?? "127.0.0.1"
+        guard let port = port ?? environment["PAPERBOY_PORT"].flatMap(Int.init) ?? Optional(8080), (0...65535).contains(port) else {
+            throw ValidationError("--port (or PAPERBOY_PORT) must be a number from 0 to 65535.")
+        }
+        let levelName = logLevel ?? environment["PAPERBOY_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level \(levelName)") }
+        var logger = Logger(label: "paperboy.server")
+        logger.logLevel = level
+
+        let store = try await database.openStore()
+        let configuration = WebConfiguration(
+            siteName: siteName ?? environment["PAPERBOY_SITE_NAME"] ?? "Paperboy",
+            publicURL: publicURL ?? environment["PAPERBOY_PUBLIC_URL"])
+        let papers = try await store.paperCount()
+        let app = try await buildApplication(
+            WebDependencies(store: store, configuration: configuration),
+            host: host, port: port, logger: logger
+        ) { boundPort in
+            // Scripts and end-to-end tests read this line to learn the port.
+            let line = "Paperboy listening on http://\(host):\(boundPort) with \(papers) papers from \(database.location)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        let services = ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
+    }
+}
