@@ -63,16 +63,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Temporary databases, sample papers and a fixed clock for the test targets.
+        .target(
+            name: "PaperboyTestSupport",
+            dependencies: ["PaperboyCore", "PaperboyStore"],
+            path: "Tests/PaperboyTestSupport"
+        ),
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
-        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore"]),
-        .testTarget(name: "PaperboyIngestTests", dependencies: ["PaperboyIngest", "PaperboyStore", "PaperboyCore"]),
+        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyTestSupport"]),
+        .testTarget(
+            name: "PaperboyIngestTests",
+            dependencies: ["PaperboyIngest", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "PaperboyWebTests",
             dependencies: [
-                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest",
+                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore", "PaperboyTestSupport"]),
     ]
 )

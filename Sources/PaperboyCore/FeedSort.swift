@@ -11,14 +11,16 @@ public enum FeedSort: String, Sendable, CaseIterable {
 }
 
 /// The trending formula: upvotes decay with the time since the paper reached the daily feed,
-/// as Hacker News does, so a fresh paper with a few votes can pass an old one with many.
+/// like Hacker News's ranking but measured in days, because papers gather votes over days, not hours:
 ///
-///     score = upvotes / (hoursSinceDaily + 2) ^ 1.5
+///     score = upvotes / (daysSinceDaily + 1) ^ 1.5
+///
+/// A day-old paper needs about 2.8 times the votes of a fresh one to rank level with it, a three-day-old one 8 times.
 public enum Trending {
     public static let gravity = 1.5
 
     public static func score(upvotes: Int, dailyAt: Date?, now: Date) -> Double {
-        let hours = max(0, now.timeIntervalSince(dailyAt ?? now) / 3600)
-        return Double(upvotes) / pow(hours + 2, gravity)
+        let days = max(0, now.timeIntervalSince(dailyAt ?? now) / 86_400)
+        return Double(upvotes) / pow(days + 1, gravity)
     }
 }

@@ -23,9 +23,6 @@ public enum LatexText {
                     }
                     // Commands that only style their argument vanish; the braces are dropped below.
                     index = end
-                    if symbols[command] != nil, end < text.endIndex, text[end] == " " {
-                        index = text.index(after: end)
-                    }
                     continue
                 }
                 // Escaped characters: \% \& \$ \_ \{ \}

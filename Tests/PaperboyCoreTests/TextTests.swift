@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import PaperboyCore
+
+@Suite struct ArxivIDTests {
+    @Test func parse_newStyleWithVersion_splitsVersion() throws {
+        let parsed = try #require(ArxivID.parse("2405.12345v3"))
+        #expect(parsed.id == "2405.12345")
+        #expect(parsed.version == 3)
+        #expect(ArxivID.parse("0704.0001")?.id == "0704.0001")
+    }
+
+    @Test func parse_oldStyle_isAccepted() {
+        #expect(ArxivID.parse("hep-th/9901001v2")?.id == "hep-th/9901001")
+        #expect(ArxivID.parse("math.CO/0211159")?.id == "math.CO/0211159")
+    }
+
+    @Test(arguments: ["2405.123", "24051.2345", "pb-abc", "2405.12345.md", "../etc/passwd", "", "hep-th/99"])
+    func parse_nonIDs_areRejected(text: String) {
+        #expect(ArxivID.parse(text) == nil)
+    }
+
+    @Test func fromReference_readsURLs() {
+        #expect(ArxivID.fromReference("https://arxiv.org/abs/2405.12345v2") == "2405.12345")
+        #expect(ArxivID.fromReference("https://arxiv.org/pdf/2405.12345.pdf") == "2405.12345")
+        #expect(ArxivID.fromReference("arXiv:1706.03762") == "1706.03762")
+        #expect(ArxivID.fromReference("https://example.org/abs/1706.03762") == nil)
+    }
+}
+
+@Suite struct TextToolsTests {
+    @Test func githubRepository_inAbstract_isNormalised() {
+        #expect(TextTools.githubRepository(in: "Code: https://github.com/openai/gpt-2.") == "https://github.com/openai/gpt-2")
+        #expect(TextTools.githubRepository(in: "see github.com/Foo-Bar/baz.git for code") == "https://github.com/Foo-Bar/baz")
+        #expect(TextTools.githubRepository(in: "https://github.com/user/repo/tree/main/src") == "https://github.com/user/repo")
+        #expect(TextTools.githubRepository(in: "https://github.com/orgs/team and later github.com/a/b") == "https://github.com/a/b")
+        #expect(TextTools.githubRepository(in: "no links here") == nil)
+        #expect(TextTools.githubRepository(in: "https://github.com/onlyowner") == nil)
+    }
+
+    @Test func localID_sameTitleDifferentSpacing_isStable() {
+        let id = TextTools.localID(forTitle: "Attention Is All You Need")
+        #expect(id == TextTools.localID(forTitle: "  attention is   all you NEED "))
+        #expect(id.hasPrefix("pb-"))
+        #expect(id != TextTools.localID(forTitle: "Attention Is Not All You Need"))
+    }
+
+    @Test func trimmed_cutsAtWordBoundary() {
+        #expect(TextTools.trimmed("one two three", to: 100) == "one two three")
+        #expect(TextTools.trimmed("one two three", to: 9) == "one two…")
+    }
+
+    @Test func latex_commonMath_becomesUnicode() {
+        #expect(LatexText.legible("runs in $O(n^2)$ time") == "runs in O(n²) time")
+        #expect(LatexText.legible("with $\\alpha \\leq 0.5$ and $x_{i}$") == "with α ≤ 0.5 and xᵢ")
+        #expect(LatexText.legible("\\textbf{bold} claim, 50\\% better") == "bold claim, 50% better")
+        #expect(LatexText.legible("plain text stays") == "plain text stays")
+        #expect(LatexText.legible("unknown \\foo stays") == "unknown \\foo stays")
+        #expect(LatexText.legible("trailing backslash \\") == "trailing backslash \\")
+        #expect(LatexText.legible("$x^{abc}$") == "x^abc")
+        #expect(LatexText.legible("$\\alpha x$") == "α x")
+    }
+}
+
+@Suite struct DateParsingTests {
+    @Test func iso8601_variants_parse() {
+        #expect(DateParsing.parse("2024-05-31")?.timeIntervalSince1970 == 1_717_113_600)
+        #expect(DateParsing.parse("2024-05-31T17:59:59Z")?.timeIntervalSince1970 == 1_717_178_399)
+        #expect(DateParsing.parse("2024-05-31T17:59:59.500Z")?.timeIntervalSince1970 == 1_717_178_399.5)
+        #expect(DateParsing.parse("2024-05-31T19:59:59+02:00")?.timeIntervalSince1970 == 1_717_178_399)
+    }
+
+    @Test func rfc2822_arxivVersionDates_parse() {
+        #expect(DateParsing.parse("Mon, 2 Apr 2007 19:18:42 GMT")?.timeIntervalSince1970 == 1_175_541_522)
+        #expect(DateParsing.parse("Tue, 24 Jul 2007 20:10:27 +0100")?.timeIntervalSince1970 == 1_185_304_227)
+    }
+
+    @Test(arguments: ["", "yesterday", "2024-02-30", "2024-05-31T25:00:00Z", "Mon, 2 Foo 2007 19:18:42 GMT", "2024-05-31T17:59:59Zjunk"])
+    func invalidDates_areRejected(text: String) {
+        #expect(DateParsing.parse(text) == nil)
+    }
+
+    @Test func iso8601String_matchesHubFormat() {
+        #expect(DateParsing.iso8601String(Date(timeIntervalSince1970: 1_717_178_399.25)) == "2024-05-31T17:59:59.250Z")
+    }
+
+    @Test func trending_freshPaper_outranksOldWithSameVotes() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let fresh = Trending.score(upvotes: 10, dailyAt: now.addingTimeInterval(-3600), now: now)
+        let old = Trending.score(upvotes: 10, dailyAt: now.addingTimeInterval(-72 * 3600), now: now)
+        let oldPopular = Trending.score(upvotes: 200, dailyAt: now.addingTimeInterval(-72 * 3600), now: now)
+        #expect(fresh > old)
+        #expect(oldPopular > fresh)
+        #expect(Trending.score(upvotes: 0, dailyAt: nil, now: now) == 0)
+    }
+}

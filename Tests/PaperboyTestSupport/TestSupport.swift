@@ -1,0 +1,71 @@
+import Foundation
+import PaperboyCore
+import PaperboyStore
+
+/// A folder under the system temp directory, removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let url: URL
+
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    /// Writes `contents` to `name` and returns its path.
+    @discardableResult
+    public func write(_ name: String, _ contents: String) throws -> String {
+        try write(name, Data(contents.utf8))
+    }
+
+    @discardableResult
+    public func write(_ name: String, _ data: Data) throws -> String {
+        let path = path(name)
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+/// A migrated SQLite store in a fresh file.
+public func makeStore(in directory: TemporaryDirectory, name: String = "paperboy.sqlite") async throws -> SQLitePaperStore {
+    let store = try SQLitePaperStore(path: directory.path(name))
+    try await store.migrate()
+    return store
+}
+
+/// A fixed instant tests measure "now" from: Tuesday 2025-02-04 12:00 UTC.
+public let testNow = Date(timeIntervalSince1970: 1_738_670_400)
+
+public func day(_ text: String) -> Day {
+    guard let day = Day(iso: text) else { preconditionFailure("bad test date \(text)") }
+    return day
+}
+
+/// A paper with sensible defaults; override what a test cares about.
+public func samplePaper(
+    id: String = "2502.00001",
+    title: String = "A Sample Paper",
+    abstract: String = "We study samples.",
+    authors: [String] = ["Ada Lovelace", "Alan Turing"],
+    daily: String? = "2025-02-04",
+    dailyHour: Double = 9,
+    submittedBy: String? = nil,
+    upvotes: Int = 0,
+    published: String = "2025-02-01"
+) -> Paper {
+    let dailyDay = daily.map(day)
+    return Paper(
+        id: id, title: title, abstract: abstract, authors: authors, categories: ["cs.LG"],
+        publishedAt: DateParsing.parse(published), source: "test", dailyDay: dailyDay,
+        submittedOnDailyAt: dailyDay.map { $0.start.addingTimeInterval(dailyHour * 3600) },
+        submittedBy: submittedBy, upvotes: upvotes)
+}
+
+public func record(_ paper: Paper, hasUpvotes: Bool = true) -> PaperRecord {
+    PaperRecord(paper: paper, hasUpvotes: hasUpvotes)
+}
