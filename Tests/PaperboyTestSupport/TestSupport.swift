@@ -56,12 +56,14 @@ public func samplePaper(
     dailyHour: Double = 9,
     submittedBy: String? = nil,
     upvotes: Int = 0,
-    published: String = "2025-02-01"
+    published: String = "2025-02-01",
+    githubRepo: String? = nil
 ) -> Paper {
     let dailyDay = daily.map(day)
     return Paper(
         id: id, title: title, abstract: abstract, authors: authors, categories: ["cs.LG"],
-        publishedAt: DateParsing.parse(published), source: "test", dailyDay: dailyDay,
+        publishedAt: DateParsing.parse(published),
+        githubRepo: githubRepo, source: "test", dailyDay: dailyDay,
         submittedOnDailyAt: dailyDay.map { $0.start.addingTimeInterval(dailyHour * 3600) },
         submittedBy: submittedBy, upvotes: upvotes)
 }

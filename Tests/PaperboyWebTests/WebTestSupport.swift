@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PaperboyCore
+import PaperboyStore
+import PaperboyTestSupport
+import PaperboyWeb
+import Testing
+
+/// A store with a small known feed and an application over it, with the clock fixed at `testNow`.
+struct WebFixture {
+    let directory: TemporaryDirectory
+    let store: SQLitePaperStore
+    let application: Application<RouterResponder<BasicRequestContext>>
+
+    static let hostileTitle = #"<script>alert("title")</script> & <b>bold</b>"#
+
+    init(publicURL: String? = "https://papers.example.org") async throws {
+        directory = try TemporaryDirectory()
+        store = try await makeStore(in: directory)
+        _ = try await store.upsert([
+            record(samplePaper(id: "2502.00001", title: "Sparse Subnetworks That Train", abstract: "We find $O(n^2)$ tickets. Code: https://github.com/lab/tickets", daily: "2025-02-04", dailyHour: 9, submittedBy: "ada", upvotes: 12, githubRepo: "https://github.com/lab/tickets")),
+            record(samplePaper(id: "2502.00002", title: "Dense Retrieval at Scale", daily: "2025-02-04", dailyHour: 11, upvotes: 30, published: "2025-01-15")),
+            record(samplePaper(id: "2502.00003", title: Self.hostileTitle, abstract: "<img src=x onerror=alert(1)> \"quoted\"", authors: ["<i>Mallory</i>"], daily: "2025-02-03", upvotes: 3)),
+            record(samplePaper(id: "2501.00004", title: "Last Month's Paper", daily: "2025-01-20", submittedBy: "bob", upvotes: 99)),
+            record(samplePaper(id: "hep-th/9901001", title: "An Old-Style Identifier", daily: nil)),
+        ])
+        let dependencies = WebDependencies(
+            store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL), now: { testNow })
+        let resources = try await SiteResources.load()
+        application = Application(router: buildRouter(dependencies, resources: resources))
+    }
+
+    /// Runs `body` with an in-process client.
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await application.test(.router, body)
+    }
+}
+
+extension TestClientProtocol {
+    /// GET `uri`, returning status, body text and headers.
+    func get(_ uri: String) async throws -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
+        try await execute(uri: uri, method: .get) { response in
+            (response.status, String(buffer: response.body), response.headers)
+        }
+    }
+
+    func getJSON(_ uri: String) async throws -> (status: HTTPResponse.Status, json: Any) {
+        let (status, body, headers) = try await get(uri)
+        #expect(headers[.contentType]?.hasPrefix("application/json") == true, "\(uri) is not JSON")
+        return (status, try JSONSerialization.jsonObject(with: Data(body.utf8)))
+    }
+
+    /// The paper ids a `/api/daily_papers` query returns, in order.
+    func dailyIDs(_ uri: String) async throws -> [String] {
+        let json = try await getJSON(uri).json
+        return (json as? [[String: Any]] ?? []).compactMap { ($0["paper"] as? [String: Any])?["id"] as? String }
+    }
+}
