@@ -89,10 +89,14 @@ public struct PaperRecord: Sendable, Equatable {
     public var paper: Paper
     public var hasUpvotes: Bool
     public var hasCommentCount: Bool
+    /// The daily-feed day was chosen by the import (`--daily spread`), not read from the source:
+    /// it only fills an empty day and does not make an otherwise unchanged record count as changed.
+    public var dayIsPlacement: Bool
 
-    public init(paper: Paper, hasUpvotes: Bool, hasCommentCount: Bool = false) {
+    public init(paper: Paper, hasUpvotes: Bool, hasCommentCount: Bool = false, dayIsPlacement: Bool = false) {
         self.paper = paper
         self.hasUpvotes = hasUpvotes
         self.hasCommentCount = hasCommentCount
+        self.dayIsPlacement = dayIsPlacement
     }
 }

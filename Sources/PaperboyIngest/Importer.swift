@@ -155,7 +155,10 @@ struct Batch {
         do {
             var record = try RecordValidator.validate(raw.get())
             accepted += 1
-            place(&record.paper)
+            if record.paper.dailyDay == nil {
+                place(&record.paper)
+                record.dayIsPlacement = record.paper.dailyDay != nil
+            }
             pending.append(record)
         } catch let rejection as RecordRejection {
             summary.skipped.append(SkippedRecord(position: position, reason: rejection.reason))
@@ -170,7 +173,6 @@ struct Batch {
     }
 
     func place(_ paper: inout Paper) {
-        guard paper.dailyDay == nil else { return }
         switch options.placement {
         case .none:
             return

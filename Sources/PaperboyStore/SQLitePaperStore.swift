@@ -27,11 +27,22 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     /// `trending_score(upvotes, daily_at, now)`: the formula documented on `Trending`.
-    static let trendingFunction = DatabaseFunction("trending_score", argumentCount: 3, pure: true) { arguments in
-        let upvotes = Int.fromDatabaseValue(arguments[0]) ?? 0
-        let dailyAt = Double.fromDatabaseValue(arguments[1]).map { Date(timeIntervalSince1970: $0) }
-        let now = Date(timeIntervalSince1970: Double.fromDatabaseValue(arguments[2]) ?? 0)
-        return Trending.score(upvotes: upvotes, dailyAt: dailyAt, now: now)
+    static let trendingFunction = DatabaseFunction("trending_score", argumentCount: 3, pure: true, function: trendingScore)
+
+    // Swift 6.3.1's optimizer crashes (CopyPropagation, "Found ownership error") on this
+    // function in release builds; it is a few arithmetic operations, so skip optimizing it.
+    @_optimize(none)
+    @Sendable static func trendingScore(_ arguments: [DatabaseValue]) -> (any DatabaseValueConvertible)? {
+        func number(_ value: DatabaseValue) -> Double? {
+            switch value.storage {
+            case .int64(let integer): Double(integer)
+            case .double(let double): double
+            default: nil
+            }
+        }
+        let dailyAt = number(arguments[1]).map { Date(timeIntervalSince1970: $0) }
+        let now = Date(timeIntervalSince1970: number(arguments[2]) ?? 0)
+        return Trending.score(upvotes: Int(number(arguments[0]) ?? 0), dailyAt: dailyAt, now: now)
     }
 
     public func migrate() async throws {
@@ -46,15 +57,19 @@ public final class SQLitePaperStore: PaperStore {
     public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
         try await database.write { db in
             var result = UpsertResult()
-            let lookup = try db.cachedStatement(sql: "SELECT content_hash FROM paper WHERE id = ?")
+            let lookup = try db.cachedStatement(sql: "SELECT content_hash, daily_day IS NOT NULL FROM paper WHERE id = ?")
             let write = try db.cachedStatement(sql: SQLitePaperStore.upsertSQL)
             let now = Date().timeIntervalSince1970
             for record in records {
                 let hash = ContentHash.of(record)
-                let existing = try Int64.fetchOne(lookup, arguments: [record.paper.id])
-                if existing == hash {
-                    result.unchanged += 1
-                    continue
+                let existing = try Row.fetchOne(lookup, arguments: [record.paper.id])
+                if let existing {
+                    let sameContent = (existing[0] as Int64) == hash
+                    let placementChangesNothing = !record.dayIsPlacement || existing[1] as Bool
+                    if sameContent, placementChangesNothing {
+                        result.unchanged += 1
+                        continue
+                    }
                 }
                 try write.execute(arguments: SQLitePaperStore.arguments(for: record, hash: hash, now: now))
                 if existing == nil { result.inserted += 1 } else { result.updated += 1 }
@@ -237,6 +252,7 @@ enum ListColumn {
 }
 
 /// A fingerprint of everything an import record says, so re-importing the same data is a no-op.
+/// A day the import chose (placement) is not part of what the source said, so it is left out.
 enum ContentHash {
     static func of(_ record: PaperRecord) -> Int64 {
         let paper = record.paper
@@ -246,7 +262,8 @@ enum ContentHash {
             ListColumn.encode(paper.categories), paper.publishedAt.map { "\($0.timeIntervalSince1970)" },
             paper.updatedAt.map { "\($0.timeIntervalSince1970)" }, paper.version.map(String.init), paper.doi,
             paper.journalRef, paper.authorComments, paper.githubRepo, paper.projectPage, paper.pdfURL, paper.source,
-            paper.dailyDay?.iso, paper.submittedOnDailyAt.map { "\($0.timeIntervalSince1970)" }, paper.submittedBy,
+            record.dayIsPlacement ? nil : paper.dailyDay?.iso,
+            record.dayIsPlacement ? nil : paper.submittedOnDailyAt.map { "\($0.timeIntervalSince1970)" }, paper.submittedBy,
             record.hasUpvotes ? String(paper.upvotes) : nil, record.hasCommentCount ? String(paper.commentCount) : nil,
         ]
         for field in fields {

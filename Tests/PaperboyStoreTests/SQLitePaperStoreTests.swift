@@ -138,3 +138,21 @@ import Testing
         #expect(throws: (any Error).self) { try SQLitePaperStore(path: "/proc/paperboy/nope.sqlite") }
     }
 }
+
+@Suite struct PlacementTests {
+    @Test func upsert_placedDay_fillsOnlyAnEmptyDay_andDoesNotCountAsAChange() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        let plain = samplePaper(daily: nil)
+        _ = try await store.upsert([record(plain)])
+        var placed = PaperRecord(paper: samplePaper(daily: "2025-02-04"), hasUpvotes: true, dayIsPlacement: true)
+        // No day yet: the placement fills it, an update.
+        #expect(try await store.upsert([placed]) == UpsertResult(updated: 1))
+        #expect(try await store.paper(id: plain.id)?.dailyDay == day("2025-02-04"))
+        // A different placement later changes nothing: the paper keeps its day.
+        placed.paper.dailyDay = day("2025-02-01")
+        #expect(try await store.upsert([placed]) == UpsertResult(unchanged: 1))
+        #expect(try await store.upsert([record(plain)]) == UpsertResult(unchanged: 1))
+        #expect(try await store.paper(id: plain.id)?.dailyDay == day("2025-02-04"))
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import PaperboyTestSupport
+import Testing
+
+/// Real third-party clients against the real server: the official `hf` CLI from huggingface_hub,
+/// and headless Chromium. The test command (scripts/test) installs both; run alone without them,
+/// these tests fail and say how to get them.
+@Suite(.serialized) struct ExternalClientTests {
+    /// A server over the demo corpus, spread over the last 7 days.
+    static func demoServer(in directory: TemporaryDirectory) throws -> ServerProcess {
+        let database = directory.path("demo.sqlite")
+        let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
+        let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7"])
+        guard imported.status == 0 else { throw TestFailure("import failed: \(imported.standardError)") }
+        return try ServerProcess(database: database, extraArguments: ["--site-name", "Paperboy Demo"])
+    }
+
+    @Test func huggingfaceHubCLI_listsReadsAndInspectsPapers() async throws {
+        let venvHF = Locations.repository.appendingPathComponent(".build-tools/venv/bin/hf").path
+        let hf = try #require(Locations.tool("hf", environmentKey: "PAPERBOY_HF_CLI", fallbacks: [venvHF]),
+                              "the hf CLI is missing: run scripts/test, which installs huggingface_hub into .build-tools/venv")
+        let directory = try TemporaryDirectory()
+        let server = try Self.demoServer(in: directory)
+        defer { _ = server.stop() }
+        // A private HOME: no saved token or config of the machine's user leaks in.
+        let environment = ["HF_ENDPOINT": server.baseURL, "HOME": directory.url.path, "HF_HUB_DISABLE_TELEMETRY": "1", "NO_COLOR": "1"]
+
+        let list = try run(hf, ["papers", "ls", "--format", "json", "--limit", "5", "--sort", "trending"], environment: environment)
+        #expect(list.status == 0, "\(list.standardError)")
+        let papers = try #require(try JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [[String: Any]], "\(list.standardOutput)")
+        #expect(papers.count == 5)
+        let first = try #require(papers.first)
+        let id = try #require(first["id"] as? String)
+        #expect((first["title"] as? String)?.isEmpty == false)
+        #expect(first["submitted_at"] != nil)
+
+        let api = try await httpGet("\(server.baseURL)/api/papers/\(id)")
+        let expectedTitle = try #require((try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])?["title"] as? String)
+
+        let info = try run(hf, ["papers", "info", id], environment: environment)
+        #expect(info.status == 0, "\(info.standardError)")
+        let infoJSON = try #require(try JSONSerialization.jsonObject(with: Data(info.standardOutput.utf8)) as? [String: Any], "\(info.standardOutput)")
+        #expect(infoJSON["id"] as? String == id)
+        #expect(infoJSON["title"] as? String == expectedTitle)
+
+        let read = try run(hf, ["papers", "read", id], environment: environment)
+        #expect(read.status == 0, "\(read.standardError)")
+        #expect(read.standardOutput.hasPrefix("# \(expectedTitle)"))
+        #expect(read.standardOutput.contains("## Abstract"))
+
+        let unknown = try run(hf, ["papers", "info", "0000.00000"], environment: environment)
+        #expect(unknown.status != 0)
+        #expect((unknown.standardOutput + unknown.standardError).contains("not found"))
+
+        let week = try run(hf, ["papers", "ls", "--format", "json", "--week", "1999-W01"], environment: environment)
+        #expect(week.status == 0)
+        #expect(week.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+    }
+
+    @Test func chromium_rendersDailyAndPaperPages_onAPhoneSizedScreen() async throws {
+        let chromium = try #require(Locations.tool("chromium", environmentKey: "PAPERBOY_CHROMIUM"),
+                                    "chromium is missing: run scripts/test, which installs Debian's chromium")
+        let tesseract = try #require(Locations.tool("tesseract", environmentKey: "PAPERBOY_TESSERACT"),
+                                     "tesseract is missing: run scripts/test, which installs Debian's tesseract-ocr")
+        let directory = try TemporaryDirectory()
+        let server = try Self.demoServer(in: directory)
+        defer { _ = server.stop() }
+        let api = try await httpGet("\(server.baseURL)/api/daily_papers?limit=1")
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [[String: Any]])?.first)
+        let id = try #require((entry["paper"] as? [String: Any])?["id"] as? String)
+        let title = try #require(entry["title"] as? String)
+
+        let shots: [(name: String, path: String, expected: [String])] = [
+            ("daily", "/", ["Paperboy", "Most upvoted", "Trending"]),
+            ("paper", "/papers/\(id)", ["Abstract", "Markdown"] + title.split(separator: " ").prefix(3).map(String.init)),
+        ]
+        for shot in shots {
+            let png = directory.path("\(shot.name).png")
+            let browser = try run(chromium, [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                "--user-data-dir=\(directory.path("chromium-\(shot.name)"))",
+                "--force-device-scale-factor=2", "--window-size=412,900", "--screenshot=\(png)", server.baseURL + shot.path,
+            ], timeout: 90)
+            #expect(browser.status == 0, "\(browser.standardError.suffix(2000))")
+            let image = try Data(contentsOf: URL(fileURLWithPath: png))
+            #expect(image.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot.name) is not a PNG")
+            // Keep the screenshot where a person can look at it after the run.
+            let kept = Locations.repository.appendingPathComponent(".build-tools/screenshots/\(shot.name).png")
+            try? FileManager.default.createDirectory(at: kept.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: kept)
+            try? image.write(to: kept)
+
+            // Read the pixels back as text: what a person would see, not just what the HTML says.
+            let ocr = try run(tesseract, [png, "-"], timeout: 60)
+            #expect(ocr.status == 0, "\(ocr.standardError)")
+            let seenWords = Set(ocr.standardOutput.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init))
+            for phrase in shot.expected {
+                for word in phrase.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where word.count >= 3 {
+                    #expect(seenWords.contains(String(word)), "\(shot.name) screenshot does not show \"\(word)\"; OCR read: \(ocr.standardOutput.prefix(600))")
+                }
+            }
+        }
+    }
+}
