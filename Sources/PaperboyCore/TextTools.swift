@@ -4,6 +4,8 @@ import Foundation
 public enum TextTools {
     /// The first GitHub repository URL in `text`, normalised to `https://github.com/owner/repo`.
     public static func githubRepository(in text: String) -> String? {
+        // Most abstracts have no link: a byte scan rules them out before any String searching.
+        guard containsASCIICaseInsensitive(text, "github.com/") else { return nil }
         var searchRange = text.startIndex..<text.endIndex
         while let hit = text.range(of: "github.com/", options: .caseInsensitive, range: searchRange) {
             searchRange = hit.upperBound..<text.endIndex
@@ -27,9 +29,56 @@ public enum TextTools {
         return nil
     }
 
-    /// Collapses runs of white space (abstracts from arXiv carry hard line breaks).
+    /// Whether `text` contains the ASCII `needle` (given in lower case), ignoring ASCII case.
+    static func containsASCIICaseInsensitive(_ text: String, _ needle: StaticString) -> Bool {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard let first = pattern.first else { return true }
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= pattern.count else { return false }
+            var index = 0
+            let last = bytes.count - pattern.count
+            while index <= last {
+                if bytes[index] | 0x20 == first {
+                    var matched = 1
+                    while matched < pattern.count, bytes[index + matched] | 0x20 == pattern[matched] | 0x20 { matched += 1 }
+                    if matched == pattern.count { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+
+    /// Collapses runs of white space (abstracts from arXiv carry hard line breaks) and trims the ends.
     public static func collapseWhitespace(_ text: String) -> String {
-        text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        // Imports call this on every title and abstract: work on bytes unless non-ASCII white space may be present.
+        var text = text
+        let fast: String? = text.withUTF8 { bytes in
+            var output = [UInt8]()
+            output.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            var changed = false
+            for byte in bytes {
+                switch byte {
+                case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
+                    if byte != 0x20 || pendingSpace || output.isEmpty { changed = true }
+                    pendingSpace = true
+                case 0xC2, 0xE1, 0xE2, 0xE3:
+                    // Lead bytes of the non-ASCII spaces (U+0085, U+00A0, U+1680, U+2000…, U+3000).
+                    return nil
+                default:
+                    if pendingSpace, !output.isEmpty { output.append(0x20) }
+                    pendingSpace = false
+                    output.append(byte)
+                }
+            }
+            if pendingSpace { changed = true }
+            return changed ? String(decoding: output, as: UTF8.self) : nil
+        }
+        if let fast { return fast }
+        if !text.utf8.contains(where: { $0 >= 0x80 }) { return text }
+        return text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 
     /// A stable id for a paper with no arXiv id, derived from its normalised title.

@@ -132,7 +132,7 @@ public struct Importer: Sendable {
             }
             progress?(ImportProgress(bytesRead: reader.bytesConsumed, totalBytes: totalBytes, records: summary.processed))
         }
-        try await batch.flush(summary: &summary)
+        try await batch.finish(summary: &summary)
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }
@@ -143,6 +143,7 @@ struct Batch {
     let store: any PaperStore
     let options: ImportOptions
     var pending: [PaperRecord] = []
+    var inFlight: Task<UpsertResult, any Error>?
     var accepted = 0
 
     init(store: any PaperStore, options: ImportOptions) {
@@ -166,10 +167,24 @@ struct Batch {
         if pending.count >= options.batchSize { try await flush(summary: &summary) }
     }
 
+    /// Hands the pending records to the store. One write runs while the next batch is parsed,
+    /// so parsing and SQLite each get a core; at most one write is in flight, in file order.
     mutating func flush(summary: inout ImportSummary) async throws {
-        guard !pending.isEmpty else { return }
-        summary.result += try await store.upsert(pending)
-        pending.removeAll(keepingCapacity: true)
+        let previous = inFlight
+        inFlight = nil
+        if !pending.isEmpty {
+            let records = pending
+            pending.removeAll(keepingCapacity: true)
+            let store = store
+            inFlight = Task { try await store.upsert(records) }
+        }
+        if let previous { summary.result += try await previous.value }
+    }
+
+    /// Waits for the last write.
+    mutating func finish(summary: inout ImportSummary) async throws {
+        try await flush(summary: &summary)
+        try await flush(summary: &summary)
     }
 
     func place(_ paper: inout Paper) {
@@ -262,22 +277,30 @@ struct LineReader {
 
     mutating func next() throws -> (Int, Data)? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
-                let line = buffer[start..<newline]
+            // memchr over the raw bytes: a per-byte Data search pays an exclusivity check per byte here.
+            let searchFrom = start
+            let newline: Int? = buffer.withUnsafeBytes { raw in
+                guard searchFrom < raw.count, let base = raw.baseAddress,
+                      let hit = memchr(base + searchFrom, 0x0A, raw.count - searchFrom)
+                else { return nil }
+                return base.distance(to: UnsafeRawPointer(hit))
+            }
+            if let newline {
+                let line = buffer.subdata(in: start..<newline)
                 bytesConsumed += newline + 1 - start
                 start = newline + 1
                 lineNumber += 1
-                return (lineNumber, Data(line))
+                return (lineNumber, line)
             }
             if atEnd {
                 guard start < buffer.count else { return nil }
-                let line = buffer[start...]
+                let line = buffer.subdata(in: start..<buffer.count)
                 bytesConsumed += buffer.count - start
                 start = buffer.count
                 lineNumber += 1
-                return (lineNumber, Data(line))
+                return (lineNumber, line)
             }
-            buffer.removeSubrange(0..<start)
+            buffer = buffer.subdata(in: start..<buffer.count)
             start = 0
             let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
             if chunk.isEmpty { atEnd = true } else { buffer.append(chunk) }

@@ -21,9 +21,9 @@ enum RecordValidator {
     static func validate(_ raw: RawRecord) throws(RecordRejection) -> PaperRecord {
         let title = TextTools.collapseWhitespace(clean(raw.title ?? ""))
         guard !title.isEmpty else { throw RecordRejection("missing title") }
-        guard title.count <= maxTitleLength else { throw RecordRejection("title longer than \(maxTitleLength) characters") }
+        guard !isLonger(title, than: maxTitleLength) else { throw RecordRejection("title longer than \(maxTitleLength) characters") }
         let abstract = TextTools.collapseWhitespace(clean(raw.abstract ?? ""))
-        guard abstract.count <= maxAbstractLength else { throw RecordRejection("abstract longer than \(maxAbstractLength) characters") }
+        guard !isLonger(abstract, than: maxAbstractLength) else { throw RecordRejection("abstract longer than \(maxAbstractLength) characters") }
 
         var id = TextTools.localID(forTitle: title)
         var version = raw.version
@@ -40,14 +40,14 @@ enum RecordValidator {
 
         guard raw.authors.count <= maxAuthors else { throw RecordRejection("more than \(maxAuthors) authors") }
         let authors = raw.authors.map { TextTools.collapseWhitespace(clean($0)) }.filter { !$0.isEmpty }
-        guard authors.allSatisfy({ $0.count <= maxAuthorNameLength }) else {
+        guard !authors.contains(where: { isLonger($0, than: maxAuthorNameLength) }) else {
             throw RecordRejection("author name longer than \(maxAuthorNameLength) characters")
         }
         if let count = raw.authorCount, count < 0 || count > maxCount { throw RecordRejection("authors_count out of range") }
         if let upvotes = raw.upvotes, upvotes < 0 || upvotes > maxCount { throw RecordRejection("upvotes out of range: \(upvotes)") }
         if let comments = raw.commentCount, comments < 0 || comments > maxCount { throw RecordRejection("comment count out of range") }
 
-        let categories = raw.categories.map { clean($0) }.filter { !$0.isEmpty && $0.count <= 40 }
+        let categories = raw.categories.map { clean($0) }.filter { !$0.isEmpty && !isLonger($0, than: 40) }
         let publishedAt = try date(raw.published, field: "published")
         let updatedAt = try date(raw.updated, field: "updated")
         var dailyDay: Day?
@@ -74,12 +74,27 @@ enum RecordValidator {
 
     /// Drops control characters (including the list separator the store uses) but keeps line breaks and tabs.
     static func clean(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
-            return text
-        }
+        guard mayContainControlCharacters(text) else { return text }
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.filter { $0.properties.generalCategory != .control || $0 == "\n" || $0 == "\t" })
         return String(scalars)
+    }
+
+    /// A byte scan for C0 controls other than tab and newline, DEL, and C1 controls (UTF-8 C2 80–9F),
+    /// so clean text skips the per-character Unicode lookups.
+    static func mayContainControlCharacters(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte < 0x20, byte != 0x0A, byte != 0x09 { return true }
+            if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    /// Whether `text` has more than `limit` characters, without counting graphemes when the bytes already tell.
+    static func isLonger(_ text: String, than limit: Int) -> Bool {
+        text.utf8.count > limit && text.count > limit
     }
 
     static func optionalText(_ text: String?) -> String? {
@@ -90,7 +105,7 @@ enum RecordValidator {
 
     /// Only http(s) links are kept: anything else (javascript:, data:) would become a live link on a page.
     static func webURL(_ text: String?) -> String? {
-        guard let text = optionalText(text), text.count < maxFieldLength,
+        guard let text = optionalText(text), !isLonger(text, than: maxFieldLength - 1),
               let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "https" || scheme == "http", url.host != nil
         else { return nil }
