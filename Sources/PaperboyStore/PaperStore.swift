@@ -23,6 +23,9 @@ public protocol PaperStore: Sendable {
     func latestDay() async throws -> Day?
 
     func paperCount() async throws -> Int
+
+    /// Increases with every write made through this store object, so caches know when to drop pages.
+    var changeCount: UInt64 { get }
 }
 
 public struct DailyQuery: Sendable, Equatable {

@@ -1,10 +1,14 @@
 import Foundation
 import GRDB
 import PaperboyCore
+import Synchronization
 
 /// The embedded default store: one SQLite file in WAL mode, so page reads never wait for an import.
 public final class SQLitePaperStore: PaperStore {
     let database: DatabasePool
+    private let writes = Atomic<UInt64>(0)
+
+    public var changeCount: UInt64 { writes.load(ordering: .acquiring) }
 
     /// Opens (creating if needed) the database file at `path`. Call `migrate()` before use.
     public init(path: String) throws {
@@ -55,7 +59,8 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
-        try await database.write { db in
+        defer { writes.add(1, ordering: .releasing) }
+        return try await database.write { db in
             var result = UpsertResult()
             let lookup = try db.cachedStatement(sql: "SELECT content_hash, daily_day IS NOT NULL FROM paper WHERE id = ?")
             let write = try db.cachedStatement(sql: SQLitePaperStore.upsertSQL)

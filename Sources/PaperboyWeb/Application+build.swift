@@ -26,10 +26,11 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
     router.add(middleware: ErrorPageMiddleware(
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
     router.get("/healthz") { _, _ in "ok" }
-    SitePages(store: dependencies.store, resources: resources, configuration: dependencies.configuration, now: dependencies.now)
+    let cache = PageCache(store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime)
+    SitePages(store: dependencies.store, resources: resources, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
-    HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now).addRoutes(to: router)
-    AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now)
+    HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache).addRoutes(to: router)
+    AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
     return router
 }

@@ -8,13 +8,16 @@ struct AtomFeedRoute: Sendable {
     let store: any PaperStore
     let configuration: WebConfiguration
     let now: @Sendable () -> Date
+    let cache: PageCache
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/feed.atom") { request, _ in
-            let papers = try await store.dailyPapers(DailyQuery(period: nil, sort: .upvotes, limit: 100, now: now()))
-            return Responses.text(
-                AtomFeed.render(papers, siteName: configuration.siteName, baseURL: configuration.baseURL(for: request), now: now()),
-                contentType: "application/atom+xml; charset=utf-8")
+            try await cache.page(for: request) {
+                let papers = try await store.dailyPapers(DailyQuery(period: nil, sort: .upvotes, limit: 100, now: now()))
+                return Responses.text(
+                    AtomFeed.render(papers, siteName: configuration.siteName, baseURL: configuration.baseURL(for: request), now: now()),
+                    contentType: "application/atom+xml; charset=utf-8")
+            }
         }
     }
 }

@@ -26,10 +26,10 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func respond(_ request: Request, status: HTTPResponse.Status, message: String) throws -> Response {
         if request.uri.path.hasPrefix("/api/") {
-            return try Responses.json(HubAPI.ErrorBody(error: message), status: status)
+            return try Responses.json(HubAPI.ErrorBody(error: message), status: status).response()
         }
         let heading = status == .notFound ? "Page not found" : status == .badRequest ? "That address is not quite right" : "Something went wrong"
         let model = ErrorPageModel(site: SiteChrome(name: siteName, today: Day(containing: now())), heading: heading, message: message)
-        return Responses.html(resources.render(model, template: "error"), status: status)
+        return Responses.html(resources.render(model, template: "error"), status: status).response()
     }
 }

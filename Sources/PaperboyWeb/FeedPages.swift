@@ -9,25 +9,32 @@ struct SitePages: Sendable {
     let resources: SiteResources
     let configuration: WebConfiguration
     let now: @Sendable () -> Date
+    let cache: PageCache
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/") { request, _ in try await self.latestFeed(request) }
-        router.get("/papers") { request, _ in try await self.latestFeed(request) }
+        router.get("/") { request, _ in try await cache.page(for: request) { try await self.latestFeed(request) } }
+        router.get("/papers") { request, _ in try await cache.page(for: request) { try await self.latestFeed(request) } }
         router.get("/papers/date/:period") { request, context in
-            try await self.feed(request, period: FeedPeriod.day(iso: context.parameters.require("period")), kind: "date", expected: "YYYY-MM-DD")
+            try await cache.page(for: request) { try await self.feed(request, period: FeedPeriod.day(iso: context.parameters.require("period")), kind: "date", expected: "YYYY-MM-DD") }
         }
         router.get("/papers/week/:period") { request, context in
-            try await self.feed(request, period: FeedPeriod.week(iso: context.parameters.require("period")), kind: "week", expected: "YYYY-Www, like 2025-W09")
+            try await cache.page(for: request) {
+                try await self.feed(request, period: FeedPeriod.week(iso: context.parameters.require("period")), kind: "week", expected: "YYYY-Www, like 2025-W09")
+            }
         }
         router.get("/papers/month/:period") { request, context in
-            try await self.feed(request, period: FeedPeriod.month(iso: context.parameters.require("period")), kind: "month", expected: "YYYY-MM")
+            try await cache.page(for: request) {
+                try await self.feed(request, period: FeedPeriod.month(iso: context.parameters.require("period")), kind: "month", expected: "YYYY-MM")
+            }
         }
         router.get("/papers/:id") { request, context in
-            try await self.paperPage(request, id: context.parameters.require("id"))
+            try await cache.page(for: request) { try await self.paperPage(request, id: context.parameters.require("id")) }
         }
         // Old-style arXiv ids have a slash: /papers/hep-th/9901001
         router.get("/papers/:id/:number") { request, context in
-            try await self.paperPage(request, id: "\(context.parameters.require("id"))/\(context.parameters.require("number"))")
+            try await cache.page(for: request) {
+                try await self.paperPage(request, id: "\(context.parameters.require("id"))/\(context.parameters.require("number"))")
+            }
         }
         let stylesheet = resources.stylesheet
         router.get("/static/paperboy.css") { _, _ in
@@ -37,18 +44,18 @@ struct SitePages: Sendable {
 
     var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
 
-    func latestFeed(_ request: Request) async throws -> Response {
+    func latestFeed(_ request: Request) async throws -> Page {
         let today = Day(containing: now())
         let day = try await store.latestDay().map { min($0, today) } ?? today
         return try await render(request, period: .day(day))
     }
 
-    func feed(_ request: Request, period: FeedPeriod?, kind: String, expected: String) async throws -> Response {
+    func feed(_ request: Request, period: FeedPeriod?, kind: String, expected: String) async throws -> Page {
         guard let period else { throw RequestProblem.badRequest("That is not a valid \(kind): use \(expected).") }
         return try await render(request, period: period)
     }
 
-    func render(_ request: Request, period: FeedPeriod) async throws -> Response {
+    func render(_ request: Request, period: FeedPeriod) async throws -> Page {
         let query = QueryParameters(request)
         let sort: FeedSort
         switch try query.string("sort", maxLength: 20) {
@@ -120,7 +127,7 @@ struct SitePages: Sendable {
     func isWeek(_ period: FeedPeriod) -> Bool { if case .week = period { true } else { false } }
     func isMonth(_ period: FeedPeriod) -> Bool { if case .month = period { true } else { false } }
 
-    func paperPage(_ request: Request, id rawID: String) async throws -> Response {
+    func paperPage(_ request: Request, id rawID: String) async throws -> Page {
         if rawID.hasSuffix(".md") {
             let id = String(rawID.dropLast(3))
             let paper = try await requirePaper(id)

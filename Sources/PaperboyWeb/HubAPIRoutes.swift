@@ -10,12 +10,17 @@ struct HubAPIRoutes: Sendable {
     let store: any PaperStore
     let resources: SiteResources
     let now: @Sendable () -> Date
+    let cache: PageCache
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/api/daily_papers") { request, _ in try await self.dailyPapers(request) }
-        router.get("/api/papers/:id") { _, context in try await self.paper(id: context.parameters.require("id")) }
-        router.get("/api/papers/:id/:number") { _, context in
-            try await self.paper(id: "\(context.parameters.require("id"))/\(context.parameters.require("number"))")
+        router.get("/api/daily_papers") { request, _ in try await cache.page(for: request) { try await self.dailyPapers(request) } }
+        router.get("/api/papers/:id") { request, context in
+            try await cache.page(for: request) { try await self.paper(id: context.parameters.require("id")) }
+        }
+        router.get("/api/papers/:id/:number") { request, context in
+            try await cache.page(for: request) {
+                try await self.paper(id: "\(context.parameters.require("id"))/\(context.parameters.require("number"))")
+            }
         }
         let document = resources.openAPIDocument
         router.get("/api/openapi.json") { _, _ in
@@ -23,7 +28,7 @@ struct HubAPIRoutes: Sendable {
         }
     }
 
-    func dailyPapers(_ request: Request) async throws -> Response {
+    func dailyPapers(_ request: Request) async throws -> Page {
         let query = QueryParameters(request)
         let period = try query.period()
         let sort: FeedSort
@@ -40,7 +45,7 @@ struct HubAPIRoutes: Sendable {
         return try Responses.json(papers.map(HubAPI.dailyEntry))
     }
 
-    func paper(id: String) async throws -> Response {
+    func paper(id: String) async throws -> Page {
         guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id) else {
             throw RequestProblem.notFound("Paper \"\(id.prefix(80))\" not found.")
         }

@@ -1,25 +1,36 @@
 import Foundation
 import Hummingbird
 
+/// A finished response body with its type: what handlers return and what the page cache keeps.
+struct Page: ResponseGenerator, Sendable {
+    var status: HTTPResponse.Status = .ok
+    var contentType: String
+    var body: ByteBuffer
+    var cacheControl: String?
+
+    func response(from request: Request, context: some RequestContext) -> Response { response() }
+
+    func response() -> Response {
+        var headers: HTTPFields = [.contentType: contentType]
+        if let cacheControl { headers[.cacheControl] = cacheControl }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+}
+
 enum Responses {
-    static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Page {
         text(html, contentType: "text/html; charset=utf-8", status: status)
     }
 
-    static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok, cache: String? = nil) -> Response {
-        var headers: HTTPFields = [.contentType: contentType]
-        if let cache { headers[.cacheControl] = cache }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok, cache: String? = nil) -> Page {
+        Page(status: status, contentType: contentType, body: ByteBuffer(string: text), cacheControl: cache)
     }
 
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Page {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Page(status: status, contentType: "application/json; charset=utf-8", body: ByteBuffer(bytes: data))
     }
 }
 

@@ -10,11 +10,14 @@ public struct WebConfiguration: Sendable {
     public var publicURL: String?
     /// Papers per feed page.
     public var pageSize: Int
+    /// How long a rendered GET response may be reused; zero turns the page cache off.
+    public var cacheLifetime: Duration
 
-    public init(siteName: String = "Paperboy", publicURL: String? = nil, pageSize: Int = 50) {
+    public init(siteName: String = "Paperboy", publicURL: String? = nil, pageSize: Int = 50, cacheLifetime: Duration = .seconds(2)) {
         self.siteName = siteName
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.pageSize = pageSize
+        self.cacheLifetime = cacheLifetime
     }
 
     /// The base URL for absolute links in a response to `request`.

@@ -22,6 +22,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("site-name"), help: "Name shown in the footer and feed titles (env: PAPERBOY_SITE_NAME).")
     var siteName: String?
 
+    @Option(name: .customLong("cache-seconds"), help: "How long rendered pages may be reused; 0 turns the cache off (env: PAPERBOY_CACHE_SECONDS).")
+    var cacheSeconds: Double?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env: PAPERBOY_LOG_LEVEL).")
     var logLevel: String?
 
@@ -36,10 +39,13 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "paperboy.server")
         logger.logLevel = level
 
+        let cacheSeconds = cacheSeconds ?? environment["PAPERBOY_CACHE_SECONDS"].flatMap(Double.init) ?? 2
+        guard (0...3600).contains(cacheSeconds) else { throw ValidationError("--cache-seconds must be from 0 to 3600") }
         let store = try await database.openStore()
         let configuration = WebConfiguration(
             siteName: siteName ?? environment["PAPERBOY_SITE_NAME"] ?? "Paperboy",
-            publicURL: publicURL ?? environment["PAPERBOY_PUBLIC_URL"])
+            publicURL: publicURL ?? environment["PAPERBOY_PUBLIC_URL"],
+            cacheLifetime: .milliseconds(Int(cacheSeconds * 1000)))
         let papers = try await store.paperCount()
         let app = try await buildApplication(
             WebDependencies(store: store, configuration: configuration),

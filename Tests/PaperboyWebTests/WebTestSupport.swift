@@ -15,7 +15,7 @@ struct WebFixture {
 
     static let hostileTitle = #"<script>alert("title")</script> & <b>bold</b>"#
 
-    init(publicURL: String? = "https://papers.example.org") async throws {
+    init(publicURL: String? = "https://papers.example.org", cacheLifetime: Duration = .seconds(2)) async throws {
         directory = try TemporaryDirectory()
         store = try await makeStore(in: directory)
         _ = try await store.upsert([
@@ -26,7 +26,8 @@ struct WebFixture {
             record(samplePaper(id: "hep-th/9901001", title: "An Old-Style Identifier", daily: nil)),
         ])
         let dependencies = WebDependencies(
-            store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL), now: { testNow })
+            store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL, cacheLifetime: cacheLifetime),
+            now: { testNow })
         let resources = try await SiteResources.load()
         application = Application(router: buildRouter(dependencies, resources: resources))
     }
