@@ -3,7 +3,8 @@
 /// The stored abstract keeps the original; this is for display only.
 public enum LatexText {
     public static func legible(_ text: String) -> String {
-        guard text.contains("$") || text.contains("\\") else { return text }
+        // A byte scan: Foundation's String.contains showed up in page-render profiles.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "\\") }) else { return text }
         var output = ""
         output.reserveCapacity(text.utf8.count)
         var index = text.startIndex
