@@ -31,16 +31,19 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let host = host ?? environment["PAPERBOY_HOST"] ?? "127.0.0.1"
-        guard let port = port ?? environment["PAPERBOY_PORT"].flatMap(Int.init) ?? Optional(8080), (0...65535).contains(port) else {
-            throw ValidationError("--port (or PAPERBOY_PORT) must be a number from 0 to 65535.")
+        let portText = port.map(String.init) ?? environment["PAPERBOY_PORT"] ?? "8080"
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw ValidationError("--port (or PAPERBOY_PORT) must be a number from 0 to 65535, not \"\(portText)\".")
         }
         let levelName = logLevel ?? environment["PAPERBOY_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level \(levelName)") }
         var logger = Logger(label: "paperboy.server")
         logger.logLevel = level
 
-        let cacheSeconds = cacheSeconds ?? environment["PAPERBOY_CACHE_SECONDS"].flatMap(Double.init) ?? 2
-        guard (0...3600).contains(cacheSeconds) else { throw ValidationError("--cache-seconds must be from 0 to 3600") }
+        let cacheText = cacheSeconds.map { "\($0)" } ?? environment["PAPERBOY_CACHE_SECONDS"] ?? "2"
+        guard let cacheSeconds = Double(cacheText), (0...3600).contains(cacheSeconds) else {
+            throw ValidationError("--cache-seconds (or PAPERBOY_CACHE_SECONDS) must be a number from 0 to 3600, not \"\(cacheText)\".")
+        }
         let store = try await database.openStore()
         let configuration = WebConfiguration(
             siteName: siteName ?? environment["PAPERBOY_SITE_NAME"] ?? "Paperboy",

@@ -54,6 +54,9 @@ import Testing
         let postgres = try run(Locations.binary, ["migrate", "--database", "postgres://127.0.0.1/paperboy"])
         #expect(postgres.status != 0)
         #expect(postgres.standardError.contains("PostgreSQL is not supported"))
+        let badPort = try run(Locations.binary, ["serve", "--database", FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID()).sqlite").path], environment: ["PAPERBOY_PORT": "eighty"])
+        #expect(badPort.status != 0)
+        #expect(badPort.standardError.contains("must be a number from 0 to 65535, not \"eighty\""))
     }
 
     @Test func synth_thenImport_roundTrips() throws {

@@ -57,6 +57,22 @@ import Testing
         #expect(week.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
     }
 
+    @Test func openAPIDocument_passesTheOpenAPISpecValidator() async throws {
+        let venvValidator = Locations.repository.appendingPathComponent(".build-tools/venv/bin/openapi-spec-validator").path
+        let validator = try #require(
+            Locations.tool("openapi-spec-validator", environmentKey: "PAPERBOY_OPENAPI_VALIDATOR", fallbacks: [venvValidator]),
+            "openapi-spec-validator is missing: run scripts/test, which installs it into .build-tools/venv")
+        let directory = try TemporaryDirectory()
+        let server = try ServerProcess(database: directory.path("empty.sqlite"))
+        defer { _ = server.stop() }
+        let document = try await httpGet("\(server.baseURL)/api/openapi.json")
+        #expect(document.status == 200)
+        let path = try directory.write("openapi.json", document.body)
+        let result = try run(validator, [path])
+        #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
+        #expect(result.standardOutput.contains("OK"))
+    }
+
     @Test func chromium_rendersDailyAndPaperPages_onAPhoneSizedScreen() async throws {
         let chromium = try #require(Locations.tool("chromium", environmentKey: "PAPERBOY_CHROMIUM"),
                                     "chromium is missing: run scripts/test, which installs Debian's chromium")
