@@ -29,6 +29,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // OpenBLAS from Debian's libopenblas-dev, for the embedding model and vector search.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: nil,
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Tokenizer, embedding model, vector index, hybrid ranking: search logic without SQL.
+        .target(
+            name: "PaperboySearch",
+            dependencies: ["PaperboyCore", "COpenBLAS"]
+        ),
         // Bulk imports (Paperboy JSONL, arXiv snapshot, HF daily_papers JSON) and the synthetic generator.
         .target(
             name: "PaperboyIngest",
@@ -70,6 +81,11 @@ let package = Package(
             path: "Tests/PaperboyTestSupport"
         ),
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
+        .testTarget(
+            name: "PaperboySearchTests",
+            dependencies: ["PaperboySearch", "PaperboyCore"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyTestSupport"]),
         .testTarget(
             name: "PaperboyIngestTests",

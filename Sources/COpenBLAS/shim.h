@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface, from Debian's libopenblas-dev.
+#include <cblas.h>
