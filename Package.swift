@@ -38,7 +38,13 @@ let package = Package(
         // Tokenizer, embedding model, vector index, hybrid ranking: search logic without SQL.
         .target(
             name: "PaperboySearch",
-            dependencies: ["PaperboyCore", "COpenBLAS"]
+            dependencies: [
+                "PaperboyCore", "PaperboyStore", "COpenBLAS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The model's inner loops are 50× slower unoptimised; debug builds (and so the test
+            // suite) would spend minutes embedding the demo corpus without this.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // Bulk imports (Paperboy JSONL, arXiv snapshot, HF daily_papers JSON) and the synthetic generator.
         .target(
@@ -54,6 +60,7 @@ let package = Package(
             dependencies: [
                 "PaperboyCore",
                 "PaperboyStore",
+                "PaperboySearch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -67,6 +74,7 @@ let package = Package(
                 "PaperboyCore",
                 "PaperboyStore",
                 "PaperboyIngest",
+                "PaperboySearch",
                 "PaperboyWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,7 +91,7 @@ let package = Package(
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
         .testTarget(
             name: "PaperboySearchTests",
-            dependencies: ["PaperboySearch", "PaperboyCore"],
+            dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboyIngest", "PaperboyTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyTestSupport"]),

@@ -33,3 +33,39 @@ public enum Links {
 
     public static func doi(_ doi: String) -> String { "https://doi.org/\(doi)" }
 }
+
+extension Links {
+    /// `/search?q=…` with the query percent-encoded.
+    public static func search(_ query: String, mode: String? = nil, page: Int = 0) -> String {
+        var parts = ["q=" + percentEncoded(query)]
+        if let mode { parts.append("mode=\(mode)") }
+        if page > 0 { parts.append("p=\(page)") }
+        return "/search?" + parts.joined(separator: "&")
+    }
+
+    public static func searchPage() -> String { "/search" }
+
+    public static func similarJSON(_ id: String) -> String { "/api/papers/\(id)/similar" }
+
+    static func percentEncoded(_ text: String) -> String {
+        var output = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: " "):
+                output += "+"
+            default:
+                output += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return output
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -7,9 +7,12 @@ enum SQLiteMigrations {
         migrator.registerMigration("v1-papers") { db in
             // Times are Unix seconds (REAL); daily_day is days since 1970-01-01 (INTEGER),
             // so feed ranges and neighbouring days are integer comparisons on an index.
+            // `key` is a stable integer alias of the row (VACUUM keeps it), used by the
+            // full-text index and as the vector index's key.
             try db.execute(sql: """
                 CREATE TABLE paper (
-                    id TEXT PRIMARY KEY NOT NULL,
+                    key INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
                     title TEXT NOT NULL,
                     abstract TEXT NOT NULL,
                     authors TEXT NOT NULL DEFAULT '',
@@ -37,6 +40,39 @@ enum SQLiteMigrations {
                 CREATE INDEX paper_daily_upvotes ON paper(daily_day, upvotes DESC) WHERE daily_day IS NOT NULL;
                 CREATE INDEX paper_daily_published ON paper(daily_day, published_at DESC) WHERE daily_day IS NOT NULL;
                 CREATE INDEX paper_submitter ON paper(submitted_by, daily_day) WHERE submitted_by IS NOT NULL;
+                """)
+        }
+        migrator.registerMigration("v2-search") { db in
+            // External-content FTS5 over the paper table, kept in step by triggers.
+            // Porter stemming: "training" finds "trained"; diacritics folded: "naive" finds "naïve".
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE paper_search USING fts5(
+                    title, abstract, authors,
+                    content = 'paper', content_rowid = 'key',
+                    tokenize = 'porter unicode61 remove_diacritics 2'
+                );
+                INSERT INTO paper_search(paper_search) VALUES ('rebuild');
+                CREATE TRIGGER paper_search_insert AFTER INSERT ON paper BEGIN
+                    INSERT INTO paper_search(rowid, title, abstract, authors) VALUES (new.key, new.title, new.abstract, new.authors);
+                END;
+                CREATE TRIGGER paper_search_delete AFTER DELETE ON paper BEGIN
+                    INSERT INTO paper_search(paper_search, rowid, title, abstract, authors) VALUES ('delete', old.key, old.title, old.abstract, old.authors);
+                END;
+                CREATE TRIGGER paper_search_update AFTER UPDATE OF title, abstract, authors ON paper BEGIN
+                    INSERT INTO paper_search(paper_search, rowid, title, abstract, authors) VALUES ('delete', old.key, old.title, old.abstract, old.authors);
+                    INSERT INTO paper_search(rowid, title, abstract, authors) VALUES (new.key, new.title, new.abstract, new.authors);
+                END;
+                -- The index's vocabulary, for spelling correction.
+                CREATE VIRTUAL TABLE paper_search_terms USING fts5vocab(paper_search, 'row');
+
+                -- One embedding per paper and model; source_modified_at is the paper's modified_at
+                -- when it was embedded, so an edited title or abstract is embedded again.
+                CREATE TABLE paper_embedding (
+                    paper_key INTEGER PRIMARY KEY REFERENCES paper(key) ON DELETE CASCADE,
+                    model TEXT NOT NULL,
+                    source_modified_at REAL NOT NULL,
+                    vector BLOB NOT NULL
+                ) STRICT;
                 """)
         }
         return migrator

@@ -6,7 +6,7 @@ import Synchronization
 /// The embedded default store: one SQLite file in WAL mode, so page reads never wait for an import.
 public final class SQLitePaperStore: PaperStore {
     let database: DatabasePool
-    private let writes = Atomic<UInt64>(0)
+    let writes = Atomic<UInt64>(0)
 
     public var changeCount: UInt64 { writes.load(ordering: .acquiring) }
 
@@ -151,7 +151,7 @@ public final class SQLitePaperStore: PaperStore {
     public func paper(id: String) async throws -> Paper? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT \(SQLitePaperStore.columns) FROM paper WHERE id = ?", arguments: [id])
-                .map(SQLitePaperStore.paper(from:))
+                .map { SQLitePaperStore.paper(from: $0) }
         }
     }
 
@@ -187,7 +187,7 @@ public final class SQLitePaperStore: PaperStore {
             """
         let bound = arguments
         return try await database.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(SQLitePaperStore.paper(from:))
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { SQLitePaperStore.paper(from: $0) }
         }
     }
 
@@ -215,29 +215,30 @@ public final class SQLitePaperStore: PaperStore {
         upvotes, comment_count
         """
 
-    static func paper(from row: Row) -> Paper {
+    /// A paper from `columns`, starting at column `offset` of `row`.
+    static func paper(from row: Row, offset: Int = 0) -> Paper {
         Paper(
-            id: row[0],
-            title: row[1],
-            abstract: row[2],
-            authors: ListColumn.decode(row[3]),
-            authorCount: row[4],
-            categories: ListColumn.decode(row[5]),
-            publishedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)),
-            updatedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
-            version: row[8],
-            doi: row[9],
-            journalRef: row[10],
-            authorComments: row[11],
-            githubRepo: row[12],
-            projectPage: row[13],
-            pdfURL: row[14],
-            source: row[15],
-            dailyDay: (row[16] as Int?).map(Day.init(daysSinceEpoch:)),
-            submittedOnDailyAt: (row[17] as Double?).map(Date.init(timeIntervalSince1970:)),
-            submittedBy: row[18],
-            upvotes: row[19],
-            commentCount: row[20]
+            id: row[offset],
+            title: row[offset + 1],
+            abstract: row[offset + 2],
+            authors: ListColumn.decode(row[offset + 3]),
+            authorCount: row[offset + 4],
+            categories: ListColumn.decode(row[offset + 5]),
+            publishedAt: (row[offset + 6] as Double?).map(Date.init(timeIntervalSince1970:)),
+            updatedAt: (row[offset + 7] as Double?).map(Date.init(timeIntervalSince1970:)),
+            version: row[offset + 8],
+            doi: row[offset + 9],
+            journalRef: row[offset + 10],
+            authorComments: row[offset + 11],
+            githubRepo: row[offset + 12],
+            projectPage: row[offset + 13],
+            pdfURL: row[offset + 14],
+            source: row[offset + 15],
+            dailyDay: (row[offset + 16] as Int?).map(Day.init(daysSinceEpoch:)),
+            submittedOnDailyAt: (row[offset + 17] as Double?).map(Date.init(timeIntervalSince1970:)),
+            submittedBy: row[offset + 18],
+            upvotes: row[offset + 19],
+            commentCount: row[offset + 20]
         )
     }
 }

@@ -3,16 +3,23 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PaperboyCore
+import PaperboySearch
 import PaperboyStore
 
 /// Everything the web application is built from, injected so tests control the store and the clock.
 public struct WebDependencies: Sendable {
     public var store: any PaperStore
+    public var search: SearchEngine
     public var configuration: WebConfiguration
     public var now: @Sendable () -> Date
 
-    public init(store: any PaperStore, configuration: WebConfiguration = WebConfiguration(), now: @escaping @Sendable () -> Date = Date.init) {
+    /// `search` defaults to keyword-only search over `store`.
+    public init(
+        store: any PaperStore, search: SearchEngine? = nil, configuration: WebConfiguration = WebConfiguration(),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
+        self.search = search ?? SearchEngine(store: store, semantic: nil)
         self.configuration = configuration
         self.now = now
     }
@@ -27,8 +34,13 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
     router.get("/healthz") { _, _ in "ok" }
     let cache = PageCache(store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime)
-    SitePages(store: dependencies.store, resources: resources, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
+    // Search first: /api/papers/search must not be taken for a paper id.
+    SearchRoutes(engine: dependencies.search, resources: resources, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
+    SitePages(
+        store: dependencies.store, search: dependencies.search, resources: resources, configuration: dependencies.configuration,
+        now: dependencies.now, cache: cache
+    ).addRoutes(to: router)
     HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache).addRoutes(to: router)
     AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
 import PaperboyCore
+import PaperboySearch
 import PaperboyStore
 
 /// The daily, weekly and monthly feed pages and the paper page.
 struct SitePages: Sendable {
     let store: any PaperStore
+    let search: SearchEngine
     let resources: SiteResources
     let configuration: WebConfiguration
     let now: @Sendable () -> Date
@@ -134,7 +136,8 @@ struct SitePages: Sendable {
             return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL(for: request)), contentType: "text/markdown; charset=utf-8")
         }
         let paper = try await requirePaper(rawID)
-        return Responses.html(resources.render(PaperPageModel(paper: paper, site: site), template: "paper"))
+        let similar = try await search.similarPapers(to: paper.id, limit: 5)
+        return Responses.html(resources.render(PaperPageModel(paper: paper, site: site, similar: similar), template: "paper"))
     }
 
     func requirePaper(_ id: String) async throws -> Paper {

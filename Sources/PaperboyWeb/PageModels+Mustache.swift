@@ -1,4 +1,5 @@
 import Mustache
+import PaperboyCore
 
 // Mustache finds a name through Mirror unless the value answers `child(named:)` itself.
 // Mirror decodes every field's type on every lookup, which took 60% of a page render in the
@@ -12,6 +13,7 @@ extension SiteChrome: MustacheParent {
         case "stylesheet": stylesheet
         case "atomFeed": atomFeed
         case "openAPI": openAPI
+        case "searchPage": searchPage
         case "thisWeek": thisWeek
         case "thisMonth": thisMonth
         default: nil
@@ -96,6 +98,82 @@ extension PaperPageModel: MustacheParent {
         case "abstract": abstract
         case "authorComments": authorComments
         case "journalRef": journalRef
+        case "similar": similar
+        case "hasSimilar": hasSimilar
+        default: nil
+        }
+    }
+}
+
+extension TextSegment: MustacheParent {
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "text": text
+        case "highlighted": highlighted
+        default: nil
+        }
+    }
+}
+
+extension SearchResultCard: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "url": url
+        case "titleSegments": titleSegments
+        case "authorsLine": authorsLine
+        case "published": published
+        case "snippetSegments": snippetSegments
+        case "matchedBy": matchedBy
+        case "upvotes": upvotes
+        case "singleUpvote": singleUpvote
+        case "arxivURL": arxivURL
+        case "pdfURL": pdfURL
+        case "githubRepo": githubRepo
+        default: nil
+        }
+    }
+}
+
+extension SearchModeOption: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "value": value
+        case "label": label
+        case "selected": selected
+        default: nil
+        }
+    }
+}
+
+/// A spelling correction shown above the results.
+struct CorrectionNote: MustacheParent {
+    let word: String
+    let stem: String
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "word": word
+        case "stem": stem
+        default: nil
+        }
+    }
+}
+
+extension SearchPageModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "searchText": searchText
+        case "modes": modes
+        case "problem": problem
+        case "semanticUnavailable": semanticUnavailable
+        case "corrections": corrections.map { CorrectionNote(word: $0.word, stem: $0.stem) }
+        case "hasQuery": hasQuery
+        case "results": results
+        case "hasResults": hasResults
+        case "firstRank": firstRank
+        case "previousPage": previousPage
+        case "nextPage": nextPage
         default: nil
         }
     }

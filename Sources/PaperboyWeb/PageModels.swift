@@ -8,6 +8,7 @@ struct SiteChrome {
     let stylesheet = Links.stylesheet()
     let atomFeed = Links.atomFeed()
     let openAPI = Links.openAPI()
+    let searchPage = Links.searchPage()
     let thisWeek: String
     let thisMonth: String
 
@@ -96,8 +97,10 @@ struct PaperPageModel {
     let abstract: String
     let authorComments: String?
     let journalRef: String?
+    let similar: [PaperCard]
+    let hasSimilar: Bool
 
-    init(paper: Paper, site: SiteChrome) {
+    init(paper: Paper, site: SiteChrome, similar: [Paper] = []) {
         self.site = site
         let card = PaperCard(paper)
         title = card.title
@@ -122,7 +125,60 @@ struct PaperPageModel {
         abstract = LatexText.legible(paper.abstract)
         authorComments = paper.authorComments
         journalRef = paper.journalRef
+        self.similar = similar.map(PaperCard.init)
+        hasSimilar = !similar.isEmpty
     }
+}
+
+/// One search hit, with the query's words marked in its title and abstract snippet.
+struct SearchResultCard {
+    let url: String
+    let titleSegments: [TextSegment]
+    let authorsLine: String
+    let published: String?
+    let snippetSegments: [TextSegment]
+    let matchedBy: String?
+    let upvotes: Int
+    let singleUpvote: Bool
+    let arxivURL: String?
+    let pdfURL: String?
+    let githubRepo: String?
+
+    init(_ paper: Paper, highlighter: Highlighter, matchedBy: String?) {
+        let card = PaperCard(paper)
+        url = card.url
+        titleSegments = highlighter.segments(card.title)
+        authorsLine = card.authorsLine
+        published = card.published
+        snippetSegments = highlighter.snippet(LatexText.legible(paper.abstract))
+        self.matchedBy = matchedBy
+        upvotes = card.upvotes
+        singleUpvote = card.singleUpvote
+        arxivURL = card.arxivURL
+        pdfURL = card.pdfURL
+        githubRepo = card.githubRepo
+    }
+}
+
+struct SearchModeOption {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
+struct SearchPageModel {
+    let site: SiteChrome
+    let searchText: String?
+    let modes: [SearchModeOption]
+    let problem: String?
+    let semanticUnavailable: Bool
+    let corrections: [(word: String, stem: String)]
+    let hasQuery: Bool
+    let results: [SearchResultCard]
+    let hasResults: Bool
+    let firstRank: Int
+    let previousPage: String?
+    let nextPage: String?
 }
 
 struct ErrorPageModel {

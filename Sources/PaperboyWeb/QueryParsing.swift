@@ -3,14 +3,31 @@ import PaperboyCore
 
 /// Reads and checks query parameters, with messages that say what was expected.
 struct QueryParameters {
-    let parameters: Hummingbird.Parameters
+    /// Decoded as HTML forms encode them: `+` is a space, then percent-escapes. First value wins.
+    let values: [String: String]
+    /// Names whose value was not valid percent-encoded UTF-8.
+    let malformed: Set<String>
 
     init(_ request: Request) {
-        parameters = request.uri.queryParameters
+        var values: [String: String] = [:]
+        var malformed: Set<String> = []
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, values[name] == nil else { continue }
+            let raw = parts.count > 1 ? String(parts[1]) : ""
+            if let value = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding {
+                values[name] = value
+            } else {
+                malformed.insert(name)
+            }
+        }
+        self.values = values
+        self.malformed = malformed
     }
 
     func string(_ name: String, maxLength: Int = 100) throws -> String? {
-        guard let value = parameters.get(name) else { return nil }
+        if malformed.contains(name) { throw RequestProblem.badRequest("\(name) is not valid percent-encoded UTF-8.") }
+        guard let value = values[name] else { return nil }
         guard value.count <= maxLength else { throw RequestProblem.badRequest("\(name) is too long (at most \(maxLength) characters).") }
         return value.isEmpty ? nil : value
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PaperboyCore
+import Logging
 import PaperboyIngest
 
 struct Import: AsyncParsableCommand {
@@ -12,6 +13,10 @@ struct Import: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var model: ModelOptions
+
+    @Flag(name: .customLong("no-embed"), help: "Do not compute embeddings after importing (paperboy index does it later).")
+    var noEmbed = false
 
     @Argument(help: "The file to import.")
     var file: String
@@ -66,6 +71,13 @@ struct Import: AsyncParsableCommand {
             FileHandle.standardError.write(Data("… and \(summary.skipped.count - 20) more skipped records (--verbose lists them all)\n".utf8))
         }
         print(summary.line)
+        guard !noEmbed else { return }
+        var logger = Logger(label: "paperboy.import")
+        logger.logLevel = .warning
+        if let semantic = model.semanticIndex(store: store, logger: logger) {
+            let (count, seconds) = try await embedMissingPapers(semantic, store: store)
+            print("embedded \(count) papers in \(String(format: "%.1f", seconds)) s")
+        }
     }
 }
 

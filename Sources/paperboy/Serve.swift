@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import PaperboySearch
 import PaperboyWeb
 import ServiceLifecycle
 
@@ -9,6 +10,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the web server until SIGINT or SIGTERM, then shut down gracefully.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "Address to listen on (env: PAPERBOY_HOST).")
     var host: String?
@@ -50,16 +52,48 @@ struct Serve: AsyncParsableCommand {
             publicURL: publicURL ?? environment["PAPERBOY_PUBLIC_URL"],
             cacheLifetime: .milliseconds(Int(cacheSeconds * 1000)))
         let papers = try await store.paperCount()
+        let semantic = model.semanticIndex(store: store, logger: logger)
+        if let semantic {
+            let loaded = try await semantic.loadStoredEmbeddings()
+            logger.info("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB)")
+        }
+        let search = SearchEngine(store: store, semantic: semantic, logger: logger)
         let app = try await buildApplication(
-            WebDependencies(store: store, configuration: configuration),
+            WebDependencies(store: store, search: search, configuration: configuration),
             host: host, port: port, logger: logger
         ) { boundPort in
             // Scripts and end-to-end tests read this line to learn the port.
             let line = "Paperboy listening on http://\(host):\(boundPort) with \(papers) papers from \(database.location)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
-        let services = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        var services: [any Service] = [app]
+        if let semantic { services.append(EmbeddingRefreshService(index: semantic, logger: logger)) }
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Embeds papers that arrive while the server runs and picks up embeddings other processes
+/// stored (a CLI import), every `interval`.
+struct EmbeddingRefreshService: Service {
+    let index: SemanticIndex
+    let logger: Logger
+    var interval: Duration = .seconds(30)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let embedded = try await index.embedMissing()
+                    let loaded = try await index.loadStoredEmbeddings()
+                    if embedded + loaded > 0 { logger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
+                } catch {
+                    logger.error("semantic index refresh failed: \(error)")
+                }
+                // Cancelled at shutdown: end quietly, the server is stopping too.
+                do { try await Task.sleep(for: interval) } catch { return }
+            }
+        }
     }
 }

@@ -11,17 +11,17 @@ import Testing
 
         let migrate = try run(Locations.binary, ["migrate", "--database", database])
         #expect(migrate.status == 0, "\(migrate.standardError)")
-        #expect(migrate.standardOutput.contains("v1-papers"))
+        #expect(migrate.standardOutput.contains("v2-search"))
 
-        let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7"])
+        let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7", "--no-embed"])
         #expect(imported.status == 0, "\(imported.standardError)")
         #expect(imported.standardOutput.contains("imported 228 records as paperboy: new 228, updated 0, unchanged 0, skipped 0"))
-        let again = try run(Locations.binary, ["import", seed, "--database", database])
+        let again = try run(Locations.binary, ["import", seed, "--database", database, "--no-embed"])
         #expect(again.standardOutput.contains("new 0, updated 0, unchanged 228, skipped 0"))
 
         let broken = directory.path("broken.jsonl")
         try Data("{\"title\": \"Fine\"}\n{not json}\n".utf8).write(to: URL(fileURLWithPath: broken))
-        let partial = try run(Locations.binary, ["import", broken, "--database", database])
+        let partial = try run(Locations.binary, ["import", broken, "--database", database, "--no-embed"])
         #expect(partial.status == 0)
         #expect(partial.standardError.contains("skipped line 2: not valid JSON"))
         #expect(partial.standardOutput.contains("new 1, updated 0, unchanged 0, skipped 1"))
@@ -64,7 +64,7 @@ import Testing
         let file = directory.path("synthetic.jsonl")
         let synth = try run(Locations.binary, ["synth", "--count", "500", "--output", file])
         #expect(synth.status == 0)
-        let imported = try run(Locations.binary, ["import", file, "--database", directory.path("s.sqlite"), "--daily", "published"])
+        let imported = try run(Locations.binary, ["import", file, "--database", directory.path("s.sqlite"), "--daily", "published", "--no-embed"])
         #expect(imported.standardOutput.contains("imported 500 records as arxiv: new 500, updated 0, unchanged 0, skipped 0"))
     }
 }

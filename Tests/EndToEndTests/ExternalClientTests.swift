@@ -6,12 +6,31 @@ import Testing
 /// and headless Chromium. The test command (scripts/test) installs both; run alone without them,
 /// these tests fail and say how to get them.
 @Suite(.serialized) struct ExternalClientTests {
-    /// A server over the demo corpus, spread over the last 7 days.
+    /// The demo corpus imported and embedded once (embedding takes a while in a debug build),
+    /// copied for each test.
+    static let preparedDemo: Result<String, TestFailure> = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-demo-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let database = directory.appendingPathComponent("demo.sqlite").path
+            let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
+            let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7", "--model", Locations.model], timeout: 600)
+            guard imported.status == 0, imported.standardOutput.contains("embedded 228 papers") else {
+                return .failure(TestFailure("demo import failed (is the model installed? run scripts/install-model): \(imported.standardOutput) \(imported.standardError)"))
+            }
+            return .success(database)
+        } catch {
+            return .failure(TestFailure("\(error)"))
+        }
+    }()
+
+    /// A server over a copy of the prepared demo database.
     static func demoServer(in directory: TemporaryDirectory) throws -> ServerProcess {
+        let source = try preparedDemo.get()
         let database = directory.path("demo.sqlite")
-        let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
-        let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7"])
-        guard imported.status == 0 else { throw TestFailure("import failed: \(imported.standardError)") }
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: source + suffix) {
+            try FileManager.default.copyItem(atPath: source + suffix, toPath: database + suffix)
+        }
         return try ServerProcess(database: database, extraArguments: ["--site-name", "Paperboy Demo"])
     }
 
@@ -51,6 +70,13 @@ import Testing
         let unknown = try run(hf, ["papers", "info", "0000.00000"], environment: environment)
         #expect(unknown.status != 0)
         #expect((unknown.standardOutput + unknown.standardError).contains("not found"))
+
+        // Semantic search through the official client: an idea, not title words.
+        let search = try run(hf, ["papers", "search", "finding sparse subnetworks that train from their initialization", "--format", "json", "--limit", "5"], environment: environment)
+        #expect(search.status == 0, "\(search.standardError)")
+        let found = try #require(try JSONSerialization.jsonObject(with: Data(search.standardOutput.utf8)) as? [[String: Any]], "\(search.standardOutput)")
+        let titles = found.compactMap { $0["title"] as? String }
+        #expect(titles.prefix(3).contains("The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Networks"), "\(titles)")
 
         let week = try run(hf, ["papers", "ls", "--format", "json", "--week", "1999-W01"], environment: environment)
         #expect(week.status == 0)

@@ -16,6 +16,12 @@ enum Locations {
             .deletingLastPathComponent().appendingPathComponent("paperboy").path
     }
 
+    /// The embedding model folder scripts/test installs (`PAPERBOY_MODEL_DIR` overrides).
+    static var model: String {
+        ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
+            ?? repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path
+    }
+
     /// An external tool the test command installs: `environmentKey`, else `fallbacks`, else PATH.
     static func tool(_ name: String, environmentKey: String, fallbacks: [String] = []) -> String? {
         if let path = ProcessInfo.processInfo.environment[environmentKey] { return path }
@@ -75,7 +81,7 @@ final class ServerProcess: @unchecked Sendable {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Locations.binary)
-        process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + extraArguments
+        process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning", "--model", Locations.model] + extraArguments
         let log = try FileHandle(forWritingTo: logURL)
         process.standardOutput = log
         process.standardError = log

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PaperboyCore
+import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
 import PaperboyWeb

@@ -1,0 +1,131 @@
+/// A piece of displayed text, marked when it matches the query.
+public struct TextSegment: Sendable, Equatable {
+    public let text: String
+    public let highlighted: Bool
+
+    public init(text: String, highlighted: Bool) {
+        self.text = text
+        self.highlighted = highlighted
+    }
+}
+
+/// Marks query words in titles and abstracts for result lists. Matching is by word prefix, a
+/// rough stand-in for the index's stemming: "training" marks "train", "trained" and "training".
+public struct Highlighter: Sendable {
+    let stems: [String]
+
+    /// `terms` are query words (lower case); very short ones are matched whole.
+    public init(terms: [String]) {
+        stems = Array(Set(terms.filter { !$0.isEmpty && !Stopwords.contains($0) }.map { term in
+            term.count <= 4 ? term : String(term.prefix(max(4, term.count - 3)))
+        }))
+    }
+
+    public var isEmpty: Bool { stems.isEmpty }
+
+    func matches(_ word: Substring) -> Bool {
+        let lower = word.lowercased()
+        return stems.contains { stem in stem.count <= 4 ? lower == stem || (lower.hasPrefix(stem) && lower.count <= stem.count + 2) : lower.hasPrefix(stem) }
+    }
+
+    /// `text` split into plain and highlighted segments.
+    public func segments(_ text: String) -> [TextSegment] {
+        guard !stems.isEmpty else { return [TextSegment(text: text, highlighted: false)] }
+        var segments: [TextSegment] = []
+        var plain = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index].isLetter || text[index].isNumber {
+                var end = index
+                while end < text.endIndex, text[end].isLetter || text[end].isNumber { end = text.index(after: end) }
+                let word = text[index..<end]
+                if matches(word) {
+                    if !plain.isEmpty { segments.append(TextSegment(text: plain, highlighted: false)) }
+                    plain = ""
+                    segments.append(TextSegment(text: String(word), highlighted: true))
+                } else {
+                    plain += word
+                }
+                index = end
+            } else {
+                plain.append(text[index])
+                index = text.index(after: index)
+            }
+        }
+        if !plain.isEmpty { segments.append(TextSegment(text: plain, highlighted: false)) }
+        return segments
+    }
+
+    /// About `length` characters of `text` around its densest run of matches, cut at word boundaries.
+    public func snippet(_ text: String, length: Int = 280) -> [TextSegment] {
+        guard text.count > length else { return segments(text) }
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        var bestStart = 0
+        var bestHits = -1
+        var start = 0
+        var hits = 0
+        var characters = 0
+        let isHit = words.map { word in word.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).contains(where: matches) }
+        for end in words.indices {
+            characters += words[end].count + 1
+            if isHit[end] { hits += 1 }
+            while characters > length, start < end {
+                characters -= words[start].count + 1
+                if isHit[start] { hits -= 1 }
+                start += 1
+            }
+            if hits > bestHits {
+                bestHits = hits
+                bestStart = start
+            }
+        }
+        var window = ""
+        var index = bestStart
+        while index < words.count, window.count + words[index].count < length {
+            window += (window.isEmpty ? "" : " ") + words[index]
+            index += 1
+        }
+        let prefix = bestStart > 0 ? "… " : ""
+        let suffix = index < words.count ? " …" : ""
+        return segments(prefix + window + suffix)
+    }
+}
+
+/// Spelling distance for typo-tolerant search.
+public enum Spelling {
+    /// Optimal string alignment distance (Damerau–Levenshtein with adjacent transpositions).
+    public static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previousPrevious = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], previousPrevious[j - 2] + 1)
+                }
+            }
+            (previousPrevious, previous, current) = (previous, current, previousPrevious)
+        }
+        return previous[b.count]
+    }
+
+    /// How far `word` (as typed) is from an index `stem`: the stem may be a shortened form of the
+    /// word ("diffus" for "diffusion"), so the word's prefixes around the stem's length are compared.
+    public static func distance(word: String, stem: String) -> Int {
+        let shortest = max(1, stem.count - 1)
+        let longest = min(word.count, stem.count + 3)
+        guard shortest <= longest else { return distance(word, stem) }
+        return (shortest...longest).map { distance(String(word.prefix($0)), stem) }.min() ?? distance(word, stem)
+    }
+
+    /// Edits allowed for a word of this length: none below 4 letters, one up to 6, two above.
+    public static func allowedEdits(forLength length: Int) -> Int {
+        length < 4 ? 0 : length <= 6 ? 1 : 2
+    }
+}

@@ -1,0 +1,154 @@
+import Dispatch
+import Foundation
+
+/// all-MiniLM-L6-v2 sentence embeddings, as sentence-transformers computes them: WordPiece
+/// tokens (at most 256 with [CLS] and [SEP]), the 6-layer BERT encoder, mean pooling over the
+/// tokens and L2 normalisation. Safe to call from any number of tasks at once.
+public final class SentenceEmbedder: Sendable {
+    public static let dimensions = 384
+    public static let modelName = "all-MiniLM-L6-v2"
+    /// sentence-transformers' max_seq_length when sentence_bert_config.json does not say.
+    static let defaultMaximumLength = 256
+
+    /// How the work of one `embed` call is spread over the cores.
+    enum Parallelism: Sendable, Equatable {
+        /// Texts split into batches run side by side on `workers` threads, each calling
+        /// OpenBLAS single-threaded.
+        case batchesAcrossCores(workers: Int)
+        /// Batches run one after another; OpenBLAS uses its own threads inside each product.
+        case insideBLAS
+    }
+
+    let tokenizer: WordPieceTokenizer
+    let encoder: MiniLMEncoder
+    let parallelism: Parallelism
+    /// Tokens per forward pass: big enough for efficient sgemm, small enough that one pass's
+    /// scratch (about 15 kB per token) stays near the caches.
+    let tokensPerBatch: Int
+
+    public convenience init(modelDirectory: String) throws {
+        try self.init(modelDirectory: modelDirectory,
+                      parallelism: .batchesAcrossCores(workers: ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    init(modelDirectory: String, parallelism: Parallelism, tokensPerBatch: Int = 1024) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw EmbedderError(.missingFile, path: modelDirectory,
+                                detail: "model folder not found (scripts/install-model puts it in .build-tools/model)")
+        }
+        let folder = URL(fileURLWithPath: modelDirectory)
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+        let configuration = try MiniLMConfiguration(configFile: path("config.json"))
+        guard configuration.hiddenSize == Self.dimensions else {
+            throw EmbedderError(.invalidConfiguration, path: path("config.json"),
+                                detail: "hidden_size \(configuration.hiddenSize), expected \(Self.dimensions)")
+        }
+        let maximumLength = min(try Self.maximumSequenceLength(path("sentence_bert_config.json")), configuration.maximumPositions)
+        let tokenizer = try WordPieceTokenizer(vocabularyFile: path("vocab.txt"), maximumLength: maximumLength)
+        guard tokenizer.vocabularyCount <= configuration.vocabularySize else {
+            throw EmbedderError(.invalidVocabulary, path: path("vocab.txt"),
+                                detail: "\(tokenizer.vocabularyCount) tokens but the model has \(configuration.vocabularySize) embeddings")
+        }
+        let weights = try SafeTensorsFile(path: path("model.safetensors"))
+        encoder = try MiniLMEncoder(weights: weights, configuration: configuration)
+        self.tokenizer = tokenizer
+        self.parallelism = parallelism
+        self.tokensPerBatch = max(tokensPerBatch, maximumLength)
+        if case .batchesAcrossCores(let workers) = parallelism, workers > 1 {
+            // Several threads in OpenBLAS's threaded path at once would queue on its one
+            // thread pool; single-threaded calls run in the caller's thread side by side.
+            // This is process-wide: later BLAS calls elsewhere also run single-threaded.
+            BLAS.setThreadCount(1)
+        }
+    }
+
+    /// max_seq_length from sentence_bert_config.json, or 256 when the file is absent.
+    private static func maximumSequenceLength(_ path: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path) else { return defaultMaximumLength }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            guard let length = object?["max_seq_length"] as? Int else { return defaultMaximumLength }
+            guard length >= 2 else {
+                throw EmbedderError(.invalidConfiguration, path: path, detail: "max_seq_length \(length) is too small")
+            }
+            return length
+        } catch let error as EmbedderError {
+            throw error
+        } catch {
+            throw EmbedderError(.invalidConfiguration, path: path, detail: "not readable JSON: \(error)")
+        }
+    }
+
+    /// Token ids the model sees for `text`, [CLS] and [SEP] included.
+    public func tokenIds(_ text: String) -> [Int32] {
+        tokenizer.encode(text)
+    }
+
+    public func embed(_ text: String) -> [Float] {
+        embed([text])[0]
+    }
+
+    /// One unit-length vector of `dimensions` floats per text, in the order given.
+    public func embed(_ texts: [String]) -> [[Float]] {
+        guard !texts.isEmpty else { return [] }
+        let sequences = texts.map(tokenizer.encode)
+        let batches = plan(sequences)
+        let dimensions = Self.dimensions
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: texts.count * dimensions)
+        defer { output.deallocate() }
+        let destination = SendablePointer(output)
+        let encoder = self.encoder
+        @Sendable func run(_ batch: [Int]) {
+            let results = UnsafeMutablePointer<Float>.allocate(capacity: batch.count * dimensions)
+            defer { results.deallocate() }
+            encoder.embed(batch.map { sequences[$0] }, into: results)
+            // Each text index belongs to exactly one batch, so the writes never overlap.
+            for (slot, index) in batch.enumerated() {
+                (destination.pointer + index * dimensions).update(from: results + slot * dimensions, count: dimensions)
+            }
+        }
+        switch parallelism {
+        case .batchesAcrossCores(let workers) where workers > 1 && batches.count > 1:
+            DispatchQueue.concurrentPerform(iterations: batches.count) { run(batches[$0]) }
+        default:
+            batches.forEach(run)
+        }
+        return (0 ..< texts.count).map { Array(UnsafeBufferPointer(start: output + $0 * dimensions, count: dimensions)) }
+    }
+
+    /// Groups text indices into forward passes. Longest texts first, so each pass holds
+    /// texts of similar length and the last passes to finish are the cheap ones; small calls
+    /// are still cut so that every worker gets a share.
+    private func plan(_ sequences: [[Int32]]) -> [[Int]] {
+        let order = sequences.indices.sorted { sequences[$0].count > sequences[$1].count }
+        let totalTokens = sequences.reduce(0) { $0 + $1.count }
+        var budget = tokensPerBatch
+        if case .batchesAcrossCores(let workers) = parallelism, workers > 1 {
+            budget = min(budget, max(1, (totalTokens + workers - 1) / workers))
+        }
+        var batches: [[Int]] = []
+        var current: [Int] = []
+        var currentTokens = 0
+        for index in order {
+            let length = sequences[index].count
+            if !current.isEmpty && currentTokens + length > budget {
+                batches.append(current)
+                current = []
+                currentTokens = 0
+            }
+            current.append(index)
+            currentTokens += length
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+}
+
+/// A pointer handed to worker threads that write disjoint parts of one buffer.
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import PaperboyCore
+import PaperboyStore
+
+public enum SearchMode: String, Sendable, CaseIterable {
+    case keyword, semantic, hybrid
+}
+
+public struct SearchResult: Sendable {
+    public let paper: Paper
+    /// Fused score (reciprocal rank fusion), or the single mode's normalised score.
+    public let score: Double
+    /// 1-based positions in the keyword and semantic lists, when the paper was in them.
+    public let keywordRank: Int?
+    public let semanticRank: Int?
+}
+
+public struct SearchResponse: Sendable {
+    public let query: SearchQuery
+    public let mode: SearchMode
+    public let results: [SearchResult]
+    public let hasMore: Bool
+    /// Misspelled words and the index terms searched in their place.
+    public let corrections: [(word: String, stem: String)]
+    /// The query words to mark in titles and abstracts.
+    public let highlighter: Highlighter
+    /// Set when semantic search was asked for but no model is loaded.
+    public let semanticUnavailable: Bool
+}
+
+/// Keyword, semantic and hybrid search over one store, plus similar papers.
+///
+/// Hybrid ranking is reciprocal rank fusion (Cormack et al. 2009): each list contributes
+/// 1 / (60 + rank) for every paper in its top `candidates`, so a paper both lists agree on rises
+/// and neither list's score scale matters.
+public final class SearchEngine: Sendable {
+    public static let fusionConstant = 60.0
+    public static let candidates = 100
+
+    public let store: any PaperStore
+    let semantic: SemanticIndex?
+    let logger: Logger
+
+    public init(store: any PaperStore, semantic: SemanticIndex?, logger: Logger = Logger(label: "paperboy.search")) {
+        self.store = store
+        self.semantic = semantic
+        self.logger = logger
+    }
+
+    public var hasSemanticSearch: Bool { semantic != nil }
+
+    public func search(_ text: String, mode: SearchMode = .hybrid, offset: Int = 0, limit: Int = 20) async throws(SearchError) -> SearchResponse {
+        let query: SearchQuery
+        do {
+            query = try SearchQuery.parse(text)
+        } catch {
+            throw .badQuery(error.description)
+        }
+        do {
+            return try await run(query, mode: mode, offset: max(0, offset), limit: max(1, min(limit, 100)))
+        } catch let error as SearchError {
+            throw error
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    func run(_ query: SearchQuery, mode requested: SearchMode, offset: Int, limit: Int) async throws -> SearchResponse {
+        let wanted = offset + limit + 1
+        let semanticUnavailable = requested != .keyword && semantic == nil
+        // Filter-only queries have nothing to embed: list the filtered papers.
+        let hasText = !query.freeText.isEmpty
+        let mode: SearchMode = (semantic == nil || !hasText) ? .keyword : requested
+
+        var corrections: [(word: String, stem: String)] = []
+        var keywordHits: [KeywordHit] = []
+        if mode != .semantic {
+            corrections = try await spellingCorrections(for: query)
+            keywordHits = try await store.keywordSearch(
+                query, prefixTerms: corrections.map(\.stem), limit: mode == .keyword ? wanted : max(wanted, Self.candidates))
+        }
+        var semanticMatches: [VectorMatch] = []
+        if mode != .keyword, let semantic {
+            semanticMatches = try await semantic.search(query.freeText, k: mode == .semantic ? wanted : max(wanted, Self.candidates))
+            if query.hasFilters || !query.excluded.isEmpty || !query.phrases.isEmpty {
+                semanticMatches = try await filter(semanticMatches, by: query)
+            }
+        }
+
+        var scores: [UInt32: (score: Double, keyword: Int?, semantic: Int?)] = [:]
+        for (index, hit) in keywordHits.enumerated() {
+            let contribution = mode == .keyword ? -hit.rank : 1 / (Self.fusionConstant + Double(index + 1))
+            scores[hit.key, default: (0, nil, nil)].score += contribution
+            scores[hit.key]?.keyword = index + 1
+        }
+        for (index, match) in semanticMatches.enumerated() {
+            let contribution = mode == .semantic ? Double(match.score) : 1 / (Self.fusionConstant + Double(index + 1))
+            scores[match.key, default: (0, nil, nil)].score += contribution
+            scores[match.key]?.semantic = index + 1
+        }
+        let ordered = scores.sorted { left, right in
+            left.value.score != right.value.score ? left.value.score > right.value.score : left.key < right.key
+        }
+        let page = Array(ordered.dropFirst(offset).prefix(limit))
+        let papers = try await store.papers(keys: page.map(\.key))
+        let results = page.compactMap { entry -> SearchResult? in
+            guard let paper = papers[entry.key] else { return nil }
+            return SearchResult(paper: paper, score: entry.value.score, keywordRank: entry.value.keyword, semanticRank: entry.value.semantic)
+        }
+        let terms = query.words + query.phrases.flatMap { $0.split(separator: " ").map(String.init) } + corrections.map(\.stem)
+        return SearchResponse(
+            query: query, mode: mode, results: results, hasMore: ordered.count > offset + limit,
+            corrections: corrections, highlighter: Highlighter(terms: terms), semanticUnavailable: semanticUnavailable)
+    }
+
+    /// Words the index has never seen are replaced by the closest indexed term within the
+    /// allowed edit distance (1 edit up to 6 letters, 2 above), preferring common terms.
+    /// Only terms with the same first letter are considered: few typos change the first letter,
+    /// and it keeps the look-up to one slice of the vocabulary.
+    func spellingCorrections(for query: SearchQuery) async throws -> [(word: String, stem: String)] {
+        var corrections: [(word: String, stem: String)] = []
+        for word in Set(query.words) where !Stopwords.contains(word) && word.count >= 4 && word.allSatisfy(\.isLetter) {
+            if try await store.containsWord(word) { continue }
+            let allowed = Spelling.allowedEdits(forLength: word.count)
+            let candidates = try await store.indexedTerms(startingWith: String(word.prefix(1)), limit: 20_000)
+            var best: (stem: String, distance: Int, documents: Int)?
+            for candidate in candidates where candidate.term.count >= 4 && candidate.term.allSatisfy(\.isLetter) {
+                guard abs(candidate.term.count - word.count) <= allowed + 3 else { continue }
+                let distance = Spelling.distance(word: word, stem: candidate.term)
+                guard distance <= allowed else { continue }
+                if best == nil || distance < best!.distance || (distance == best!.distance && candidate.documents > best!.documents) {
+                    best = (candidate.term, distance, candidate.documents)
+                }
+            }
+            if let best { corrections.append((word, best.stem)) }
+        }
+        return corrections.sorted { $0.word < $1.word }
+    }
+
+    /// Applies field filters, phrases and exclusions to semantic matches, which know only vectors.
+    func filter(_ matches: [VectorMatch], by query: SearchQuery) async throws -> [VectorMatch] {
+        let papers = try await store.papers(keys: matches.map(\.key))
+        return matches.filter { match in
+            guard let paper = papers[match.key] else { return false }
+            return QueryFilter.accepts(paper, query)
+        }
+    }
+
+    /// Papers closest in meaning to the paper `id`; by shared title words when no model is loaded.
+    public func similarPapers(to id: String, limit: Int = 6) async throws -> [Paper] {
+        guard let key = try await store.paperKey(id: id) else { return [] }
+        var keys: [UInt32] = []
+        if let semantic, let matches = semantic.neighbours(ofKey: key, k: limit + 1) {
+            keys = matches.map(\.key).filter { $0 != key }
+        } else if let paper = try await store.papers(keys: [key])[key],
+                  let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(paper.title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
+            keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: limit + 1).map(\.key).filter { $0 != key }
+        }
+        let papers = try await store.papers(keys: Array(keys.prefix(limit)))
+        return keys.prefix(limit).compactMap { papers[$0] }
+    }
+}
+
+public enum SearchError: Error, Equatable, CustomStringConvertible {
+    /// The query itself is the problem (empty, too long, a malformed filter).
+    case badQuery(String)
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .badQuery(let message): message
+        case .failed(let message): "search failed: \(message)"
+        }
+    }
+}
+
+/// The checks a keyword search makes in SQL, made in Swift for results that came from vectors.
+enum QueryFilter {
+    static func accepts(_ paper: Paper, _ query: SearchQuery) -> Bool {
+        if !query.categories.isEmpty {
+            let categories = Set(paper.categories.map { $0.lowercased() })
+            guard query.categories.allSatisfy({ categories.contains($0.lowercased()) }) else { return false }
+        }
+        if let from = query.publishedFrom {
+            guard let published = paper.publishedAt, published >= from.start else { return false }
+        }
+        if let to = query.publishedTo {
+            guard let published = paper.publishedAt, published < to.adding(days: 1).start else { return false }
+        }
+        let authorWords = Set(paper.authors.flatMap { SearchQuery.wordParts($0) })
+        for author in query.authors where !SearchQuery.wordParts(author).allSatisfy(authorWords.contains) {
+            return false
+        }
+        let text = " " + SearchQuery.wordParts(paper.title + " " + paper.abstract).joined(separator: " ") + " "
+        for phrase in query.phrases where !text.contains(" \(phrase) ") {
+            return false
+        }
+        let words = Set(text.split(separator: " ").map(String.init))
+        return !query.excluded.contains(where: words.contains)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+import Logging
+import PaperboyCore
+import PaperboyStore
+
+/// The embedding model and the in-memory vectors of every embedded paper, kept in step with the store.
+public final class SemanticIndex: Sendable {
+    public let embedder: SentenceEmbedder
+    let vectors: VectorStore
+    let store: any PaperStore
+    let logger: Logger
+    /// The highest paper key loaded from the store, so a refresh reads only what is new.
+    private let loadedThrough = Mutex<UInt32>(0)
+
+    public init(embedder: SentenceEmbedder, store: any PaperStore, logger: Logger = Logger(label: "paperboy.search")) {
+        self.embedder = embedder
+        self.store = store
+        self.logger = logger
+        vectors = VectorStore(dimensions: SentenceEmbedder.dimensions)
+    }
+
+    public var modelName: String { SentenceEmbedder.modelName }
+
+    public var count: Int { vectors.count }
+
+    public var memoryBytes: Int { vectors.memoryBytes }
+
+    /// Loads stored embeddings newer than the last load into memory; returns how many.
+    @discardableResult
+    public func loadStoredEmbeddings() async throws -> Int {
+        var after = loadedThrough.withLock { $0 }
+        var loaded = 0
+        while true {
+            let page = try await store.embeddings(model: modelName, afterKey: after, limit: 5_000)
+            guard let last = page.last else { break }
+            for embedding in page where embedding.vector.count == SentenceEmbedder.dimensions {
+                vectors.add(key: embedding.key, vector: embedding.vector)
+            }
+            loaded += page.count
+            after = last.key
+        }
+        loadedThrough.withLock { $0 = max($0, after) }
+        return loaded
+    }
+
+    /// Embeds papers that have no embedding yet (or changed since), stores and indexes them.
+    /// Safe to stop at any point: what was saved stays, and the next run continues from there.
+    @discardableResult
+    public func embedMissing(batchSize: Int = 32, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+        var after: UInt32 = 0
+        var done = 0
+        while true {
+            let sources = try await store.papersNeedingEmbeddings(model: modelName, afterKey: after, limit: batchSize)
+            guard let last = sources.last else { break }
+            let vectors = embedder.embed(sources.map(\.text))
+            let embeddings = zip(sources, vectors).map { StoredEmbedding(key: $0.key, vector: $1, sourceModifiedAt: $0.modifiedAt) }
+            try await store.saveEmbeddings(embeddings, model: modelName)
+            for embedding in embeddings { self.vectors.add(key: embedding.key, vector: embedding.vector) }
+            loadedThrough.withLock { $0 = max($0, last.key) }
+            done += sources.count
+            after = last.key
+            progress?(done)
+        }
+        return done
+    }
+
+    /// Nearest papers to a text query.
+    public func search(_ text: String, k: Int) async throws -> [VectorMatch] {
+        let query = embedder.embed(text)
+        return vectors.search(query, k: k, allowed: nil)
+    }
+
+    /// Nearest papers to a stored paper; `nil` when that paper has no embedding.
+    public func neighbours(ofKey key: UInt32, k: Int) -> [VectorMatch]? {
+        guard let vector = vectors.vector(forKey: key) else { return nil }
+        return vectors.search(vector, k: k, allowed: nil)
+    }
+}

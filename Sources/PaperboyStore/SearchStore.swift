@@ -1,0 +1,73 @@
+import Foundation
+import PaperboyCore
+
+/// One keyword match: the paper's integer key and id, and its BM25 rank (lower is better).
+public struct KeywordHit: Sendable, Equatable {
+    public let key: UInt32
+    public let id: String
+    public let rank: Double
+
+    public init(key: UInt32, id: String, rank: Double) {
+        self.key = key
+        self.id = id
+        self.rank = rank
+    }
+}
+
+/// A word of the full-text index's vocabulary (stemmed) and how many papers contain it.
+public struct IndexedTerm: Sendable, Equatable {
+    public let term: String
+    public let documents: Int
+}
+
+/// What the embedding indexer needs of a paper.
+public struct EmbeddingSource: Sendable, Equatable {
+    public let key: UInt32
+    public let title: String
+    public let abstract: String
+    public let modifiedAt: Double
+
+    /// The text the model embeds: title and abstract.
+    public var text: String { abstract.isEmpty ? title : "\(title). \(abstract)" }
+}
+
+public struct StoredEmbedding: Sendable {
+    public let key: UInt32
+    public let vector: [Float]
+    public let sourceModifiedAt: Double
+
+    public init(key: UInt32, vector: [Float], sourceModifiedAt: Double) {
+        self.key = key
+        self.vector = vector
+        self.sourceModifiedAt = sourceModifiedAt
+    }
+}
+
+/// The store's side of search: full-text matching and embedding storage.
+public protocol SearchStore: Sendable {
+    /// Papers matching `query` by BM25 over title (weighted highest), authors and abstract.
+    /// `prefixTerms` are stems matched as prefixes (spelling corrections). Empty words and phrases
+    /// with filters lists the filtered papers, newest first.
+    func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit]
+
+    /// Whether any paper contains `word` (after stemming), as a title, abstract or author word.
+    func containsWord(_ word: String) async throws -> Bool
+
+    /// Vocabulary terms starting with `prefix`, most common first.
+    func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm]
+
+    /// Papers keyed by their integer keys; unknown keys are left out.
+    func papers(keys: [UInt32]) async throws -> [UInt32: Paper]
+
+    func paperKey(id: String) async throws -> UInt32?
+
+    /// Papers with no embedding from `model`, or one older than their last change, after `afterKey`.
+    func papersNeedingEmbeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource]
+
+    func saveEmbeddings(_ embeddings: [StoredEmbedding], model: String) async throws
+
+    /// Stored embeddings of `model` in key order, a page at a time.
+    func embeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [StoredEmbedding]
+
+    func embeddingCount(model: String) async throws -> Int
+}

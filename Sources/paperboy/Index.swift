@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+
+struct Index: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compute embeddings for papers that lack them (or changed); resumable: stop it any time and run it again.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var model: ModelOptions
+
+    func run() async throws {
+        let store = try await database.openStore()
+        let index = try model.requireSemanticIndex(store: store)
+        let (count, seconds) = try await embedMissingPapers(index, store: store)
+        let rate = seconds > 0 ? Double(count) / seconds : 0
+        let stored = try await store.embeddingCount(model: index.modelName)
+        print("embedded \(count) papers in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", rate)) papers/s); \(stored) of \(try await store.paperCount()) papers have embeddings")
+    }
+}

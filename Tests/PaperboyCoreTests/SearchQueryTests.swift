@@ -1,0 +1,52 @@
+import Testing
+@testable import PaperboyCore
+
+@Suite struct SearchQueryTests {
+    @Test func parse_wordsPhrasesFiltersAndExclusions() throws {
+        let query = try SearchQuery.parse(#"Sparse "lottery ticket" -pruning author:"Jonathan Frankle" category:cs.LG year:2018-2020"#)
+        #expect(query.words == ["sparse"])
+        #expect(query.phrases == ["lottery ticket"])
+        #expect(query.excluded == ["pruning"])
+        #expect(query.authors == ["Jonathan Frankle"])
+        #expect(query.categories == ["cs.LG"])
+        #expect(query.publishedFrom == Day(iso: "2018-01-01"))
+        #expect(query.publishedTo == Day(iso: "2020-12-31"))
+        #expect(query.freeText == "lottery ticket sparse")
+    }
+
+    @Test func parse_punctuationSplitsWords_likeTheIndex() throws {
+        #expect(try SearchQuery.parse("state-of-the-art GPT-4").words == ["state", "of", "the", "art", "gpt", "4"])
+        #expect(try SearchQuery.parse("title:attention OR (x)").words == ["title", "attention", "or", "x"])
+    }
+
+    @Test func parse_emptyAndOverlong_areProblems() {
+        #expect(throws: SearchQuery.Problem.empty) { try SearchQuery.parse("   ") }
+        #expect(throws: SearchQuery.Problem.empty) { try SearchQuery.parse("\u{0}\u{7}") }
+        #expect(throws: SearchQuery.Problem.empty) { try SearchQuery.parse("!!! ???") }
+        #expect(throws: SearchQuery.Problem.tooLong(251)) { try SearchQuery.parse(String(repeating: "a", count: 251)) }
+    }
+
+    @Test func parse_badDates_sayWhatIsExpected() throws {
+        #expect(throws: SearchQuery.Problem.self) { try SearchQuery.parse("year:twenty") }
+        #expect(throws: SearchQuery.Problem.self) { try SearchQuery.parse("year:2024-2020") }
+        #expect(throws: SearchQuery.Problem.self) { try SearchQuery.parse("from:2024-13-01") }
+        let fromYear = try SearchQuery.parse("from:2024")
+        #expect(fromYear.publishedFrom == Day(iso: "2024-01-01"))
+    }
+
+    @Test func highlighter_marksWordFormsOnly() {
+        let highlighter = Highlighter(terms: ["training", "the", "gan"])
+        let segments = highlighter.segments("Trained GANs organize the training.")
+        #expect(segments.filter(\.highlighted).map(\.text) == ["Trained", "GANs", "training"])
+        #expect(segments.map(\.text).joined() == "Trained GANs organize the training.")
+    }
+
+    @Test func spelling_distancesAllowStemsAndTranspositions() {
+        #expect(Spelling.distance("transfromer", "transformer") == 1)
+        #expect(Spelling.distance(word: "difusion", stem: "diffus") == 1)
+        #expect(Spelling.distance(word: "transfromers", stem: "transform") == 1)
+        #expect(Spelling.allowedEdits(forLength: 3) == 0)
+        // A word shorter than the stem is compared whole.
+        #expect(Spelling.distance(word: "ab", stem: "abcdef") == 4)
+    }
+}

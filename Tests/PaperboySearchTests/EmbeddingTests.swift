@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+@testable import PaperboySearch
+
+/// The Swift tokenizer and encoder against sentence-transformers' output for the same model
+/// (Fixtures/reference-embeddings.json, written by scripts/reference-embeddings.py).
+@Suite struct EmbeddingTests {
+    @Test func tokenizer_referenceTexts_matchPythonIdsExactly() throws {
+        let embedder = try loadEmbedder()
+        for reference in try ReferenceCase.all() {
+            let ids = embedder.tokenIds(reference.text).map(Int.init)
+            #expect(ids == reference.inputIds, "token ids differ for \(reference.text.debugDescription.prefix(80))")
+        }
+    }
+
+    @Test func tokenizer_longText_isTruncatedTo256WithSeparator() throws {
+        let embedder = try loadEmbedder()
+        let ids = embedder.tokenIds(String(repeating: "transformers attend to tokens. ", count: 200))
+        #expect(ids.count == 256)
+        #expect(ids.first == embedder.tokenizer.classifierId)
+        #expect(ids.last == embedder.tokenizer.separatorId)
+    }
+
+    @Test func embed_referenceTexts_matchPythonEmbeddings() throws {
+        let embedder = try loadEmbedder()
+        let references = try ReferenceCase.all()
+        let vectors = embedder.embed(references.map(\.text))
+        #expect(vectors.count == references.count)
+        for (reference, vector) in zip(references, vectors) {
+            #expect(vector.count == SentenceEmbedder.dimensions)
+            #expect(abs(norm(vector) - 1) < 1e-4, "norm \(norm(vector)) for \(reference.text.debugDescription.prefix(60))")
+            let similarity = cosine(vector, reference.embedding)
+            #expect(similarity >= 0.9999, "cosine \(similarity) for \(reference.text.debugDescription.prefix(60))")
+        }
+    }
+
+    @Test func embed_emptyString_isClassifierAndSeparatorWithUnitLength() throws {
+        let embedder = try loadEmbedder()
+        #expect(embedder.tokenIds("") == [embedder.tokenizer.classifierId, embedder.tokenizer.separatorId])
+        let vector = embedder.embed("")
+        #expect(vector.count == SentenceEmbedder.dimensions)
+        #expect(abs(norm(vector) - 1) < 1e-4)
+        #expect(embedder.embed([]).isEmpty)
+    }
+
+    @Test func embed_batchVersusOneByOne_agree() throws {
+        let embedder = try loadEmbedder()
+        let texts = try ReferenceCase.all().map(\.text)
+        let batch = embedder.embed(texts)
+        for (text, batched) in zip(texts, batch) {
+            let single = embedder.embed(text)
+            #expect(cosine(single, batched) >= 0.99999, "batch and single differ for \(text.debugDescription.prefix(60))")
+        }
+    }
+
+    @Test func embed_concurrentTasks_giveSameResults() async throws {
+        let embedder = try loadEmbedder()
+        let texts = try ReferenceCase.all().map(\.text)
+        let expected = embedder.embed(texts)
+        let results = await withTaskGroup(of: ([Int], [[Float]]).self) { group in
+            for task in 0 ..< 6 {
+                // Whole-list calls and slices of different shapes, all overlapping in time.
+                let slice = task < 2 ? Array(texts.indices) : Array(stride(from: task % 3, to: texts.count, by: 3))
+                group.addTask { (slice, embedder.embed(slice.map { texts[$0] })) }
+            }
+            var collected: [([Int], [[Float]])] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
+        #expect(results.count == 6)
+        for (slice, vectors) in results {
+            #expect(vectors.count == slice.count)
+            for (index, vector) in zip(slice, vectors) {
+                if slice.count == texts.count {
+                    // The same call plans the same batches, so the arithmetic is identical.
+                    #expect(vector == expected[index], "whole-list call differs on text \(index)")
+                } else {
+                    #expect(cosine(vector, expected[index]) >= 0.99999, "slice call differs on text \(index)")
+                }
+            }
+        }
+    }
+
+    @Test func init_missingDirectory_throwsNamingTheFolder() {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-no-model-\(UUID().uuidString)").path
+        let error = #expect(throws: EmbedderError.self) { try SentenceEmbedder(modelDirectory: folder) }
+        #expect(error?.reason == .missingFile)
+        #expect(error?.description.contains(folder) == true)
+    }
+
+    @Test func init_truncatedSafetensors_throwsNamingTheFile() throws {
+        let source = try modelDirectory()
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["config.json", "vocab.txt", "sentence_bert_config.json"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        let weights = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
+        let truncated = folder.appendingPathComponent("model.safetensors")
+        try weights.prefix(weights.count / 2).write(to: truncated)
+
+        let error = #expect(throws: EmbedderError.self) { try SentenceEmbedder(modelDirectory: folder.path) }
+        #expect(error?.reason == .truncatedFile)
+        #expect(error?.description.contains(truncated.path) == true)
+    }
+
+    @Test func init_missingSafetensors_throwsNamingTheFile() throws {
+        let source = try modelDirectory()
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["config.json", "vocab.txt"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        let error = #expect(throws: EmbedderError.self) { try SentenceEmbedder(modelDirectory: folder.path) }
+        #expect(error?.reason == .missingFile)
+        #expect(error?.description.contains("model.safetensors") == true)
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PAPERBOY_BENCH"] != nil))
+    func benchmark_seedAbstracts_reportsThroughput() throws {
+        let embedder = try loadEmbedder()
+        let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("Data/seed-papers.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        let texts: [String] = try lines.prefix(200).map { line in
+            let paper = try JSONDecoder().decode(SeedPaper.self, from: Data(line.utf8))
+            return paper.title + ". " + paper.abstract
+        }
+        let tokens = texts.reduce(0) { $0 + embedder.tokenIds($1).count }
+        var rates: [Double] = []
+        for _ in 0 ..< 3 {
+            rates.append(EmbeddingBenchmark.benchmarkThroughput(embedder: embedder, texts: texts))
+        }
+        let best = rates.max() ?? 0
+        print("embedding throughput: \(texts.count) abstracts (\(tokens) tokens), runs \(rates.map { String(format: "%.1f", $0) }) texts/s, best \(String(format: "%.1f", best)) texts/s on \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        #expect(best > 0)
+    }
+}
+
+/// Tensors read from small hand-made safetensors files, no model needed.
+@Suite struct SafeTensorsTests {
+    @Test func copyTensor_float16AndBFloat16_convertToFloat32() throws {
+        // F16: 1, -2, 0.5, smallest subnormal; BF16: 1, -3.
+        let half: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x0001]
+        let brain: [UInt16] = [0x3F80, 0xC040]
+        let file = try writeSafeTensors(
+            header: #"{"__metadata__":{"format":"pt"},"h":{"dtype":"F16","shape":[2,2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]}}"#,
+            data: bytes(half) + bytes(brain))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let tensors = try SafeTensorsFile(path: file)
+        var values = [Float](repeating: 0, count: 4)
+        try values.withUnsafeMutableBufferPointer { try tensors.copyTensor("h", shape: [2, 2], into: $0.baseAddress!) }
+        #expect(values == [1, -2, 0.5, 0x1p-24])
+        var pair = [Float](repeating: 0, count: 2)
+        try pair.withUnsafeMutableBufferPointer { try tensors.copyTensor("b", shape: [2], into: $0.baseAddress!) }
+        #expect(pair == [1, -3])
+    }
+
+    @Test func copyTensor_bertPrefixedName_isFoundUnderTheBareName() throws {
+        let file = try writeSafeTensors(header: #"{"bert.x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                                        data: bytes([Float(2.5).bitPattern]))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var value: [Float] = [0]
+        try value.withUnsafeMutableBufferPointer { try SafeTensorsFile(path: file).copyTensor("x", shape: [1], into: $0.baseAddress!) }
+        #expect(value == [2.5])
+    }
+
+    @Test func copyTensor_wrongShapeOrMissingTensor_throwsNamingTheTensor() throws {
+        let file = try writeSafeTensors(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+                                        data: bytes([Float(1).bitPattern, Float(2).bitPattern]))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let tensors = try SafeTensorsFile(path: file)
+        var values = [Float](repeating: 0, count: 4)
+        let shapeError = #expect(throws: EmbedderError.self) {
+            try values.withUnsafeMutableBufferPointer { try tensors.copyTensor("x", shape: [4], into: $0.baseAddress!) }
+        }
+        #expect(shapeError?.reason == .wrongShape)
+        #expect(shapeError?.description.contains("x") == true)
+        let missingError = #expect(throws: EmbedderError.self) {
+            try values.withUnsafeMutableBufferPointer { try tensors.copyTensor("y", shape: [2], into: $0.baseAddress!) }
+        }
+        #expect(missingError?.reason == .missingTensor)
+        #expect(missingError?.description.contains(file) == true)
+    }
+
+    @Test func init_badHeader_throwsInvalidHeader() throws {
+        let file = try writeSafeTensors(header: "{not json", data: [])
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let error = #expect(throws: EmbedderError.self) { try SafeTensorsFile(path: file) }
+        #expect(error?.reason == .invalidHeader)
+        #expect(error?.description.contains(file) == true)
+    }
+
+    @Test func init_shortFileOrHugeHeaderLength_throwsTruncatedOrInvalid() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let short = folder.appendingPathComponent("short.safetensors")
+        try Data([1, 2, 3]).write(to: short)
+        #expect(throws: EmbedderError(.truncatedFile, path: short.path, detail: "3 bytes, shorter than the 8-byte header length")) {
+            try SafeTensorsFile(path: short.path)
+        }
+        let overlong = folder.appendingPathComponent("overlong.safetensors")
+        try Data([64, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)).write(to: overlong)
+        let error = #expect(throws: EmbedderError.self) { try SafeTensorsFile(path: overlong.path) }
+        #expect(error?.reason == .truncatedFile)
+    }
+}
+
+// MARK: - Helpers
+
+private struct ReferenceCase: Decodable {
+    let text: String
+    let inputIds: [Int]
+    let embedding: [Float]
+
+    enum CodingKeys: String, CodingKey {
+        case text, embedding
+        case inputIds = "input_ids"
+    }
+
+    private struct Document: Decodable {
+        let cases: [ReferenceCase]
+    }
+
+    static func all() throws -> [ReferenceCase] {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/reference-embeddings.json", withExtension: nil),
+                               "Fixtures/reference-embeddings.json missing: run scripts/reference-embeddings.py")
+        return try JSONDecoder().decode(Document.self, from: Data(contentsOf: url)).cases
+    }
+}
+
+private struct SeedPaper: Decodable {
+    let title: String
+    let abstract: String
+}
+
+private struct ModelMissing: Error, CustomStringConvertible {
+    let path: String
+    var description: String { "model missing: run scripts/install-model (looked in \(path))" }
+}
+
+private let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// PAPERBOY_MODEL_DIR, else the folder scripts/install-model fills. A missing model fails
+/// the test: silently skipping would hide that nothing was checked.
+private func modelDirectory() throws -> URL {
+    let environment = ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"] ?? ""
+    let folder = environment.isEmpty
+        ? repositoryRoot.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2")
+        : URL(fileURLWithPath: environment)
+    guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) else {
+        throw ModelMissing(path: folder.path)
+    }
+    return folder
+}
+
+/// Loaded once for the whole test run: every test shares one embedder, as the server would.
+private let sharedEmbedder = Result { try SentenceEmbedder(modelDirectory: modelDirectory().path) }
+
+private func loadEmbedder() throws -> SentenceEmbedder {
+    try sharedEmbedder.get()
+}
+
+private func norm(_ vector: [Float]) -> Float {
+    vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+}
+
+private func cosine(_ left: [Float], _ right: [Float]) -> Float {
+    guard left.count == right.count, !left.isEmpty else { return -2 }
+    var dot: Double = 0, leftSquares: Double = 0, rightSquares: Double = 0
+    for (a, b) in zip(left, right) {
+        dot += Double(a) * Double(b)
+        leftSquares += Double(a) * Double(a)
+        rightSquares += Double(b) * Double(b)
+    }
+    return Float(dot / (leftSquares.squareRoot() * rightSquares.squareRoot()))
+}
+
+private func temporaryFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-embedding-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+private func bytes<Value: FixedWidthInteger>(_ values: [Value]) -> [UInt8] {
+    values.flatMap { value in (0 ..< MemoryLayout<Value>.size).map { UInt8(truncatingIfNeeded: value.littleEndian >> (8 * $0)) } }
+}
+
+/// A safetensors file in the temporary folder with `header` and `data`; returns its path.
+private func writeSafeTensors(header: String, data: [UInt8]) throws -> String {
+    let headerBytes = Array(header.utf8)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-\(UUID().uuidString).safetensors").path
+    try Data(bytes([UInt64(headerBytes.count)]) + headerBytes + data).write(to: URL(fileURLWithPath: path))
+    return path
+}

@@ -1,0 +1,75 @@
+import Foundation
+import PaperboyTestSupport
+import Testing
+
+/// Search over HTTP with keyword search only (no model in these tests; semantic search has its own suite).
+@Suite struct SearchPageTests {
+    @Test func searchPage_showsHighlightedResults() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let (status, html, _) = try await client.get("/search?q=sparse+subnetworks")
+            #expect(status == .ok)
+            #expect(html.contains(#"<a href="/papers/2502.00001"><mark>Sparse</mark> <mark>Subnetworks</mark> That Train</a>"#))
+            #expect(html.contains("matched by words"))
+            #expect(html.contains("Semantic search is not available"))
+            #expect(html.contains(#"value="sparse subnetworks""#))
+        }
+    }
+
+    @Test func searchPage_withoutQuery_showsTheForm_andBadQueriesExplain() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let empty = try await client.get("/search")
+            #expect(empty.status == .ok)
+            #expect(empty.body.contains("Use \"quotes\" for phrases") || empty.body.contains("Use &quot;quotes&quot; for phrases"))
+            let long = try await client.get("/search?q=" + String(repeating: "a", count: 300))
+            #expect(long.status == .badRequest)
+            #expect(long.body.contains("the limit is 250"))
+            let badYear = try await client.get("/search?q=year%3Atwenty")
+            #expect(badYear.status == .badRequest)
+            #expect(badYear.body.contains("year: takes a year"))
+            let badMode = try await client.get("/search?q=x&mode=magic")
+            #expect(badMode.status == .badRequest)
+        }
+    }
+
+    @Test func searchPage_hostileQueries_areEscapedAndAnswered() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            for query in ["%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%22unbalanced", "a%27%20OR%201%3D1--", "NEAR(a%20b)", "%00%07", "title%3Ax%20OR%20NOT"] {
+                let (status, html, _) = try await client.get("/search?q=\(query)")
+                #expect(status == .ok || status == .badRequest, "\(query): \(status)")
+                #expect(!html.contains("<script>alert"), "\(query) reflected raw")
+            }
+        }
+    }
+
+    @Test func searchAPI_isHubCompatible_andValidates() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let ids = try await client.dailyIDs("/api/papers/search?q=dense+retrieval&limit=5")
+            #expect(ids.first == "2502.00002")
+            let (status, json) = try await client.getJSON("/api/papers/search")
+            #expect(status == .badRequest)
+            #expect((json as? [String: Any])?["error"] as? String == "q is required: the text to search for.")
+            #expect(try await client.getJSON("/api/papers/search?q=x&limit=0").status == .badRequest)
+            #expect(try await client.getJSON("/api/papers/search?q=" + String(repeating: "b", count: 260)).status == .badRequest)
+        }
+    }
+
+    @Test func similarPapers_withoutModel_fallBackToSharedTitleWords() async throws {
+        let fixture = try await WebFixture()
+        _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00010", title: "Training Sparse Subnetworks Faster", daily: "2025-02-04"))])
+        try await fixture.test { client in
+            let (status, json) = try await client.getJSON("/api/papers/2502.00001/similar")
+            #expect(status == .ok)
+            let ids = (json as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(ids?.first == "2502.00010")
+            #expect(ids?.contains("2502.00001") == false)
+            #expect(try await client.getJSON("/api/papers/9999.99999/similar").status == .notFound)
+            let page = try await client.get("/papers/2502.00001")
+            #expect(page.body.contains("Similar papers"))
+            #expect(page.body.contains("Training Sparse Subnetworks Faster"))
+        }
+    }
+}
