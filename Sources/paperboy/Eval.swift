@@ -37,37 +37,21 @@ struct Eval: AsyncParsableCommand {
         let everyPaper = try await store.keywordSearch(SearchQuery(), prefixTerms: [], limit: 10_000_000)
         let papers = try await store.papers(keys: everyPaper.map(\.key))
         let idsByTitle = Dictionary(papers.values.map { ($0.title, $0.id) }, uniquingKeysWith: { first, _ in first })
-        var table: [SearchMode: (ndcg: Double, recall: Double)] = [:]
-        var byKind: [String: [SearchMode: Double]] = [:]
-        for mode in SearchMode.allCases {
-            var ndcgTotal = 0.0
-            var recallTotal = 0.0
-            for query in judged {
-                var grades: [String: Int] = [:]
-                for judgment in query.relevant {
-                    guard let id = idsByTitle[judgment.title] else { throw EvaluationError.unknownTitle(query: query.id, title: judgment.title) }
-                    grades[id] = judgment.grade
-                }
-                let ranked = try await engine.search(query.query, mode: mode, limit: 10).results.map(\.paper.id)
-                let ndcg = RankingMetrics.ndcg(ranked: ranked, grades: grades)
-                ndcgTotal += ndcg
-                recallTotal += RankingMetrics.recall(ranked: ranked, grades: grades)
-                byKind[query.kind, default: [:]][mode, default: 0] += ndcg
-                if verbose { print("\(query.id)\t\(mode.rawValue)\t\(String(format: "%.3f", ndcg))\t\(query.query)") }
-            }
-            table[mode] = (ndcgTotal / Double(judged.count), recallTotal / Double(judged.count))
+        let report = try await EvaluationReport.run(judged, engine: engine, idsByTitle: idsByTitle)
+        if verbose {
+            for row in report.perQuery { print("\(row.id)\t\(row.mode.rawValue)\t\(String(format: "%.3f", row.ndcg))\t\(row.query)") }
         }
         print("\(judged.count) queries over \(summary.result.inserted + summary.result.updated + summary.result.unchanged) papers")
         print("| mode | nDCG@10 | recall@10 |")
         print("| --- | ---: | ---: |")
         for mode in SearchMode.allCases {
-            guard let row = table[mode] else { continue }
+            guard let row = report.overall[mode] else { continue }
             print("| \(mode.rawValue) | \(String(format: "%.3f", row.ndcg)) | \(String(format: "%.3f", row.recall)) |")
         }
         let kinds = Dictionary(grouping: judged, by: \.kind).mapValues(\.count)
         print("nDCG@10 by kind of query:")
         for (kind, count) in kinds.sorted(by: { $0.key < $1.key }) {
-            let scores = SearchMode.allCases.map { "\($0.rawValue) \(String(format: "%.3f", (byKind[kind]?[$0] ?? 0) / Double(count)))" }
+            let scores = SearchMode.allCases.map { "\($0.rawValue) \(String(format: "%.3f", report.ndcgByKind[kind]?[$0] ?? 0))" }
             print("  \(kind) (\(count)): \(scores.joined(separator: ", "))")
         }
     }

@@ -13,6 +13,29 @@ import Testing
         }
     }
 
+    /// Cases the fixture lacks, ids from the Python tokenizer: HuggingFace classifies characters
+    /// with Unicode 8.0 tables (later code points are unassigned there and become [UNK]; a few
+    /// changed category since), and words over 100 characters become one [UNK].
+    @Test func tokenizer_unicodeTableAndWordLengthQuirks_matchPythonIds() throws {
+        let embedder = try loadEmbedder()
+        let cases: [(String, [Int32])] = [
+            ("a\u{07FD}b c", [101, 100, 1039, 102]), // Mn since Unicode 11: kept, not stripped
+            ("a\u{0378}b c", [101, 100, 1039, 102]), // unassigned: kept
+            ("a\u{166D}b c", [101, 1037, 100, 1038, 1039, 102]), // Po in Unicode 8.0, So now
+            ("a\u{1734}b c", [101, 11113, 1039, 102]), // Mn in Unicode 8.0, Mc now
+            ("a\u{000111C9}b c", [101, 1037, 100, 1038, 1039, 102]), // Po in Unicode 8.0, Mn now
+            ("x\u{200B}y", [101, 1060, 2100, 102]), // zero-width space (Cf) dropped
+            ("\u{1F970}", [101, 100, 102]),
+            ("ΣΟΦΊΑ", [101, 1173, 29730, 29736, 27432, 102]),
+            ("한국", [101, 1469, 30006, 30021, 29991, 30014, 30020, 102]),
+            (String(repeating: "x", count: 101), [101, 100, 102]),
+            (String(repeating: "x", count: 100), [101, 22038] + Array(repeating: 20348, count: 49) + [102]),
+        ]
+        for (text, expected) in cases {
+            #expect(embedder.tokenIds(text) == expected, "token ids differ for \(text.debugDescription.prefix(40))")
+        }
+    }
+
     @Test func tokenizer_longText_isTruncatedTo256WithSeparator() throws {
         let embedder = try loadEmbedder()
         let ids = embedder.tokenIds(String(repeating: "transformers attend to tokens. ", count: 200))

@@ -1,3 +1,4 @@
+import PaperboyCore
 import Foundation
 import Testing
 @testable import PaperboySearch

@@ -4,6 +4,11 @@ import Foundation
 /// all-MiniLM-L6-v2 sentence embeddings, as sentence-transformers computes them: WordPiece
 /// tokens (at most 256 with [CLS] and [SEP]), the 6-layer BERT encoder, mean pooling over the
 /// tokens and L2 normalisation. Safe to call from any number of tasks at once.
+///
+/// One `embed` call spreads its texts over all cores, each core running OpenBLAS
+/// single-threaded (about 40% faster than letting OpenBLAS thread each product, measured on
+/// 2 cores). OpenBLAS's thread count is process-wide, so creating an embedder sets it to 1
+/// for every BLAS call in the process.
 public final class SentenceEmbedder: Sendable {
     public static let dimensions = 384
     public static let modelName = "all-MiniLM-L6-v2"
@@ -57,9 +62,9 @@ public final class SentenceEmbedder: Sendable {
         self.parallelism = parallelism
         self.tokensPerBatch = max(tokensPerBatch, maximumLength)
         if case .batchesAcrossCores(let workers) = parallelism, workers > 1 {
-            // Several threads in OpenBLAS's threaded path at once would queue on its one
-            // thread pool; single-threaded calls run in the caller's thread side by side.
-            // This is process-wide: later BLAS calls elsewhere also run single-threaded.
+            // Several threads in OpenBLAS's threaded path at once contend for its one thread
+            // pool (measured: six times the CPU time per text); single-threaded calls run in
+            // the caller's thread side by side. Process-wide: other BLAS calls follow suit.
             BLAS.setThreadCount(1)
         }
     }

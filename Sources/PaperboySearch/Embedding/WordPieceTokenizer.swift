@@ -55,8 +55,6 @@ public struct WordPieceTokenizer: Sendable {
         var vocabulary: [[UInt8]: Int32] = [:]
         var longestEntry = 0
         for (index, token) in tokens.enumerated() {
-            // A vocab.txt written on Windows would carry \r; the reference strips only \n,
-            // but no BERT vocabulary has a token ending in \r.
             let key = Array(token.utf8)
             // HuggingFace keeps the last id of a duplicated token.
             vocabulary[key] = Int32(index)

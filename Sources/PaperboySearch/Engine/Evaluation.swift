@@ -63,3 +63,44 @@ public enum EvaluationError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// Runs a judged query set against an engine in every mode.
+public struct EvaluationReport: Sendable {
+    public struct Scores: Sendable {
+        public var ndcg = 0.0
+        public var recall = 0.0
+    }
+
+    /// Mean scores per mode.
+    public var overall: [SearchMode: Scores] = [:]
+    /// Mean nDCG@10 per kind of query and mode.
+    public var ndcgByKind: [String: [SearchMode: Double]] = [:]
+    public var queryCount = 0
+    /// Per query and mode: nDCG@10.
+    public var perQuery: [(id: String, mode: SearchMode, ndcg: Double, query: String)] = []
+
+    /// `idsByTitle` maps the judged titles to paper ids.
+    public static func run(_ judged: [JudgedQuery], engine: SearchEngine, idsByTitle: [String: String]) async throws -> EvaluationReport {
+        var report = EvaluationReport()
+        report.queryCount = judged.count
+        let kindCounts = Dictionary(grouping: judged, by: \.kind).mapValues(\.count)
+        for mode in SearchMode.allCases {
+            var scores = Scores()
+            for query in judged {
+                var grades: [String: Int] = [:]
+                for judgment in query.relevant {
+                    guard let id = idsByTitle[judgment.title] else { throw EvaluationError.unknownTitle(query: query.id, title: judgment.title) }
+                    grades[id] = judgment.grade
+                }
+                let ranked = try await engine.search(query.query, mode: mode, limit: 10).results.map(\.paper.id)
+                let ndcg = RankingMetrics.ndcg(ranked: ranked, grades: grades)
+                scores.ndcg += ndcg / Double(judged.count)
+                scores.recall += RankingMetrics.recall(ranked: ranked, grades: grades) / Double(judged.count)
+                report.ndcgByKind[query.kind, default: [:]][mode, default: 0] += ndcg / Double(kindCounts[query.kind] ?? 1)
+                report.perQuery.append((query.id, mode, ndcg, query.query))
+            }
+            report.overall[mode] = scores
+        }
+        return report
+    }
+}

@@ -82,7 +82,11 @@ public final class SearchEngine: Sendable {
         }
         var semanticMatches: [VectorMatch] = []
         if mode != .keyword, let semantic {
-            semanticMatches = try await semantic.search(query.freeText, k: mode == .semantic ? wanted : max(wanted, Self.candidates))
+            // A misspelling means little to the model either: add the corrected stems. Added, not
+            // substituted, because a correct word the corpus lacks also gets a "correction".
+            var text = query.freeText
+            if mode == .hybrid, !corrections.isEmpty { text += " " + corrections.map(\.stem).joined(separator: " ") }
+            semanticMatches = try await semantic.search(text, k: mode == .semantic ? wanted : max(wanted, Self.candidates))
             if query.hasFilters || !query.excluded.isEmpty || !query.phrases.isEmpty {
                 semanticMatches = try await filter(semanticMatches, by: query)
             }

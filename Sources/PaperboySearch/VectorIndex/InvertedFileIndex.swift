@@ -1,3 +1,5 @@
+import PaperboyCore
+
 /// Approximate search with an inverted file (IVF): spherical k-means splits the collection into
 /// lists around centroids; a query scores every centroid and scans only the `probeCount` lists
 /// with the best centroids. Lists hold Float32 vectors, so the scores of scanned vectors are

@@ -1,3 +1,5 @@
+import PaperboyCore
+
 /// k-means on the unit sphere: points join the centroid with the highest dot product and each
 /// centroid is the normalised mean of its points, matching how the index scores.
 enum SphericalKMeans {

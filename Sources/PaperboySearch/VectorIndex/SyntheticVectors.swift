@@ -1,3 +1,4 @@
+import PaperboyCore
 import Dispatch
 
 /// Deterministic unit vectors for tests and benchmarks. Row `i` depends only on the seed and

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PaperboyCore
+import PaperboyIngest
+import PaperboySearch
+import PaperboyStore
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks: search latency per mode at scale, embedding throughput, vector index speed and recall.",
+        subcommands: [SearchLatency.self, Embedding.self, Vectors.self])
+
+    struct SearchLatency: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "search",
+            abstract: "Search latency per mode over COUNT synthetic papers with random unit vectors as embeddings.",
+            discussion: "Builds (or reuses) the database at --database; queries are embedded with the real model.")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var model: ModelOptions
+
+        @Option(help: "Papers in the benchmark database.")
+        var count: Int = 100_000
+
+        @Option(help: "Queries per mode.")
+        var queries: Int = 200
+
+        func run() async throws {
+            let store = try await database.openStore()
+            let existing = try await store.paperCount()
+            if existing < count {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-bench-\(UUID().uuidString).jsonl")
+                defer { try? FileManager.default.removeItem(at: file) }
+                FileManager.default.createFile(atPath: file.path, contents: nil)
+                let handle = try FileHandle(forWritingTo: file)
+                try SyntheticCorpus(count: count, seed: 7).generate { try handle.write(contentsOf: $0) }
+                try handle.close()
+                let summary = try await Importer(store: store).importFile(at: file.path, options: ImportOptions(placement: .published))
+                print(summary.line)
+            }
+            let index = try model.requireSemanticIndex(store: store)
+            // Random vectors stand in for embeddings: embedding a million abstracts takes hours.
+            var after: UInt32 = 0
+            var written = 0
+            let started = Date()
+            while true {
+                let sources = try await store.papersNeedingEmbeddings(model: index.modelName, afterKey: after, limit: 10_000)
+                guard let last = sources.last else { break }
+                let vectors = SyntheticVectors.clustered(
+                    count: sources.count, dimensions: SentenceEmbedder.dimensions,
+                    shape: .default(forCount: count), seed: 11, firstRow: written)
+                let embeddings = sources.enumerated().map { offset, source in
+                    StoredEmbedding(
+                        key: source.key,
+                        vector: Array(vectors[(offset * SentenceEmbedder.dimensions)..<((offset + 1) * SentenceEmbedder.dimensions)]),
+                        sourceModifiedAt: source.modifiedAt)
+                }
+                try await store.saveEmbeddings(embeddings, model: index.modelName)
+                written += sources.count
+                after = last.key
+            }
+            if written > 0 { print("stored \(written) random embeddings in \(String(format: "%.1f", Date().timeIntervalSince(started))) s") }
+            let loadStarted = Date()
+            let loaded = try await index.loadStoredEmbeddings()
+            print("loaded \(loaded) embeddings in \(String(format: "%.1f", Date().timeIntervalSince(loadStarted))) s; vector memory \(index.memoryBytes / 1_048_576) MiB")
+            // Let a background rebuild of the approximate index finish before timing.
+            try await Task.sleep(for: .seconds(1))
+
+            let engine = SearchEngine(store: store, semantic: index)
+            var random = SplitMix64(seed: 3)
+            let words = ["sparse", "attention", "diffusion", "retrieval", "graph", "robust", "pruning", "reinforcement",
+                         "policy", "quantization", "federated", "privacy", "contrastive", "latent", "transformer",
+                         "convergence", "calibration", "distillation", "multimodal", "speech", "reasoning", "lottery"]
+            var texts: [String] = []
+            for _ in 0..<queries {
+                let length = 2 + Int(random.next() % 4)
+                var query: [String] = []
+                for _ in 0..<length { query.append(words[Int(random.next() % UInt64(words.count))]) }
+                texts.append(query.joined(separator: " "))
+            }
+            print("| mode | papers | p50 ms | p99 ms | mean ms |")
+            print("| --- | ---: | ---: | ---: | ---: |")
+            for mode in SearchMode.allCases {
+                for text in texts.prefix(5) { _ = try await engine.search(text, mode: mode, limit: 10) }
+                var timings: [Double] = []
+                for text in texts {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = try await engine.search(text, mode: mode, limit: 10)
+                    timings.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+                }
+                timings.sort()
+                let p50 = timings[timings.count / 2]
+                let p99 = timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]
+                let mean = timings.reduce(0, +) / Double(timings.count)
+                print("| \(mode.rawValue) | \(try await store.paperCount()) | \(String(format: "%.1f", p50)) | \(String(format: "%.1f", p99)) | \(String(format: "%.1f", mean)) |")
+            }
+        }
+    }
+
+    struct Embedding: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Embedding throughput on the demo corpus's abstracts (title + abstract).")
+
+        @OptionGroup var model: ModelOptions
+
+        @Option(help: "The corpus to embed.")
+        var corpus: String = "Data/seed-papers.jsonl"
+
+        func run() async throws {
+            let embedder: SentenceEmbedder
+            do {
+                embedder = try SentenceEmbedder(modelDirectory: model.location)
+            } catch {
+                throw ValidationError("cannot load the embedding model: \(error). Run scripts/install-model.")
+            }
+            struct Line: Decodable { let title: String; let abstract: String? }
+            let data = try Data(contentsOf: URL(fileURLWithPath: corpus))
+            let texts = try data.split(separator: UInt8(ascii: "\n")).map { line in
+                let paper = try JSONDecoder().decode(Line.self, from: Data(line))
+                return paper.title + ". " + (paper.abstract ?? "")
+            }
+            let rate = EmbeddingBenchmark.benchmarkThroughput(embedder: embedder, texts: texts)
+            print("embedded \(texts.count) abstracts: \(String(format: "%.1f", rate)) abstracts/s")
+        }
+    }
+
+    struct Vectors: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Vector index build time, latency, memory and recall@10 on synthetic vectors.")
+
+        @Option(help: "Vectors in the index.")
+        var count: Int = 100_000
+
+        @Option(help: "clustered or uniform.")
+        var kind: String = "clustered"
+
+        func run() async throws {
+            guard let dataKind = VectorIndexBenchmark.DataKind(rawValue: kind) else { throw ValidationError("--kind must be clustered or uniform") }
+            print(VectorIndexBenchmark.run(count: count, kind: dataKind))
+        }
+    }
+}
