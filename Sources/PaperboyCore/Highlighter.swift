@@ -12,20 +12,24 @@ public struct TextSegment: Sendable, Equatable {
 /// Marks query words in titles and abstracts for result lists. Matching is by word prefix, a
 /// rough stand-in for the index's stemming: "training" marks "train", "trained" and "training".
 public struct Highlighter: Sendable {
-    let stems: [String]
+    /// Word prefixes to mark; `short` ones (from terms of up to 4 letters) only mark words at most
+    /// two letters longer, so "gan" marks "GANs" but not "gang…".
+    let stems: [(prefix: String, short: Bool)]
 
-    /// `terms` are query words (lower case); very short ones are matched whole.
+    /// `terms` are query words (lower case).
     public init(terms: [String]) {
-        stems = Array(Set(terms.filter { !$0.isEmpty && !Stopwords.contains($0) }.map { term in
-            term.count <= 4 ? term : String(term.prefix(max(4, term.count - 3)))
-        }))
+        stems = Set(terms.filter { !$0.isEmpty && !Stopwords.contains($0) }).map { term in
+            term.count <= 4 ? (term, true) : (String(term.prefix(max(4, term.count - 3))), false)
+        }
     }
 
     public var isEmpty: Bool { stems.isEmpty }
 
     func matches(_ word: Substring) -> Bool {
         let lower = word.lowercased()
-        return stems.contains { stem in stem.count <= 4 ? lower == stem || (lower.hasPrefix(stem) && lower.count <= stem.count + 2) : lower.hasPrefix(stem) }
+        return stems.contains { stem in
+            lower.hasPrefix(stem.prefix) && (!stem.short || lower.count <= stem.prefix.count + 2)
+        }
     }
 
     /// `text` split into plain and highlighted segments.

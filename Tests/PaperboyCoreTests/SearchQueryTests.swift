@@ -39,6 +39,8 @@ import Testing
         let segments = highlighter.segments("Trained GANs organize the training.")
         #expect(segments.filter(\.highlighted).map(\.text) == ["Trained", "GANs", "training"])
         #expect(segments.map(\.text).joined() == "Trained GANs organize the training.")
+        // A spelling correction's stem ("diffus") marks the full word.
+        #expect(Highlighter(terms: ["diffus"]).segments("Diffusion models").filter(\.highlighted).map(\.text) == ["Diffusion"])
     }
 
     @Test func spelling_distancesAllowStemsAndTranspositions() {
