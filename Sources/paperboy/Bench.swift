@@ -130,11 +130,11 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Vectors in the index.")
         var count: Int = 100_000
 
-        @Option(help: "clustered or uniform.")
+        @Option(help: "clustered or random (uniform on the sphere).")
         var kind: String = "clustered"
 
         func run() async throws {
-            guard let dataKind = VectorIndexBenchmark.DataKind(rawValue: kind) else { throw ValidationError("--kind must be clustered or uniform") }
+            guard let dataKind = VectorIndexBenchmark.DataKind(rawValue: kind) else { throw ValidationError("--kind must be clustered or random") }
             print(VectorIndexBenchmark.run(count: count, kind: dataKind))
         }
     }

@@ -34,9 +34,9 @@ public final class SemanticIndex: Sendable {
         while true {
             let page = try await store.embeddings(model: modelName, afterKey: after, limit: 5_000)
             guard let last = page.last else { break }
-            for embedding in page where embedding.vector.count == SentenceEmbedder.dimensions {
-                vectors.add(key: embedding.key, vector: embedding.vector)
-            }
+            // One batch add per page: assigning vectors to index lists is a matrix product then.
+            let valid = page.filter { $0.vector.count == SentenceEmbedder.dimensions }
+            vectors.add(keys: valid.map(\.key), vectors: valid.flatMap(\.vector))
             loaded += page.count
             after = last.key
         }
@@ -56,7 +56,7 @@ public final class SemanticIndex: Sendable {
             let vectors = embedder.embed(sources.map(\.text))
             let embeddings = zip(sources, vectors).map { StoredEmbedding(key: $0.key, vector: $1, sourceModifiedAt: $0.modifiedAt) }
             try await store.saveEmbeddings(embeddings, model: modelName)
-            for embedding in embeddings { self.vectors.add(key: embedding.key, vector: embedding.vector) }
+            self.vectors.add(keys: embeddings.map(\.key), vectors: embeddings.flatMap(\.vector))
             loadedThrough.withLock { $0 = max($0, last.key) }
             done += sources.count
             after = last.key
