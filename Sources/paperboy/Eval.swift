@@ -33,10 +33,7 @@ struct Eval: AsyncParsableCommand {
         _ = try await embedMissingPapers(semantic, store: store)
         let engine = SearchEngine(store: store, semantic: semantic)
 
-        // Judgments name papers by title; results come back with ids. An empty query lists every paper.
-        let everyPaper = try await store.keywordSearch(SearchQuery(), prefixTerms: [], limit: 10_000_000)
-        let papers = try await store.papers(keys: everyPaper.map(\.key))
-        let idsByTitle = Dictionary(papers.values.map { ($0.title, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let idsByTitle = try await EvaluationSet.paperIDsByTitle(in: store)
         let report = try await EvaluationReport.run(judged, engine: engine, idsByTitle: idsByTitle)
         if verbose {
             for row in report.perQuery { print("\(row.id)\t\(row.mode.rawValue)\t\(String(format: "%.3f", row.ndcg))\t\(row.query)") }

@@ -22,9 +22,8 @@ import Testing
         #expect(summary.result.inserted == 228)
         let semantic = SemanticIndex(embedder: embedder, store: store)
         #expect(try await semantic.embedMissing() == 228)
-        let everyPaper = try await store.keywordSearch(SearchQuery(), prefixTerms: [], limit: 1_000)
-        let papers = try await store.papers(keys: everyPaper.map(\.key))
-        let idsByTitle = Dictionary(papers.values.map { ($0.title, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let idsByTitle = try await EvaluationSet.paperIDsByTitle(in: store)
+        #expect(idsByTitle.count == 228)
         let judged = try EvaluationSet.load(Self.repository.appendingPathComponent("Data/eval/queries.jsonl").path)
         #expect(judged.count >= 40)
 

@@ -1,4 +1,6 @@
 import Foundation
+import PaperboyCore
+import PaperboyStore
 
 /// One query of an evaluation set with graded judgments (3 = the answer, 2 = highly relevant,
 /// 1 = partially relevant; unlisted papers count as 0).
@@ -38,6 +40,14 @@ public enum RankingMetrics {
 
 /// Reads a JSON Lines file of judged queries.
 public enum EvaluationSet {
+    /// Judgments name papers by title (the demo corpus has no arXiv ids); results carry ids.
+    public static func paperIDsByTitle(in store: any PaperStore) async throws -> [String: String] {
+        // A query with no words or filters lists every paper.
+        let everyPaper = try await store.keywordSearch(SearchQuery(), prefixTerms: [], limit: 10_000_000)
+        let papers = try await store.papers(keys: everyPaper.map(\.key))
+        return Dictionary(papers.values.map { ($0.title, $0.id) }, uniquingKeysWith: { first, _ in first })
+    }
+
     public static func load(_ path: String) throws -> [JudgedQuery] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
