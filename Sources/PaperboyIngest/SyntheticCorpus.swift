@@ -36,7 +36,7 @@ public struct SyntheticCorpus: Sendable {
             for _ in 0..<authorCount {
                 authorsParsed.append([Self.lastNames.randomElement(using: &random), Self.firstNames.randomElement(using: &random), ""])
             }
-            let title = sentence(words: 6 + Int(random.next() % 8), random: &random, capitalised: true)
+            let title = sentence(words: 6 + Int(random.next() % 8), random: &random, capitalised: true, skippingCommonest: true)
             var abstractParts: [String] = []
             for _ in 0..<(5 + Int(random.next() % 5)) {
                 abstractParts.append(sentence(words: 12 + Int(random.next() % 14), random: &random, capitalised: true) + ".")
@@ -50,7 +50,7 @@ public struct SyntheticCorpus: Sendable {
                 authors: authorsParsed.map { "\($0[1]) \($0[0])" }.joined(separator: ", "),
                 title: title, comments: "\(8 + Int(random.next() % 30)) pages, \(1 + Int(random.next() % 12)) figures",
                 journalRef: nil, doi: nil,
-                categories: random.next() % 2 == 0 ? primary : "\(primary) \(Self.categories.randomElement(using: &random))",
+                categories: random.next() % 2 == 0 ? primary : "\(primary) \(Self.categories.filter { $0 != primary }.randomElement(using: &random))",
                 license: "http://creativecommons.org/licenses/by/4.0/",
                 abstract: "  " + abstractParts.joined(separator: " ") + "\n",
                 versions: [Line.Version(version: "v1", created: created)],
@@ -65,10 +65,10 @@ public struct SyntheticCorpus: Sendable {
         if !chunk.isEmpty { try write(chunk) }
     }
 
-    func sentence(words: Int, random: inout SplitMix64, capitalised: Bool) -> String {
+    func sentence(words: Int, random: inout SplitMix64, capitalised: Bool, skippingCommonest: Bool = false) -> String {
         var parts: [String] = []
         parts.reserveCapacity(words)
-        for _ in 0..<words { parts.append(Self.vocabulary.randomElement(using: &random)) }
+        for _ in 0..<words { parts.append(Self.words.sample(&random, skippingCommonest: skippingCommonest)) }
         var text = parts.joined(separator: " ")
         if capitalised, let first = text.first { text.replaceSubrange(text.startIndex...text.startIndex, with: first.uppercased()) }
         return text
@@ -108,6 +108,17 @@ public struct SyntheticCorpus: Sendable {
     static let lastNames = ["Lovelace", "Turing", "Hopper", "LeCun", "Li", "Hinton", "Bengio", "Karpathy", "Sutskever",
                             "Koller", "Schmidhuber", "Hochreiter", "He", "Vaswani", "Shazeer", "Finn", "Liang", "Abbeel",
                             "Ghahramani", "Anandkumar", "Müller", "Zhang", "Wang", "Chen", "Kumar", "García", "Okafor"]
+    /// Word frequencies follow Zipf's law, as in real abstracts: function words first, then the
+    /// machine-learning vocabulary spread over ranks 40 to about 800, then thousands of rarer
+    /// made-up words. A flat 250-word vocabulary made every query match nearly every paper,
+    /// which no real corpus does and which made keyword benchmarks meaningless.
+    static let words = ZipfVocabulary(functionWords: functionWords, contentWords: vocabulary, size: 40_000)
+
+    static let functionWords = """
+        the of and to a in we for is that on with by this as are our from an which be can it
+        these at or show such has than not their its both while into two using based new also
+        """.split(whereSeparator: \.isWhitespace).map(String.init)
+
     static let vocabulary = """
         model models learning neural network networks transformer attention layer layers training inference data dataset
         benchmark benchmarks language vision image images video text token tokens embedding embeddings representation
@@ -122,6 +133,69 @@ public struct SyntheticCorpus: Sendable {
         sequence recurrent convolutional residual normalization dropout activation kernel manifold spectral theory
         analysis bound bounds convergence generalization overparameterized lottery ticket subnetwork initialization
         """.split(whereSeparator: \.isWhitespace).map(String.init)
+}
+
+/// A vocabulary sampled by Zipf's law (probability ∝ 1 / rank).
+struct ZipfVocabulary: Sendable {
+    let words: [String]
+    /// Cumulative probabilities, for sampling by binary search.
+    let cumulative: [Double]
+    /// Titles skip the function words.
+    let functionWordCount: Int
+
+    init(functionWords: [String], contentWords: [String], size: Int) {
+        var ranked = functionWords
+        // Content words take every third rank after the function words, interleaved with
+        // made-up words, so they are common but not as common as "the".
+        var made = MadeUpWords()
+        for word in contentWords {
+            ranked.append(word)
+            ranked.append(made.next())
+            ranked.append(made.next())
+        }
+        while ranked.count < size { ranked.append(made.next()) }
+        words = ranked
+        functionWordCount = functionWords.count
+        var total = 0.0
+        var sums: [Double] = []
+        sums.reserveCapacity(ranked.count)
+        for rank in 1...ranked.count {
+            total += 1 / Double(rank)
+            sums.append(total)
+        }
+        cumulative = sums.map { $0 / total }
+    }
+
+    func sample(_ random: inout SplitMix64, skippingCommonest: Bool = false) -> String {
+        let low = skippingCommonest ? cumulative[functionWordCount - 1] : 0
+        let target = low + (1 - low) * Double(random.next() >> 11) / Double(1 << 53)
+        var lower = 0
+        var upper = cumulative.count - 1
+        while lower < upper {
+            let middle = (lower + upper) / 2
+            if cumulative[middle] < target { lower = middle + 1 } else { upper = middle }
+        }
+        return words[lower]
+    }
+}
+
+/// Pronounceable, deterministic non-words ("bravotel", "sukimon") for the long tail.
+struct MadeUpWords {
+    static let syllables = ["ba", "ko", "ri", "tel", "mon", "sa", "vu", "len", "dra", "qui", "po", "zen", "fi", "lor",
+                            "mar", "ne", "tho", "gri", "su", "van", "ki", "do", "bel", "ru", "ost", "pha", "wi", "cen"]
+    var counter = 0
+
+    mutating func next() -> String {
+        counter += 1
+        // Three or four syllables: long enough that no two made-up words stem to the same term.
+        var value = counter
+        var word = ""
+        for position in 0..<(counter < 20_000 ? 3 : 4) {
+            word += Self.syllables[(value + position * 7) % Self.syllables.count]
+            value /= Self.syllables.count
+        }
+        return word
+    }
 }
 
 enum FeedPeriodNames {

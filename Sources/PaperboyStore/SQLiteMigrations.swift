@@ -52,16 +52,11 @@ enum SQLiteMigrations {
                     tokenize = 'porter unicode61 remove_diacritics 2'
                 );
                 INSERT INTO paper_search(paper_search) VALUES ('rebuild');
-                CREATE TRIGGER paper_search_insert AFTER INSERT ON paper BEGIN
-                    INSERT INTO paper_search(rowid, title, abstract, authors) VALUES (new.key, new.title, new.abstract, new.authors);
-                END;
+                \(SearchIndexTriggers.insert);
                 CREATE TRIGGER paper_search_delete AFTER DELETE ON paper BEGIN
                     INSERT INTO paper_search(paper_search, rowid, title, abstract, authors) VALUES ('delete', old.key, old.title, old.abstract, old.authors);
                 END;
-                CREATE TRIGGER paper_search_update AFTER UPDATE OF title, abstract, authors ON paper BEGIN
-                    INSERT INTO paper_search(paper_search, rowid, title, abstract, authors) VALUES ('delete', old.key, old.title, old.abstract, old.authors);
-                    INSERT INTO paper_search(rowid, title, abstract, authors) VALUES (new.key, new.title, new.abstract, new.authors);
-                END;
+                \(SearchIndexTriggers.update(onlyUpToKey: nil));
                 -- The index's vocabulary, for spelling correction.
                 CREATE VIRTUAL TABLE paper_search_terms USING fts5vocab(paper_search, 'row');
 
@@ -76,5 +71,25 @@ enum SQLiteMigrations {
                 """)
         }
         return migrator
+    }
+}
+
+/// The triggers that keep `paper_search` in step with `paper`. Bulk imports swap them for a
+/// single catch-up insert per batch (see `SQLitePaperStore.upsert`), so the text lives here once.
+enum SearchIndexTriggers {
+    static let insert = """
+        CREATE TRIGGER paper_search_insert AFTER INSERT ON paper BEGIN
+            INSERT INTO paper_search(rowid, title, abstract, authors) VALUES (new.key, new.title, new.abstract, new.authors);
+        END
+        """
+
+    /// With `onlyUpToKey`, rows inserted by the running batch (keys above it) are left to the catch-up.
+    static func update(onlyUpToKey key: Int64?) -> String {
+        """
+        CREATE TRIGGER paper_search_update AFTER UPDATE OF title, abstract, authors ON paper\(key.map { " WHEN old.key <= \($0)" } ?? "") BEGIN
+            INSERT INTO paper_search(paper_search, rowid, title, abstract, authors) VALUES ('delete', old.key, old.title, old.abstract, old.authors);
+            INSERT INTO paper_search(rowid, title, abstract, authors) VALUES (new.key, new.title, new.abstract, new.authors);
+        END
+        """
     }
 }

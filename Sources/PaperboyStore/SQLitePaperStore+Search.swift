@@ -6,14 +6,106 @@ extension SQLitePaperStore {
     /// Column weights for bm25(): title, abstract, authors.
     static let searchWeights = "10.0, 1.0, 3.0"
 
+    /// Above this many postings (papers × query terms) a keyword query stops being exact: FTS5
+    /// scores every matching paper (about 1.3 µs each at a million papers, measured), so one
+    /// common word would cost a quarter of a second. See `keywordSearch` for what happens instead.
+    public static let exactPostingBudget = 4_000
+
+    /// BM25 over title, abstract and authors. Free words are alternatives (OR), so a long
+    /// natural-language query still finds papers that use most of its words.
+    ///
+    /// Each word's list is first counted up to the budget, newest papers first (a bounded scan,
+    /// well under a millisecond). Queries whose words occur in more than `exactPostingBudget`
+    /// papers in total are then planned:
+    /// 1. papers containing every word (AND), which FTS5 finds by skipping through the lists,
+    ///    ranked by BM25 (among the newest papers holding the budget's worth of the rarest word,
+    ///    if even that word is common); if they fill `limit`, that is the answer;
+    /// 2. otherwise the rest come from the rarest words whose lists fit the budget together (OR):
+    ///    papers holding only the commonest words would rank low anyway;
+    /// 3. when even the rarest word is commoner than the budget, it is ranked over the newest
+    ///    papers that hold `exactPostingBudget` of its occurrences.
+    /// The semantic half of hybrid search still covers every paper.
     public func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit] {
-        let match = FullTextExpression.build(query, prefixTerms: prefixTerms)
+        let filters = Self.filterConditions(query)
+        let budget = postingBudget
+        return try await database.read { db in
+            var distinct = Set<String>()
+            let words = query.words.filter { !Stopwords.contains($0) && distinct.insert($0).inserted }
+            let required = FullTextExpression.required(query)
+            let excluded = FullTextExpression.excluded(query)
+            guard !words.isEmpty || !prefixTerms.isEmpty || required != nil else {
+                return try Self.filterOnly(db, filters: filters, limit: limit)
+            }
+            let expressions = words.map(FullTextExpression.quoted) + prefixTerms.map { FullTextExpression.quoted($0) + " *" }
+            let terms = try expressions.map { try Self.newestPostings($0, db, cap: budget) }
+            let postings = terms.reduce(0) { $0 + $1.documents }
+            if postings <= budget || terms.isEmpty {
+                let match = FullTextExpression.combine(required: required, optional: expressions, excluded: excluded)
+                return try Self.ranked(db, match: match, filters: filters, fromKey: nil, limit: limit)
+            }
+
+            var hits: [KeywordHit] = []
+            let wordTerms = terms.prefix(words.count)
+            if wordTerms.count > 1, wordTerms.allSatisfy({ $0.documents > 0 }), let rarest = wordTerms.min(by: PostingCount.rarer) {
+                let all = FullTextExpression.combine(
+                    required: ([required].compactMap { $0 } + wordTerms.map(\.expression)).joined(separator: " AND "),
+                    optional: [], excluded: excluded)
+                hits = try Self.ranked(db, match: all, filters: filters, fromKey: rarest.fromKey, limit: limit)
+                if hits.count >= limit { return hits }
+            }
+            var chosen: [PostingCount] = []
+            for term in terms.sorted(by: PostingCount.rarer) where term.documents > 0 {
+                if !chosen.isEmpty && (term.fromKey != nil || chosen.reduce(term.documents, { $0 + $1.documents }) > budget) { break }
+                chosen.append(term)
+            }
+            guard !chosen.isEmpty else { return hits }
+            let some = FullTextExpression.combine(required: required, optional: chosen.map(\.expression), excluded: excluded)
+            let more = try Self.ranked(db, match: some, filters: filters, fromKey: chosen.count == 1 ? chosen[0].fromKey : nil, limit: limit)
+            // Papers with every word stay first; the rest follow with ranks kept increasing,
+            // because keyword mode orders by rank.
+            var seen = Set(hits.map(\.key))
+            let offset = (hits.last?.rank ?? 0) - (more.first?.rank ?? 0)
+            for hit in more where !seen.contains(hit.key) && hits.count < limit {
+                seen.insert(hit.key)
+                hits.append(KeywordHit(key: hit.key, id: hit.id, rank: hit.rank + (offset >= 0 ? offset + 1e-9 : 0)))
+            }
+            return hits
+        }
+    }
+
+    /// How common a query term is, counted newest first up to a cap.
+    struct PostingCount {
+        let expression: String
+        /// Exact when `fromKey` is nil, else `cap + 1`.
+        let documents: Int
+        /// Set when the term is in more than `cap` papers: the newest `cap` of them have keys at or above it.
+        let fromKey: Int64?
+
+        /// Fewer papers first; among terms over the cap, the one whose newest `cap` papers reach further back.
+        static func rarer(_ left: PostingCount, _ right: PostingCount) -> Bool {
+            switch (left.fromKey, right.fromKey) {
+            case (nil, nil): left.documents < right.documents
+            case (nil, _): true
+            case (_, nil): false
+            case let (leftKey?, rightKey?): leftKey < rightKey
+            }
+        }
+    }
+
+    static func newestPostings(_ expression: String, _ db: Database, cap: Int) throws -> PostingCount {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT count(*), min(rowid) FROM (
+                SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
+            )
+            """, arguments: [expression, cap + 1])
+        let documents: Int = row?[0] ?? 0
+        let oldest: Int64? = row?[1]
+        return PostingCount(expression: expression, documents: documents, fromKey: documents > cap ? oldest.map { $0 + 1 } : nil)
+    }
+
+    static func filterConditions(_ query: SearchQuery) -> (sql: [String], arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
-        if let match {
-            conditions.append("paper_search MATCH ?")
-            _ = arguments.append(contentsOf: [match])
-        }
         for category in query.categories {
             // Categories are stored separated by U+001F; match whole entries only.
             conditions.append("instr(char(31) || lower(paper.categories) || char(31), char(31) || ? || char(31)) > 0")
@@ -27,28 +119,53 @@ extension SQLitePaperStore {
             conditions.append("paper.published_at < ?")
             _ = arguments.append(contentsOf: [to.adding(days: 1).start.timeIntervalSince1970])
         }
+        return (conditions, arguments)
+    }
+
+    /// Filters alone: newest first, with a rank that keeps that order.
+    static func filterOnly(_ db: Database, filters: (sql: [String], arguments: StatementArguments), limit: Int) throws -> [KeywordHit] {
+        var arguments = filters.arguments
         _ = arguments.append(contentsOf: [limit])
+        return try Row.fetchAll(db, sql: """
+            SELECT paper.key, paper.id, -COALESCE(paper.published_at, 0) AS rank FROM paper
+            \(filters.sql.isEmpty ? "" : "WHERE " + filters.sql.joined(separator: " AND "))
+            ORDER BY paper.published_at DESC, paper.key LIMIT ?
+            """, arguments: arguments).map { KeywordHit(key: UInt32($0[0] as Int64), id: $0[1], rank: $0[2]) }
+    }
+
+    /// The `limit` best matches of `match` by BM25, optionally only among papers with keys
+    /// from `fromKey` on (keys grow with every insert, so these are the newest).
+    static func ranked(
+        _ db: Database, match: String, filters: (sql: [String], arguments: StatementArguments), fromKey: Int64?, limit: Int
+    ) throws -> [KeywordHit] {
+        var conditions = ["paper_search MATCH ?"]
+        var arguments: StatementArguments = [match]
+        if let fromKey {
+            conditions.append("paper_search.rowid >= ?")
+            _ = arguments.append(contentsOf: [fromKey])
+        }
         let sql: String
-        if match != nil {
+        if filters.sql.isEmpty {
+            // Rank inside the index alone; only the winners' rows are read from the paper table.
             sql = """
-                SELECT paper.key, paper.id, bm25(paper_search, \(Self.searchWeights)) AS rank
+                SELECT paper.key, paper.id, best.rank FROM (
+                    SELECT rowid, bm25(paper_search, \(searchWeights)) AS rank FROM paper_search
+                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY rank LIMIT ?
+                ) AS best JOIN paper ON paper.key = best.rowid ORDER BY best.rank
+                """
+            _ = arguments.append(contentsOf: [limit])
+        } else {
+            sql = """
+                SELECT paper.key, paper.id, bm25(paper_search, \(searchWeights)) AS rank
                 FROM paper_search JOIN paper ON paper.key = paper_search.rowid
-                WHERE \(conditions.joined(separator: " AND "))
+                WHERE \((conditions + filters.sql).joined(separator: " AND "))
                 ORDER BY rank LIMIT ?
                 """
-        } else {
-            // Filters alone: newest first, with a rank that keeps that order.
-            sql = """
-                SELECT paper.key, paper.id, -COALESCE(paper.published_at, 0) AS rank FROM paper
-                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-                ORDER BY paper.published_at DESC, paper.key LIMIT ?
-                """
+            _ = arguments.append(contentsOf: filters.arguments)
+            _ = arguments.append(contentsOf: [limit])
         }
-        let bound = arguments
-        return try await database.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
-                KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
-            }
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
         }
     }
 
@@ -146,21 +263,25 @@ enum FullTextExpression {
         "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    static func build(_ query: SearchQuery, prefixTerms: [String]) -> String? {
+    /// Phrases and authors: every one must match.
+    static func required(_ query: SearchQuery) -> String? {
         var required: [String] = query.phrases.map(quoted)
         for author in query.authors {
             let words = SearchQuery.wordParts(author)
             if !words.isEmpty { required.append("authors : " + quoted(words.joined(separator: " "))) }
         }
-        // Free words are alternatives ranked by BM25: a long natural-language query still finds
-        // papers that use most of its words, and stop words would only add noise.
-        let optional = query.words.filter { !Stopwords.contains($0) }.map(quoted) + prefixTerms.map { quoted($0) + " *" }
-        var parts = required
+        return required.isEmpty ? nil : required.joined(separator: " AND ")
+    }
+
+    static func excluded(_ query: SearchQuery) -> String? {
+        query.excluded.isEmpty ? nil : query.excluded.map(quoted).joined(separator: " OR ")
+    }
+
+    static func combine(required: String?, optional: [String], excluded: String?) -> String {
+        var parts = [required].compactMap { $0 }
         if !optional.isEmpty { parts.append("(" + optional.joined(separator: " OR ") + ")") }
-        guard !parts.isEmpty else { return nil }
         var expression = parts.joined(separator: " AND ")
-        let excluded = query.excluded.map(quoted)
-        if !excluded.isEmpty { expression = "(\(expression)) NOT (\(excluded.joined(separator: " OR ")))" }
+        if let excluded { expression = "(\(expression)) NOT (\(excluded))" }
         return expression
     }
 }

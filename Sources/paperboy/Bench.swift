@@ -64,8 +64,8 @@ struct Bench: AsyncParsableCommand {
             let loadStarted = Date()
             let loaded = try await index.loadStoredEmbeddings()
             print("loaded \(loaded) embeddings in \(String(format: "%.1f", Date().timeIntervalSince(loadStarted))) s; vector memory \(index.memoryBytes / 1_048_576) MiB")
-            // Let a background rebuild of the approximate index finish before timing.
-            try await Task.sleep(for: .seconds(1))
+            // Let the background build of the approximate index finish before timing.
+            await index.waitForIndexBuilds()
 
             let engine = SearchEngine(store: store, semantic: index)
             var random = SplitMix64(seed: 3)
@@ -95,6 +95,28 @@ struct Bench: AsyncParsableCommand {
                 let mean = timings.reduce(0, +) / Double(timings.count)
                 print("| \(mode.rawValue) | \(try await store.paperCount()) | \(String(format: "%.1f", p50)) | \(String(format: "%.1f", p99)) | \(String(format: "%.1f", mean)) |")
             }
+            // Hybrid's two halves alone, as it runs them (they run at once inside hybrid).
+            var keywordTimes: [Double] = []
+            var semanticTimes: [Double] = []
+            var bothTimes: [Double] = []
+            for text in texts {
+                let both = DispatchTime.now().uptimeNanoseconds
+                async let keywordSide = store.keywordSearch(try SearchQuery.parse(text), prefixTerms: [], limit: SearchEngine.keywordCandidates)
+                async let semanticSide = index.search(text, k: SearchEngine.candidates)
+                _ = try await (keywordSide, semanticSide)
+                bothTimes.append(Double(DispatchTime.now().uptimeNanoseconds - both) / 1_000_000)
+                let query = try SearchQuery.parse(text)
+                var start = DispatchTime.now().uptimeNanoseconds
+                _ = try await store.keywordSearch(query, prefixTerms: [], limit: SearchEngine.keywordCandidates)
+                keywordTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+                start = DispatchTime.now().uptimeNanoseconds
+                _ = try await index.search(text, k: SearchEngine.candidates)
+                semanticTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+            }
+            keywordTimes.sort()
+            semanticTimes.sort()
+            bothTimes.sort()
+            print("hybrid's halves, p50: keyword top \(SearchEngine.keywordCandidates) \(String(format: "%.1f", keywordTimes[keywordTimes.count / 2])) ms, semantic top \(SearchEngine.candidates) \(String(format: "%.1f", semanticTimes[semanticTimes.count / 2])) ms, both at once \(String(format: "%.1f", bothTimes[bothTimes.count / 2])) ms")
         }
     }
 

@@ -79,4 +79,49 @@ import Testing
         #expect(try await ids(store, "lottery") == [])
         #expect(try await ids(store, "winning") == ["1803.03635"])
     }
+
+    @Test func bulkBatch_indexesNewRowsOnce_andUpdatesInPlace() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await Self.store(directory)
+        // A batch above the bulk threshold: new papers, an update of an indexed paper, and the
+        // same new id twice (inserted, then updated inside the batch).
+        var batch = (0..<600).map { index in
+            record(samplePaper(id: "2501.\(String(format: "%05d", index + 1))", title: "Bulk paper \(index) about kernels", abstract: "Common words only."))
+        }
+        batch.append(record(samplePaper(id: "1803.03635", title: "Sparse Winning Tickets", abstract: "Renamed in bulk.")))
+        batch.append(record(samplePaper(id: "2501.00001", title: "Bulk paper zero, retitled for quokkas", abstract: "Changed.")))
+        let result = try await store.upsert(batch)
+        #expect(result.inserted == 600 && result.updated == 2)
+        try await store.checkSearchIndex()
+        #expect(try await ids(store, "quokkas") == ["2501.00001"])
+        #expect(try await ids(store, "lottery") == [])
+        #expect(try await ids(store, "winning") == ["1803.03635"])
+        // The triggers are back: a small later write is indexed row by row again.
+        _ = try await store.upsert([record(samplePaper(id: "2502.09999", title: "Wombats after the bulk import"))])
+        #expect(try await ids(store, "wombats") == ["2502.09999"])
+        try await store.checkSearchIndex()
+    }
+
+    @Test func plannedQuery_overBudget_putsPapersWithEveryWordFirst() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLitePaperStore(path: directory.path("planned.sqlite"), searchPostingBudget: 20)
+        try await store.migrate()
+        // "kernel" is common, "quokka" rare; two papers have both.
+        var batch = (0..<200).map { index in
+            record(samplePaper(id: "2501.\(String(format: "%05d", index + 1))", title: "Kernel methods \(index)", abstract: "A kernel paper."))
+        }
+        batch.append(record(samplePaper(id: "2502.00001", title: "Quokka kernels", abstract: "Kernel regression for quokka counts.")))
+        batch.append(record(samplePaper(id: "2502.00002", title: "Quokka populations", abstract: "No kernels here, but quokka kernel words.")))
+        batch.append(record(samplePaper(id: "2502.00003", title: "Quokka habitats", abstract: "Field notes.")))
+        _ = try await store.upsert(batch)
+        let hits = try await store.keywordSearch(SearchQuery.parse("quokka kernel"), prefixTerms: [], limit: 10)
+        #expect(Set(hits.prefix(2).map(\.id)) == ["2502.00001", "2502.00002"])
+        // Too few papers have both words, so the rarest word fills the rest.
+        #expect(hits.map(\.id).contains("2502.00003"))
+        #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.rank < $1.rank })
+        // A single word commoner than the budget is ranked over the newest papers only.
+        let common = try await store.keywordSearch(SearchQuery.parse("kernel"), prefixTerms: [], limit: 200)
+        #expect(!common.isEmpty && common.count < 100)
+        #expect(common.allSatisfy { $0.id >= "2501.00150" })
+    }
 }

@@ -66,6 +66,11 @@ public final class SemanticIndex: Sendable {
     }
 
     /// Nearest papers to a text query.
+    /// Returns once background builds of the approximate index started so far have finished.
+    public func waitForIndexBuilds() async {
+        await vectors.waitForRebuilds()
+    }
+
     public func search(_ text: String, k: Int) async throws -> [VectorMatch] {
         let query = embedder.embed(text)
         return vectors.search(query, k: k, allowed: nil)
