@@ -45,8 +45,9 @@ extension SQLitePaperStore {
             }
 
             var hits: [KeywordHit] = []
-            let wordTerms = terms.prefix(words.count)
-            if wordTerms.count > 1, wordTerms.allSatisfy({ $0.documents > 0 }), let rarest = wordTerms.min(by: PostingCount.rarer) {
+            // A word no paper contains is a misspelling whose correction is among the prefix terms.
+            let wordTerms = terms.filter { $0.documents > 0 }
+            if wordTerms.count > 1, let rarest = wordTerms.min(by: PostingCount.rarer) {
                 let all = FullTextExpression.combine(
                     required: ([required].compactMap { $0 } + wordTerms.map(\.expression)).joined(separator: " AND "),
                     optional: [], excluded: excluded)

@@ -55,7 +55,18 @@ struct Serve: AsyncParsableCommand {
         let semantic = model.semanticIndex(store: store, logger: logger)
         if let semantic {
             let loaded = try await semantic.loadStoredEmbeddings()
-            logger.info("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB)")
+            logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB)")
+            // Above 100k papers the approximate index is trained in the background; until it is
+            // ready, semantic queries search exactly (slower, same answers). Scripts wait for this line.
+            Task {
+                await semantic.waitForIndexBuilds()
+                // Loading and training free gigabytes at a million papers; glibc keeps freed
+                // heap for reuse unless asked to give it back.
+                #if os(Linux)
+                _ = releaseFreedHeap(0)
+                #endif
+                logger.notice("vector index ready: \(semantic.memoryBytes / 1_048_576) MiB")
+            }
         }
         let search = SearchEngine(store: store, semantic: semantic, logger: logger)
         let app = try await buildApplication(
@@ -97,3 +108,9 @@ struct EmbeddingRefreshService: Service {
         }
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim`, which Swift's Glibc module does not export (it lives in malloc.h).
+@_silgen_name("malloc_trim")
+private func releaseFreedHeap(_ pad: Int) -> Int32
+#endif
