@@ -32,6 +32,10 @@ public struct Paper: Sendable, Equatable, Codable {
     public var submittedBy: String?
     public var upvotes: Int
     public var commentCount: Int
+    /// A curator put the paper at the top of its day.
+    public var featured: Bool
+    /// A curator hid the paper as spam: off every feed and out of search.
+    public var hidden: Bool
 
     public init(
         id: String,
@@ -54,7 +58,9 @@ public struct Paper: Sendable, Equatable, Codable {
         submittedOnDailyAt: Date? = nil,
         submittedBy: String? = nil,
         upvotes: Int = 0,
-        commentCount: Int = 0
+        commentCount: Int = 0,
+        featured: Bool = false,
+        hidden: Bool = false
     ) {
         self.id = id
         self.title = title
@@ -77,6 +83,8 @@ public struct Paper: Sendable, Equatable, Codable {
         self.submittedBy = submittedBy
         self.upvotes = upvotes
         self.commentCount = commentCount
+        self.featured = featured
+        self.hidden = hidden
     }
 
     /// True when `id` is an arXiv identifier, so arXiv links can be offered.

@@ -70,6 +70,62 @@ enum SQLiteMigrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v3-community") { db in
+            // `upvotes` and `comment_count` stay the totals pages sort by: what the source said
+            // (source_*) plus the rows below, kept equal inside every transaction that changes them.
+            try db.execute(sql: """
+                ALTER TABLE paper ADD COLUMN source_upvotes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE paper ADD COLUMN source_comment_count INTEGER NOT NULL DEFAULT 0;
+                UPDATE paper SET source_upvotes = upvotes, source_comment_count = comment_count;
+                ALTER TABLE paper ADD COLUMN featured INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE paper ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+
+                CREATE TABLE account (
+                    id INTEGER PRIMARY KEY,
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    email TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL CHECK (role IN ('member', 'curator', 'admin')),
+                    password_hash TEXT,
+                    created_at REAL NOT NULL
+                ) STRICT;
+
+                -- Tokens and sessions are stored as SHA-256 hashes: a copy of the database signs nobody in.
+                CREATE TABLE sign_in_token (
+                    token_hash BLOB PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL
+                ) STRICT;
+
+                CREATE TABLE session (
+                    token_hash BLOB PRIMARY KEY,
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                ) STRICT;
+                CREATE INDEX session_account ON session(account_id);
+
+                CREATE TABLE vote (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    paper_key INTEGER NOT NULL REFERENCES paper(key) ON DELETE CASCADE,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, paper_key)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX vote_paper ON vote(paper_key, created_at);
+
+                CREATE TABLE comment (
+                    id INTEGER PRIMARY KEY,
+                    paper_key INTEGER NOT NULL REFERENCES paper(key) ON DELETE CASCADE,
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    body TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    edited_at REAL,
+                    hidden INTEGER NOT NULL DEFAULT 0,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+                CREATE INDEX comment_paper ON comment(paper_key, created_at);
+                """)
+        }
         return migrator
     }
 }

@@ -33,7 +33,14 @@ public final class SQLitePaperStore: PaperStore {
         }
     }
 
-    /// `trending_score(upvotes, daily_at, now)`: the formula documented on `Trending`.
+    /// The trending score of a `paper` row (see `Trending`): imported upvotes as cast when the
+    /// paper reached the feed, plus each local vote by its own age. Binds `now` twice.
+    static let trendingExpression = """
+        (trending_score(paper.source_upvotes, paper.submitted_on_daily_at, ?)
+         + COALESCE((SELECT sum(trending_score(1, vote.created_at, ?)) FROM vote WHERE vote.paper_key = paper.key), 0))
+        """
+
+    /// `trending_score(upvotes, cast_at, now)`: the formula documented on `Trending`.
     static let trendingFunction = DatabaseFunction("trending_score", argumentCount: 3, pure: true, function: trendingScore)
 
     // Swift 6.3.1's optimizer crashes (CopyPropagation, "Found ownership error") on this
@@ -49,7 +56,7 @@ public final class SQLitePaperStore: PaperStore {
         }
         let dailyAt = number(arguments[1]).map { Date(timeIntervalSince1970: $0) }
         let now = Date(timeIntervalSince1970: number(arguments[2]) ?? 0)
-        return Trending.score(upvotes: Int(number(arguments[0]) ?? 0), dailyAt: dailyAt, now: now)
+        return Trending.score(upvotes: Int(number(arguments[0]) ?? 0), castAt: dailyAt, now: now)
     }
 
     public func migrate() async throws {
@@ -120,12 +127,12 @@ public final class SQLitePaperStore: PaperStore {
         INSERT INTO paper (
             id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
             doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
-            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, content_hash,
-            created_at, modified_at)
+            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
+            content_hash, created_at, modified_at)
         VALUES (:id, :title, :abstract, :authors, :authorCount, :categories, :publishedAt, :updatedAt, :version,
             :doi, :journalRef, :authorComments, :githubRepo, :projectPage, :pdfURL, :source,
-            :dailyDay, :submittedOnDailyAt, :submittedBy, COALESCE(:upvotes, 0), COALESCE(:commentCount, 0), :hash,
-            :now, :now)
+            :dailyDay, :submittedOnDailyAt, :submittedBy, COALESCE(:upvotes, 0), COALESCE(:commentCount, 0),
+            COALESCE(:upvotes, 0), COALESCE(:commentCount, 0), :hash, :now, :now)
         ON CONFLICT(id) DO UPDATE SET
             title = excluded.title,
             abstract = CASE WHEN excluded.abstract = '' THEN paper.abstract ELSE excluded.abstract END,
@@ -145,8 +152,10 @@ public final class SQLitePaperStore: PaperStore {
             daily_day = COALESCE(paper.daily_day, excluded.daily_day),
             submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, excluded.submitted_on_daily_at),
             submitted_by = COALESCE(paper.submitted_by, excluded.submitted_by),
-            upvotes = COALESCE(:upvotes, paper.upvotes),
-            comment_count = COALESCE(:commentCount, paper.comment_count),
+            source_upvotes = COALESCE(:upvotes, paper.source_upvotes),
+            source_comment_count = COALESCE(:commentCount, paper.source_comment_count),
+            upvotes = COALESCE(:upvotes, paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
+            comment_count = COALESCE(:commentCount, paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
             content_hash = excluded.content_hash,
             modified_at = excluded.modified_at
         """
@@ -188,7 +197,7 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func dailyPapers(_ query: DailyQuery) async throws -> [Paper] {
-        var conditions = ["daily_day IS NOT NULL"]
+        var conditions = ["daily_day IS NOT NULL", "hidden = 0"]
         var arguments: StatementArguments = []
         if let period = query.period {
             conditions.append("daily_day BETWEEN ? AND ?")
@@ -200,15 +209,17 @@ public final class SQLitePaperStore: PaperStore {
         }
         // Without a period the newest day comes first, as on the Hub.
         let dayOrder = query.period == nil ? "daily_day DESC, " : ""
+        // Within a period, curators' picks lead (the whole feed keeps its index order).
+        let featuredFirst = query.period == nil ? "" : "featured DESC, "
         let order: String
         switch query.sort {
         case .upvotes:
-            order = "\(dayOrder)upvotes DESC, published_at DESC, id"
+            order = "\(dayOrder)\(featuredFirst)upvotes DESC, published_at DESC, id"
         case .publishedAt:
-            order = "\(dayOrder)published_at DESC, upvotes DESC, id"
+            order = "\(dayOrder)\(featuredFirst)published_at DESC, upvotes DESC, id"
         case .trending:
-            order = "trending_score(upvotes, submitted_on_daily_at, ?) DESC, upvotes DESC, id"
-            _ = arguments.append(contentsOf: [query.now.timeIntervalSince1970])
+            order = "\(Self.trendingExpression) DESC, upvotes DESC, id"
+            _ = arguments.append(contentsOf: [query.now.timeIntervalSince1970, query.now.timeIntervalSince1970])
         }
         _ = arguments.append(contentsOf: [query.limit, query.offset])
         let sql = """
@@ -244,7 +255,7 @@ public final class SQLitePaperStore: PaperStore {
     static let columns = """
         id, title, abstract, authors, author_count, categories, published_at, updated_at, version, doi, journal_ref,
         author_comments, github_repo, project_page, pdf_url, source, daily_day, submitted_on_daily_at, submitted_by,
-        upvotes, comment_count
+        upvotes, comment_count, featured, hidden
         """
 
     /// A paper from `columns`, starting at column `offset` of `row`.
@@ -270,7 +281,9 @@ public final class SQLitePaperStore: PaperStore {
             submittedOnDailyAt: (row[offset + 17] as Double?).map(Date.init(timeIntervalSince1970:)),
             submittedBy: row[offset + 18],
             upvotes: row[offset + 19],
-            commentCount: row[offset + 20]
+            commentCount: row[offset + 20],
+            featured: row[offset + 21],
+            hidden: row[offset + 22]
         )
     }
 }

@@ -56,7 +56,7 @@ public protocol SearchStore: Sendable {
     /// Vocabulary terms starting with `prefix`, most common first.
     func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm]
 
-    /// Papers keyed by their integer keys; unknown keys are left out.
+    /// Papers keyed by their integer keys; unknown keys and hidden papers are left out.
     func papers(keys: [UInt32]) async throws -> [UInt32: Paper]
 
     func paperKey(id: String) async throws -> UInt32?

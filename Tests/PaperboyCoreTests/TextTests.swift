@@ -86,11 +86,11 @@ import Testing
 
     @Test func trending_freshPaper_outranksOldWithSameVotes() {
         let now = Date(timeIntervalSince1970: 1_000_000)
-        let fresh = Trending.score(upvotes: 10, dailyAt: now.addingTimeInterval(-3600), now: now)
-        let old = Trending.score(upvotes: 10, dailyAt: now.addingTimeInterval(-72 * 3600), now: now)
-        let oldPopular = Trending.score(upvotes: 200, dailyAt: now.addingTimeInterval(-72 * 3600), now: now)
+        let fresh = Trending.score(upvotes: 10, castAt: now.addingTimeInterval(-3600), now: now)
+        let old = Trending.score(upvotes: 10, castAt: now.addingTimeInterval(-72 * 3600), now: now)
+        let oldPopular = Trending.score(upvotes: 200, castAt: now.addingTimeInterval(-72 * 3600), now: now)
         #expect(fresh > old)
         #expect(oldPopular > fresh)
-        #expect(Trending.score(upvotes: 0, dailyAt: nil, now: now) == 0)
+        #expect(Trending.score(upvotes: 0, castAt: nil, now: now) == 0)
     }
 }
