@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // Models, dates, ranking and text helpers: pure logic, no I/O.
@@ -54,6 +56,11 @@ let package = Package(
                 "PaperboyStore",
             ]
         ),
+        // Mail messages (RFC 5322, MIME) and transports: a folder of .eml files, SMTP.
+        .target(
+            name: "PaperboyMail",
+            dependencies: ["PaperboyCore"]
+        ),
         // Routes, page models, templates, the HF-compatible JSON API and the Atom feed.
         .target(
             name: "PaperboyWeb",
@@ -65,6 +72,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -76,6 +85,7 @@ let package = Package(
                 "PaperboyIngest",
                 "PaperboySearch",
                 "PaperboyWeb",
+                "PaperboyMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -103,8 +113,9 @@ let package = Package(
         .testTarget(
             name: "PaperboyWebTests",
             dependencies: [
-                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport",
+                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore", "PaperboyTestSupport"]),

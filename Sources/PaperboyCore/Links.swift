@@ -69,3 +69,44 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+/// Accounts and community pages.
+extension Links {
+    /// `/signin`, with `next` (a path on this site) to return to afterwards.
+    public static func signIn(next: String? = nil) -> String {
+        guard let next, SafeRedirect.isLocalPath(next) else { return "/signin" }
+        return "/signin?next=" + percentEncoded(next)
+    }
+
+    public static func signInConfirm(token: String) -> String { "/signin/confirm?token=" + percentEncoded(token) }
+    public static func signInConfirmAction() -> String { "/signin/confirm" }
+    public static func signOut() -> String { "/signout" }
+    public static func profile(_ username: String) -> String { "/u/" + percentEncoded(username) }
+    public static func settings() -> String { "/settings" }
+    public static func settingsPassword() -> String { "/settings/password" }
+    public static func submit() -> String { "/submit" }
+    public static func trending(page: Int = 0) -> String { page > 0 ? "/trending?p=\(page)" : "/trending" }
+    public static func upvote(_ id: String) -> String { "/papers/\(id)/upvote" }
+    public static func comments(_ id: String) -> String { "/papers/\(id)/comments" }
+    public static func comment(_ paperID: String, _ commentID: Int64) -> String { "/papers/\(paperID)#comment-\(commentID)" }
+    public static func editComment(_ commentID: Int64) -> String { "/comments/\(commentID)/edit" }
+    public static func deleteComment(_ commentID: Int64) -> String { "/comments/\(commentID)/delete" }
+    public static func hideComment(_ commentID: Int64) -> String { "/comments/\(commentID)/hide" }
+    public static func feature(_ id: String) -> String { "/papers/\(id)/feature" }
+    public static func hidePaper(_ id: String) -> String { "/papers/\(id)/hide" }
+    public static func script() -> String { "/static/paperboy.js" }
+}
+
+/// Where a form may send someone back to: a path on this site, never another host.
+public enum SafeRedirect {
+    public static func isLocalPath(_ path: String) -> Bool {
+        // "//host" and "/\host" are other hosts to a browser; control characters split headers.
+        path.hasPrefix("/") && !path.hasPrefix("//") && !path.hasPrefix("/\\") && path.utf8.count <= 300
+            && !path.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    public static func path(_ candidate: String?, otherwise fallback: String) -> String {
+        guard let candidate, isLocalPath(candidate) else { return fallback }
+        return candidate
+    }
+}

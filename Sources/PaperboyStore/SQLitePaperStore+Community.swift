@@ -5,6 +5,10 @@ import PaperboyCore
 extension SQLitePaperStore {
     static let accountColumns = "id, username, email, role, password_hash, created_at"
 
+    /// `columns` with the table name, for queries that join other tables with an `id`.
+    static let qualifiedColumns = columns.split(separator: ",")
+        .map { "paper." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+
     static func account(from row: Row) -> Account {
         Account(
             id: row[0], username: row[1], email: row[2], role: Role(rawValue: row[3]) ?? .member,
@@ -312,7 +316,7 @@ extension SQLitePaperStore {
     public func upvotedPapers(username: String, limit: Int) async throws -> [Paper] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(Self.columns) FROM vote JOIN account ON account.id = vote.account_id
+                SELECT \(Self.qualifiedColumns) FROM vote JOIN account ON account.id = vote.account_id
                 JOIN paper ON paper.key = vote.paper_key
                 WHERE account.username = ? AND paper.hidden = 0
                 ORDER BY vote.created_at DESC LIMIT ?

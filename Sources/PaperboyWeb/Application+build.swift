@@ -12,24 +12,35 @@ public struct WebDependencies: Sendable {
     public var search: SearchEngine
     public var configuration: WebConfiguration
     public var now: @Sendable () -> Date
+    public var security: Security
+    public var mailer: any SignInMailer
+    public var metadata: any PaperMetadataSource
+    public var rateLimiter: RateLimiter
 
-    /// `search` defaults to keyword-only search over `store`.
+    /// `search` defaults to keyword-only search over `store`; `metadata` to the local database only.
     public init(
         store: any PaperStore, search: SearchEngine? = nil, configuration: WebConfiguration = WebConfiguration(),
-        now: @escaping @Sendable () -> Date = Date.init
+        security: Security, mailer: any SignInMailer, metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
+        rateLimiter: RateLimiter = RateLimiter(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
         self.search = search ?? SearchEngine(store: store, semantic: nil)
         self.configuration = configuration
+        self.security = security
+        self.mailer = mailer
+        self.metadata = metadata
+        self.rateLimiter = rateLimiter
         self.now = now
     }
 }
 
 /// The router with every page and API route, wrapped in request logging and error pages.
-public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
+    let router = Router(context: PaperboyRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: SecurityHeadersMiddleware())
+    // Sessions outside error pages, so an error page still knows who is signed in.
+    router.add(middleware: SessionMiddleware(store: dependencies.store, security: dependencies.security, now: dependencies.now))
     router.add(middleware: ErrorPageMiddleware(
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
     router.get("/healthz") { _, _ in "ok" }
@@ -41,6 +52,13 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
         store: dependencies.store, search: dependencies.search, resources: resources, configuration: dependencies.configuration,
         now: dependencies.now, cache: cache
     ).addRoutes(to: router)
+    let community = CommunityContext(
+        store: dependencies.store, security: dependencies.security, mailer: dependencies.mailer, metadata: dependencies.metadata,
+        limiter: dependencies.rateLimiter, resources: resources, configuration: dependencies.configuration, logger: logger,
+        now: dependencies.now)
+    // Before the paper pages: /papers/{id}/upvote and friends are POST-only, but share the prefix.
+    CommunityRoutes(community: community).addRoutes(to: router)
+    AccountRoutes(community: community).addRoutes(to: router)
     HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache).addRoutes(to: router)
     AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
@@ -58,7 +76,7 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let resources = try await SiteResources.load()
     return Application(
-        router: buildRouter(dependencies, resources: resources),
+        router: buildRouter(dependencies, resources: resources, logger: logger),
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Paperboy"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger)
@@ -71,7 +89,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'self'"
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'self'"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         return response
     }

@@ -13,6 +13,11 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let required as SignInRequired {
+            if (request.headers[.accept] ?? "").hasPrefix("application/json") {
+                return try respond(request, status: .unauthorized, message: "Sign in first.")
+            }
+            return Responses.redirect(to: Links.signIn(next: required.next))
         } catch let problem as RequestProblem {
             return try respond(request, status: problem.status, message: problem.message)
         } catch let error as HTTPError {
@@ -25,10 +30,18 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func respond(_ request: Request, status: HTTPResponse.Status, message: String) throws -> Response {
-        if request.uri.path.hasPrefix("/api/") {
+        if request.uri.path.hasPrefix("/api/") || (request.headers[.accept] ?? "").hasPrefix("application/json") {
             return try Responses.json(HubAPI.ErrorBody(error: message), status: status).response()
         }
-        let heading = status == .notFound ? "Page not found" : status == .badRequest ? "That address is not quite right" : "Something went wrong"
+        let heading = switch status {
+        case .notFound: "Page not found"
+        case .badRequest: "That is not quite right"
+        case .forbidden: "Not allowed"
+        case .unauthorized: "Please sign in"
+        case .tooManyRequests: "Slow down a little"
+        case .conflict: "Already done"
+        default: "Something went wrong"
+        }
         let model = ErrorPageModel(site: SiteChrome(name: siteName, today: Day(containing: now())), heading: heading, message: message)
         return Responses.html(resources.render(model, template: "error"), status: status).response()
     }

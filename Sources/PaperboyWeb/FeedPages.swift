@@ -46,6 +46,13 @@ struct SitePages: Sendable {
 
     var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
 
+    /// Cards with the signed-in viewer's vote state.
+    func cards(_ papers: [Paper]) async throws -> [PaperCard] {
+        guard let viewer = Viewer.current else { return papers.map { PaperCard($0) } }
+        let voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: papers.map(\.id))
+        return papers.map { PaperCard($0, viewer: viewer, voted: voted.contains($0.id)) }
+    }
+
     func latestFeed(_ request: Request) async throws -> Page {
         let today = Day(containing: now())
         let day = try await store.latestDay().map { min($0, today) } ?? today
@@ -90,7 +97,7 @@ struct SitePages: Sendable {
             ],
             previous: previous.map { NavigationLink(label: label($0), url: Links.feed($0, sort: sort)) },
             next: next.map { NavigationLink(label: label($0), url: Links.feed($0, sort: sort)) },
-            papers: papers.prefix(pageSize).map(PaperCard.init),
+            papers: try await cards(Array(papers.prefix(pageSize))),
             hasPapers: !papers.isEmpty,
             firstRank: page * pageSize + 1,
             previousPage: page > 0 ? Links.feed(period, sort: sort, page: page - 1) : nil,
@@ -136,8 +143,16 @@ struct SitePages: Sendable {
             return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL(for: request)), contentType: "text/markdown; charset=utf-8")
         }
         let paper = try await requirePaper(rawID)
+        let viewer = Viewer.current
+        if paper.hidden, viewer?.canCurate != true {
+            throw RequestProblem.notFound("There is no paper with id \"\(rawID.prefix(80))\" here.")
+        }
         let similar = try await search.similarPapers(to: paper.id, limit: 5)
-        return Responses.html(resources.render(PaperPageModel(paper: paper, site: site, similar: similar), template: "paper"))
+        let comments = try await store.comments(paperID: paper.id, includeHidden: viewer?.canCurate == true)
+        var voted = false
+        if let viewer { voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id) }
+        let model = PaperPageModel(paper: paper, site: site, similar: similar, comments: comments, voted: voted)
+        return Responses.html(resources.render(model, template: "paper"))
     }
 
     func requirePaper(_ id: String) async throws -> Paper {

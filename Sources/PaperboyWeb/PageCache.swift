@@ -32,7 +32,8 @@ final class PageCache: @unchecked Sendable {
 
     /// The cached page for `request`, or the one `make` renders (kept when it is a 200).
     func page(for request: Request, make: () async throws -> Page) async throws -> Page {
-        guard lifetimeNanoseconds > 0 else { return try await make() }
+        // Signed-in pages carry a name, vote buttons and form tokens: never shared.
+        guard lifetimeNanoseconds > 0, Viewer.current == nil else { return try await make() }
         // The authority is part of the key: absolute links may come from the Host header.
         let key = "\(request.head.authority ?? "")\(request.uri)"
         let version = store.changeCount

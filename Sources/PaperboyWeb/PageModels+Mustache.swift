@@ -16,6 +16,15 @@ extension SiteChrome: MustacheParent {
         case "searchPage": searchPage
         case "thisWeek": thisWeek
         case "thisMonth": thisMonth
+        case "trending": trending
+        case "submit": submit
+        case "script": script
+        case "signIn": signIn
+        case "signOut": signOut
+        case "username": username
+        case "profile": profile
+        case "settings": settings
+        case "csrf": csrf
         default: nil
         }
     }
@@ -47,6 +56,21 @@ extension PaperCard: MustacheParent {
         case "arxivURL": arxivURL
         case "pdfURL": pdfURL
         case "githubRepo": githubRepo
+        case "featured": featured
+        case "vote": vote
+        default: nil
+        }
+    }
+}
+
+extension VoteControl: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "action": action
+        case "signIn": signIn
+        case "csrf": csrf
+        case "voted": voted
+        case "next": self.next
         default: nil
         }
     }
@@ -100,6 +124,14 @@ extension PaperPageModel: MustacheParent {
         case "journalRef": journalRef
         case "similar": similar
         case "hasSimilar": hasSimilar
+        case "vote": vote
+        case "featured": featured
+        case "comments": comments
+        case "hasComments": hasComments
+        case "commentAction": commentAction
+        case "csrf": csrf
+        case "signInToComment": signInToComment
+        case "curator": curator
         default: nil
         }
     }
@@ -185,6 +217,41 @@ extension ErrorPageModel: MustacheParent {
         case "site": site
         case "heading": heading
         case "message": message
+        default: nil
+        }
+    }
+}
+
+extension CommentView: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "anchor": anchor
+        case "author": author
+        case "authorURL": authorURL
+        case "created": created
+        case "edited": edited
+        case "deleted": deleted
+        case "hidden": hidden
+        case "html": html
+        case "body": body
+        case "editAction": editAction
+        case "deleteAction": deleteAction
+        case "hideAction": hideAction
+        case "csrf": csrf
+        default: nil
+        }
+    }
+}
+
+extension CuratorControls: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "featureAction": featureAction
+        case "hideAction": hideAction
+        case "csrf": csrf
+        case "featured": featured
+        case "hidden": hidden
         default: nil
         }
     }

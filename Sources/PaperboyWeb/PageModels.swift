@@ -11,11 +11,25 @@ struct SiteChrome {
     let searchPage = Links.searchPage()
     let thisWeek: String
     let thisMonth: String
+    let trending = Links.trending()
+    let submit = Links.submit()
+    let script = Links.script()
+    let signIn = Links.signIn()
+    let signOut = Links.signOut()
+    /// Set when someone is signed in (from the request's session).
+    let username: String?
+    let profile: String?
+    let settings = Links.settings()
+    let csrf: String?
 
     init(name: String, today: Day) {
         self.name = name
         thisWeek = Links.feed(.week(containing: today))
         thisMonth = Links.feed(.month(containing: today))
+        let viewer = Viewer.current
+        username = viewer?.account.username
+        profile = viewer.map { Links.profile($0.account.username) }
+        csrf = viewer?.csrfToken
     }
 }
 
@@ -41,8 +55,13 @@ struct PaperCard {
     let arxivURL: String?
     let pdfURL: String?
     let githubRepo: String?
+    let featured: Bool
+    /// The vote button: a form for a signed-in viewer, a sign-in link otherwise.
+    let vote: VoteControl
 
-    init(_ paper: Paper) {
+    init(_ paper: Paper, viewer: Viewer? = nil, voted: Bool = false) {
+        vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
+        featured = paper.featured
         id = paper.id
         url = Links.paper(paper.id)
         title = LatexText.legible(paper.title)
@@ -55,6 +74,24 @@ struct PaperCard {
         arxivURL = paper.isArxiv ? Links.arxivAbstract(paper.id) : nil
         pdfURL = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil)
         githubRepo = paper.githubRepo
+    }
+}
+
+/// Upvote as a form post (works without JavaScript; paperboy.js updates it in place).
+struct VoteControl {
+    let action: String
+    let signIn: String
+    let csrf: String?
+    let voted: Bool
+    /// The value the button sends: the opposite of the current state.
+    let next: String
+
+    init(paperID: String, viewer: Viewer?, voted: Bool) {
+        action = Links.upvote(paperID)
+        signIn = Links.signIn(next: Links.paper(paperID))
+        csrf = viewer?.csrfToken
+        self.voted = voted
+        next = voted ? "0" : "1"
     }
 }
 
@@ -99,9 +136,27 @@ struct PaperPageModel {
     let journalRef: String?
     let similar: [PaperCard]
     let hasSimilar: Bool
+    let vote: VoteControl
+    let featured: Bool
+    let comments: [CommentView]
+    let hasComments: Bool
+    /// The new-comment form for a signed-in viewer; otherwise `signInToComment` links to sign-in.
+    let commentAction: String?
+    let csrf: String?
+    let signInToComment: String
+    let curator: CuratorControls?
 
-    init(paper: Paper, site: SiteChrome, similar: [Paper] = []) {
+    init(paper: Paper, site: SiteChrome, similar: [Paper] = [], comments: [Comment] = [], voted: Bool = false) {
         self.site = site
+        let viewer = Viewer.current
+        vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
+        featured = paper.featured
+        self.comments = comments.map { CommentView($0, viewer: viewer) }
+        hasComments = !comments.isEmpty
+        commentAction = viewer.map { _ in Links.comments(paper.id) }
+        csrf = viewer?.csrfToken
+        signInToComment = Links.signIn(next: Links.paper(paper.id))
+        curator = viewer.flatMap { $0.canCurate ? CuratorControls(paper: paper, csrf: $0.csrfToken) : nil }
         let card = PaperCard(paper)
         title = card.title
         authorsLine = PaperText.authorsLine(paper, limit: nil)
@@ -125,8 +180,61 @@ struct PaperPageModel {
         abstract = LatexText.legible(paper.abstract)
         authorComments = paper.authorComments
         journalRef = paper.journalRef
-        self.similar = similar.map(PaperCard.init)
+        self.similar = similar.map { PaperCard($0) }
         hasSimilar = !similar.isEmpty
+    }
+}
+
+/// A comment as shown under a paper, with the controls the viewer may use.
+struct CommentView {
+    let id: Int64
+    let anchor: String
+    let author: String
+    let authorURL: String
+    let created: String
+    let edited: Bool
+    let deleted: Bool
+    let hidden: Bool
+    /// Rendered by `SafeMarkdown`: escaped text plus the renderer's own tags only.
+    let html: String
+    let body: String
+    let editAction: String?
+    let deleteAction: String?
+    let hideAction: String?
+    let csrf: String?
+
+    init(_ comment: Comment, viewer: Viewer?) {
+        id = comment.id
+        anchor = "comment-\(comment.id)"
+        author = comment.author
+        authorURL = Links.profile(comment.author)
+        created = Day(containing: comment.createdAt).iso
+        edited = comment.editedAt != nil
+        deleted = comment.deleted
+        hidden = comment.hidden
+        html = comment.deleted ? "" : SafeMarkdown.html(comment.body)
+        body = comment.body
+        let mine = viewer?.account.username.lowercased() == comment.author.lowercased() && !comment.deleted
+        editAction = mine ? Links.editComment(comment.id) : nil
+        deleteAction = mine ? Links.deleteComment(comment.id) : nil
+        hideAction = viewer?.canCurate == true ? Links.hideComment(comment.id) : nil
+        csrf = viewer?.csrfToken
+    }
+}
+
+struct CuratorControls {
+    let featureAction: String
+    let hideAction: String
+    let csrf: String
+    let featured: Bool
+    let hidden: Bool
+
+    init(paper: Paper, csrf: String) {
+        featureAction = Links.feature(paper.id)
+        hideAction = Links.hidePaper(paper.id)
+        self.csrf = csrf
+        featured = paper.featured
+        hidden = paper.hidden
     }
 }
 

@@ -9,9 +9,14 @@ struct QueryParameters {
     let malformed: Set<String>
 
     init(_ request: Request) {
+        self.init(encoded: request.uri.query ?? "")
+    }
+
+    /// From `name=value&…` text: a URL's query or an `application/x-www-form-urlencoded` body.
+    init(encoded: String) {
         var values: [String: String] = [:]
         var malformed: Set<String> = []
-        for pair in (request.uri.query ?? "").split(separator: "&") {
+        for pair in encoded.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, values[name] == nil else { continue }
             let raw = parts.count > 1 ? String(parts[1]) : ""

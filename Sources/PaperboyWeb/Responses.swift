@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// A finished response body with its type: what handlers return and what the page cache keeps.
@@ -41,4 +42,15 @@ struct RequestProblem: Error {
 
     static func badRequest(_ message: String) -> RequestProblem { RequestProblem(status: .badRequest, message: message) }
     static func notFound(_ message: String) -> RequestProblem { RequestProblem(status: .notFound, message: message) }
+    static func forbidden(_ message: String) -> RequestProblem { RequestProblem(status: .forbidden, message: message) }
+    static func tooMany(_ message: String) -> RequestProblem { RequestProblem(status: .tooManyRequests, message: message) }
+}
+
+extension Responses {
+    /// 303 See Other: after a form post, the browser fetches `location` with GET.
+    static func redirect(to location: String, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.location: location]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: .seeOther, headers: headers)
+    }
 }

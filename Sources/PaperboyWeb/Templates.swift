@@ -5,6 +5,7 @@ import Mustache
 public struct SiteResources: Sendable {
     let library: MustacheLibrary
     let stylesheet: String
+    let script: String
     let openAPIDocument: String
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -19,7 +20,7 @@ public struct SiteResources: Sendable {
     public static func load() async throws -> SiteResources {
         // bundleURL, not resourceURL: Foundation on Linux takes a "Resources" folder for the resource directory itself.
         let root = Bundle.module.bundleURL.appendingPathComponent("Resources")
-        // HTML escaping is the library's default for {{name}}; the templates use no triple braces.
+        // HTML escaping is the library's default for {{name}}; the one triple brace (comment HTML in paper.mustache) says why it is safe.
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Templates/layout.mustache").path) else {
             throw LoadError.missing("Templates/layout.mustache")
         }
@@ -32,6 +33,7 @@ public struct SiteResources: Sendable {
         return try SiteResources(
             library: library,
             stylesheet: text("Static/paperboy.css"),
+            script: text("Static/paperboy.js"),
             openAPIDocument: text("openapi.json"))
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import PaperboyMail
 import PaperboySearch
 import PaperboyWeb
 import ServiceLifecycle
@@ -29,6 +30,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env: PAPERBOY_LOG_LEVEL).")
     var logLevel: String?
+
+    @OptionGroup var mail: MailOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -69,8 +72,15 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let search = SearchEngine(store: store, semantic: semantic, logger: logger)
+        let mailer = TransportSignInMailer(transport: try mail.transport(), from: try mail.sender())
+        if environment["PAPERBOY_SECRET"] == nil {
+            logger.notice("PAPERBOY_SECRET is not set: using a random secret, so forms opened before a restart must be reloaded")
+        }
+        let security = Security(
+            secret: environment["PAPERBOY_SECRET"],
+            secureCookies: configuration.publicURL?.lowercased().hasPrefix("https://") ?? false)
         let app = try await buildApplication(
-            WebDependencies(store: store, search: search, configuration: configuration),
+            WebDependencies(store: store, search: search, configuration: configuration, security: security, mailer: mailer),
             host: host, port: port, logger: logger
         ) { boundPort in
             // Scripts and end-to-end tests read this line to learn the port.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PaperboyCore
+import PaperboyMail
 import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
@@ -12,11 +13,16 @@ import Testing
 struct WebFixture {
     let directory: TemporaryDirectory
     let store: SQLitePaperStore
-    let application: Application<RouterResponder<BasicRequestContext>>
+    let application: Application<RouterResponder<PaperboyRequestContext>>
+    /// Sign-in mail lands here as .eml files.
+    let mailFolder: URL
 
     static let hostileTitle = #"<script>alert("title")</script> & <b>bold</b>"#
 
-    init(publicURL: String? = "https://papers.example.org", cacheLifetime: Duration = .seconds(2)) async throws {
+    init(
+        publicURL: String? = "https://papers.example.org", cacheLifetime: Duration = .seconds(2),
+        metadata: any PaperMetadataSource = LocalOnlyMetadataSource()
+    ) async throws {
         directory = try TemporaryDirectory()
         store = try await makeStore(in: directory)
         _ = try await store.upsert([
@@ -26,9 +32,12 @@ struct WebFixture {
             record(samplePaper(id: "2501.00004", title: "Last Month's Paper", daily: "2025-01-20", submittedBy: "bob", upvotes: 99)),
             record(samplePaper(id: "hep-th/9901001", title: "An Old-Style Identifier", daily: nil)),
         ])
+        mailFolder = directory.url.appendingPathComponent("mail")
+        let mailer = FolderSignInMailer(transport: EMLFolderTransport(folder: mailFolder))
         let dependencies = WebDependencies(
             store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL, cacheLifetime: cacheLifetime),
-            now: { testNow })
+            security: Security(secret: String(repeating: "s", count: 40), secureCookies: true, bcryptCost: 4),
+            mailer: mailer, metadata: metadata, now: { testNow })
         let resources = try await SiteResources.load()
         application = Application(router: buildRouter(dependencies, resources: resources))
     }
@@ -36,6 +45,18 @@ struct WebFixture {
     /// Runs `body` with an in-process client.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await application.test(.router, body)
+    }
+}
+
+/// Sign-in mail as the application sends it, through the real .eml transport.
+struct FolderSignInMailer: SignInMailer {
+    let transport: EMLFolderTransport
+
+    func sendSignInLink(to address: String, link: String, siteName: String, expiresInMinutes: Int) async throws {
+        let message = MailMessage(
+            from: try MailAddress("paperboy@papers.example.org"), to: try MailAddress(address), subject: "Sign in to \(siteName)",
+            text: "Sign in: \(link)\nValid for \(expiresInMinutes) minutes.")
+        try await transport.send(message)
     }
 }
 

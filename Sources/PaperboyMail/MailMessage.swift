@@ -1,0 +1,175 @@
+import Foundation
+import PaperboyCore
+
+/// An email: one sender, one recipient, a subject, a plain-text body and optionally an HTML
+/// alternative. `render` produces RFC 5322 text with CRLF line endings, UTF-8 throughout
+/// (encoded words in headers, quoted-printable bodies), so any transport can send it as is.
+public struct MailMessage: Sendable, Equatable {
+    public var from: MailAddress
+    public var to: MailAddress
+    public var subject: String
+    /// Extra headers, such as List-Unsubscribe; names and values are checked by `render`.
+    public var headers: [(name: String, value: String)]
+    public var text: String
+    public var html: String?
+
+    public init(from: MailAddress, to: MailAddress, subject: String, headers: [(name: String, value: String)] = [], text: String, html: String? = nil) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.headers = headers
+        self.text = text
+        self.html = html
+    }
+
+    public static func == (left: MailMessage, right: MailMessage) -> Bool {
+        left.from == right.from && left.to == right.to && left.subject == right.subject && left.text == right.text
+            && left.html == right.html && left.headers.map(\.name) == right.headers.map(\.name) && left.headers.map(\.value) == right.headers.map(\.value)
+    }
+
+    /// The message as sent; `messageID` is `<random@domain>`.
+    public func render(date: Date, messageID: String) throws(MailError) -> String {
+        for (name, value) in headers {
+            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else { throw .badHeader(name) }
+            guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw .badHeader(name) }
+        }
+        guard !subject.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw .badHeader("Subject") }
+        var lines = [
+            "Date: " + MailDate.format(date),
+            "From: " + from.headerValue,
+            "To: " + to.headerValue,
+            "Message-ID: " + messageID,
+            "Subject: " + HeaderEncoding.encode(subject, headerNameLength: 9),
+            "MIME-Version: 1.0",
+        ]
+        lines += headers.map { "\($0.name): \($0.value)" }
+        if let html {
+            let boundary = "=_paperboy_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+            lines.append("")
+            lines.append("This is a multi-part message in MIME format.")
+            for (type, body) in [("text/plain", text), ("text/html", html)] {
+                lines.append("--" + boundary)
+                lines.append("Content-Type: \(type); charset=utf-8")
+                lines.append("Content-Transfer-Encoding: quoted-printable")
+                lines.append("")
+                lines.append(QuotedPrintable.encode(body))
+            }
+            lines.append("--" + boundary + "--")
+        } else {
+            lines.append("Content-Type: text/plain; charset=utf-8")
+            lines.append("Content-Transfer-Encoding: quoted-printable")
+            lines.append("")
+            lines.append(QuotedPrintable.encode(text))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}
+
+/// An address with an optional display name. Display names are encoded when not plain ASCII.
+public struct MailAddress: Sendable, Equatable {
+    public let address: String
+    public let name: String?
+
+    public init(_ address: String, name: String? = nil) throws(MailError) {
+        do {
+            self.address = try EmailAddress.normalize(address)
+        } catch {
+            throw .badAddress(String(address.prefix(80)), error.description)
+        }
+        if let name, name.contains(where: { $0 == "\r" || $0 == "\n" || $0.asciiValue.map { $0 < 0x20 } == true }) {
+            throw .badAddress(String(address.prefix(80)), "a display name has no line breaks or control characters")
+        }
+        self.name = name
+    }
+
+    var headerValue: String {
+        guard let name, !name.isEmpty else { return address }
+        let plain = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        return (plain ? "\"\(name)\"" : HeaderEncoding.encodedWords(name)) + " <\(address)>"
+    }
+}
+
+public enum MailError: Error, Equatable, CustomStringConvertible {
+    case badAddress(String, String)
+    case badHeader(String)
+    case cannotWrite(String)
+
+    public var description: String {
+        switch self {
+        case .badAddress(let address, let reason): "\(address) is not a usable address: \(reason)"
+        case .badHeader(let name): "the \(name) header contains a line break or is malformed"
+        case .cannotWrite(let reason): "cannot store the message: \(reason)"
+        }
+    }
+}
+
+/// RFC 2047 encoded words for non-ASCII header text, each at most 75 characters.
+enum HeaderEncoding {
+    static func encode(_ text: String, headerNameLength: Int) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && text.utf8.count + headerNameLength <= 78 { return text }
+        return encodedWords(text)
+    }
+
+    static func encodedWords(_ text: String) -> String {
+        // Split on character boundaries so no UTF-8 sequence is cut between two words.
+        var words: [String] = []
+        var chunk = Data()
+        for character in text {
+            let bytes = Data(String(character).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + chunk.base64EncodedString() + "?=")
+                chunk = Data()
+            }
+            chunk.append(bytes)
+        }
+        if !chunk.isEmpty || words.isEmpty { words.append("=?UTF-8?B?" + chunk.base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
+    }
+}
+
+/// Quoted-printable (RFC 2045) with lines of at most 76 characters; CRLF line breaks kept as hard breaks.
+enum QuotedPrintable {
+    static func encode(_ text: String) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var output: [String] = []
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            var encoded = ""
+            var length = 0
+            let bytes = Array(line.utf8)
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                let piece: String
+                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 0x20 || byte == 0x09) && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = "=" + String(byte, radix: 16, uppercase: true).leftPaddedHex
+                }
+                // A soft line break ("=" at the end) keeps every line within 76 characters.
+                if length + piece.count > 75 {
+                    encoded += "=\r\n"
+                    length = 0
+                }
+                encoded += piece
+                length += piece.count
+            }
+            output.append(encoded)
+        }
+        return output.joined(separator: "\r\n")
+    }
+}
+
+extension String {
+    var leftPaddedHex: String { count == 1 ? "0" + self : self }
+}
+
+enum MailDate {
+    /// RFC 5322 date, always in UTC: "Tue, 24 Nov 2026 16:30:00 +0000".
+    static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        return formatter.string(from: date)
+    }
+}

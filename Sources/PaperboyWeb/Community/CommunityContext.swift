@@ -1,0 +1,127 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PaperboyCore
+import PaperboyStore
+
+/// What the account and community routes share: the store, security settings, the mailer,
+/// rate limits and page rendering.
+struct CommunityContext: Sendable {
+    let store: any PaperStore
+    let security: Security
+    let mailer: any SignInMailer
+    let metadata: any PaperMetadataSource
+    let limiter: RateLimiter
+    let resources: SiteResources
+    let configuration: WebConfiguration
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
+
+    func page(_ template: String, _ model: [String: Any], status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
+        var response = Responses.html(resources.render(model, template: template), status: status).response()
+        for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
+
+    func message(heading: String, text: String, link: (url: String, label: String)? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        var model: [String: Any] = ["site": site, "heading": heading, "text": text]
+        if let link { model["link"] = ["url": link.url, "label": link.label] }
+        return page("message", model, status: status)
+    }
+
+    /// Cards with the viewer's vote buttons.
+    func cards(_ papers: [Paper]) async throws -> [PaperCard] {
+        guard let viewer = Viewer.current else { return papers.map { PaperCard($0) } }
+        let voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: papers.map(\.id))
+        return papers.map { PaperCard($0, viewer: viewer, voted: voted.contains($0.id)) }
+    }
+
+    // MARK: Rate limits
+
+    enum Action: String {
+        case signInMail = "signin-mail"
+        case passwordAttempt = "password"
+        case vote
+        case comment
+        case submit
+
+        /// Per person (account, address) and per network address.
+        var limit: RateLimit {
+            switch self {
+            case .signInMail: RateLimit(count: 5, per: .seconds(3600))
+            case .passwordAttempt: RateLimit(count: 10, per: .seconds(900))
+            case .vote: RateLimit(count: 60, per: .seconds(60))
+            case .comment: RateLimit(count: 10, per: .seconds(600))
+            case .submit: RateLimit(count: 20, per: .seconds(3600))
+            }
+        }
+
+        /// Many people can share one address (a lab behind NAT): its limit is larger.
+        var addressLimit: RateLimit {
+            RateLimit(count: limit.count * 5, per: limit.period)
+        }
+    }
+
+    /// Throws a 429 when any of `keys` ("user:42", "ip:…", "email:…") is over the action's limit.
+    func limit(_ action: Action, keys: [String]) throws {
+        let now = now()
+        for key in keys {
+            let limit = key.hasPrefix("ip:") ? action.addressLimit : action.limit
+            let decision = limiter.allow("\(action.rawValue)|\(key)", limit: limit, now: now)
+            if case .limited(let retryAfter) = decision {
+                let minutes = max(1, Int((retryAfter / 60).rounded(.up)))
+                throw RequestProblem.tooMany("Too many attempts for now. Please wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.")
+            }
+        }
+    }
+
+    func clientAddress(_ request: Request, context: some RequestContext) -> String {
+        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return "unknown" }
+        return address.ipAddress ?? "unknown"
+    }
+
+    /// The viewer, or a redirect to sign in and come back to `next`.
+    func requireViewer(next: String) throws -> Viewer {
+        guard let viewer = Viewer.current else { throw SignInRequired(next: next) }
+        return viewer
+    }
+}
+
+/// Thrown by handlers that need an account; answered with a redirect to the sign-in page
+/// (or a 401 for scripts asking for JSON).
+struct SignInRequired: Error {
+    let next: String
+}
+
+/// Where submitted arXiv ids get their metadata: the arXiv API once ingestion is configured.
+public protocol PaperMetadataSource: Sendable {
+    /// The paper for an arXiv id (no version), or nil when the source does not know it.
+    func record(arxivID: String) async throws -> PaperRecord?
+    /// Said to the submitter when `record` found nothing.
+    var notFoundAdvice: String { get }
+}
+
+/// Until the arXiv client is configured, only papers already in the database can be submitted.
+public struct LocalOnlyMetadataSource: PaperMetadataSource {
+    public init() {}
+    public func record(arxivID: String) async throws -> PaperRecord? { nil }
+    public var notFoundAdvice: String {
+        "It is not in this site's database, and this site does not fetch from arXiv (no arXiv sync is configured). Import it first, or ask an admin to enable arXiv fetching."
+    }
+}
+
+/// The application's request context: Hummingbird's basic one plus the peer's address, which
+/// the rate limits key on.
+public struct PaperboyRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
