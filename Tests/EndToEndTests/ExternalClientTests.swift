@@ -143,4 +143,56 @@ import Testing
             }
         }
     }
+
+    /// The community flow in a real browser with JavaScript on: sign in with the link from the
+    /// .eml folder, upvote in place, comment (scripts/browser-flow.py drives Chromium over CDP).
+    @Test func chromium_signsInByMailedLink_upvotesInPlace_andComments() async throws {
+        let chromium = try #require(Locations.tool("chromium", environmentKey: "PAPERBOY_CHROMIUM"),
+                                    "chromium is missing: run scripts/test, which installs Debian's chromium")
+        let python = Locations.repository.appendingPathComponent(".build-tools/venv/bin/python").path
+        #expect(FileManager.default.isExecutableFile(atPath: python), "run scripts/test, which installs websocket-client into .build-tools/venv")
+        let directory = try TemporaryDirectory()
+        let mail = directory.path("mail")
+        let source = try Self.preparedDemo.get()
+        let database = directory.path("demo.sqlite")
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: source + suffix) {
+            try FileManager.default.copyItem(atPath: source + suffix, toPath: database + suffix)
+        }
+        let server = try ServerProcess(database: database, extraArguments: ["--mail", mail])
+        defer { _ = server.stop() }
+        let api = try await httpGet("\(server.baseURL)/api/daily_papers?limit=1")
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [[String: Any]])?.first)
+        let paper = try #require(entry["paper"] as? [String: Any])
+        let id = try #require(paper["id"] as? String)
+        let upvotes = try #require(paper["upvotes"] as? Int)
+
+        let flow = try run(python, [
+            Locations.repository.appendingPathComponent("scripts/browser-flow.py").path,
+            chromium, server.baseURL, mail, id, "ada@example.org", "ada",
+        ], timeout: 180)
+        #expect(flow.status == 0, "\(flow.standardOutput)\n\(flow.standardError.suffix(2000))")
+        #expect(flow.standardOutput.contains("ok: vote still counted after reload"))
+
+        let after = try await httpGet("\(server.baseURL)/api/papers/\(id)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(after.body.utf8)) as? [String: Any])
+        #expect(json["upvotes"] as? Int == upvotes + 1)
+        #expect(json["numComments"] as? Int == 1)
+    }
+
+    @Test func userCommand_createsTheFirstAdmin_andChangesRoles() throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.path("users.sqlite")
+        let created = try run(Locations.binary, ["user", "create", "--admin", "--username", "root", "--email", "Root@Example.org", "--database", database])
+        #expect(created.status == 0 && created.standardOutput.contains("created admin root <root@example.org>"), "\(created.standardError)")
+        let duplicate = try run(Locations.binary, ["user", "create", "--username", "root", "--email", "x@example.org", "--database", database])
+        #expect(duplicate.status != 0 && duplicate.standardError.contains("taken"))
+        let badName = try run(Locations.binary, ["user", "create", "--username", "<b>", "--email", "y@example.org", "--database", database])
+        #expect(badName.status != 0 && badName.standardError.contains("letters"))
+        let member = try run(Locations.binary, ["user", "create", "--username", "grace", "--email", "grace@example.org", "--database", database])
+        #expect(member.status == 0 && member.standardOutput.contains("created member grace"))
+        let promoted = try run(Locations.binary, ["user", "role", "grace", "curator", "--database", database])
+        #expect(promoted.status == 0 && promoted.standardOutput.contains("grace is now curator"))
+        let unknown = try run(Locations.binary, ["user", "role", "nobody", "admin", "--database", database])
+        #expect(unknown.status != 0 && unknown.standardError.contains("no account named nobody"))
+    }
 }

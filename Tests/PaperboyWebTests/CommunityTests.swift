@@ -306,4 +306,33 @@ final class Browser: @unchecked Sendable {
             #expect(ids.count == 3)
         }
     }
+
+    @Test func fiftyUsersVoteAtOnce_overHTTP_countIsExact() async throws {
+        let fixture = try await WebFixture()
+        let security = Security(secret: String(repeating: "s", count: 40), secureCookies: true, bcryptCost: 4)
+        var tokens: [String] = []
+        for index in 0..<50 {
+            let account = try await fixture.store.createAccount(username: "v\(index)", email: "v\(index)@example.org", role: .member, passwordHash: nil, now: testNow)
+            let token = security.newToken()
+            try await fixture.store.createSession(hash: security.hash(token), accountID: account.id, now: testNow, expiresAt: testNow.addingTimeInterval(3600))
+            tokens.append(token)
+        }
+        let sessionTokens = tokens
+        try await fixture.test { client in
+            var browsers: [(Browser, String)] = []
+            for token in sessionTokens {
+                let browser = Browser(client)
+                browser.cookies[Security.sessionCookie] = token
+                browsers.append((browser, try #require(try await browser.get("/papers/2502.00002").csrf)))
+            }
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for (browser, csrf) in browsers {
+                    group.addTask { try await browser.post("/papers/2502.00002/upvote", ["on": "1", "csrf": csrf], accept: "application/json").status }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+        }
+        #expect(try await fixture.store.voteRowCount(paperID: "2502.00002") == 50)
+        #expect(try await fixture.store.paper(id: "2502.00002")?.upvotes == 30 + 50)
+    }
 }
