@@ -53,6 +53,7 @@ extension PaperCard: MustacheParent {
         case "upvotes": upvotes
         case "singleUpvote": singleUpvote
         case "commentCount": commentCount
+        case "singleComment": singleComment
         case "arxivURL": arxivURL
         case "pdfURL": pdfURL
         case "githubRepo": githubRepo

@@ -52,6 +52,7 @@ struct PaperCard {
     let singleUpvote: Bool
     /// `nil` when there are none, so the card says nothing rather than "0 comments".
     let commentCount: Int?
+    let singleComment: Bool
     let arxivURL: String?
     let pdfURL: String?
     let githubRepo: String?
@@ -71,6 +72,7 @@ struct PaperCard {
         upvotes = paper.upvotes
         singleUpvote = paper.upvotes == 1
         commentCount = paper.commentCount > 0 ? paper.commentCount : nil
+        singleComment = paper.commentCount == 1
         arxivURL = paper.isArxiv ? Links.arxivAbstract(paper.id) : nil
         pdfURL = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil)
         githubRepo = paper.githubRepo
