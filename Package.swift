@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
@@ -59,7 +61,12 @@ let package = Package(
         // Mail messages (RFC 5322, MIME) and transports: a folder of .eml files, SMTP.
         .target(
             name: "PaperboyMail",
-            dependencies: ["PaperboyCore"]
+            dependencies: [
+                "PaperboyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         // Routes, page models, templates, the HF-compatible JSON API and the Atom feed.
         .target(
@@ -118,6 +125,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        .testTarget(name: "PaperboyMailTests", dependencies: ["PaperboyMail", "PaperboyCore", "PaperboyTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore", "PaperboyTestSupport"]),
     ]
 )

@@ -27,13 +27,18 @@ public struct MailMessage: Sendable, Equatable {
             && left.html == right.html && left.headers.map(\.name) == right.headers.map(\.name) && left.headers.map(\.value) == right.headers.map(\.value)
     }
 
+    /// CR or LF anywhere (checked on scalars: "\r\n" is one Character and equals neither).
+    static func hasLineBreak(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
+    }
+
     /// The message as sent; `messageID` is `<random@domain>`.
     public func render(date: Date, messageID: String) throws(MailError) -> String {
         for (name, value) in headers {
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else { throw .badHeader(name) }
-            guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw .badHeader(name) }
+            guard !Self.hasLineBreak(value) else { throw .badHeader(name) }
         }
-        guard !subject.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw .badHeader("Subject") }
+        guard !Self.hasLineBreak(subject) else { throw .badHeader("Subject") }
         var lines = [
             "Date: " + MailDate.format(date),
             "From: " + from.headerValue,
@@ -45,7 +50,7 @@ public struct MailMessage: Sendable, Equatable {
         lines += headers.map { "\($0.name): \($0.value)" }
         if let html {
             let boundary = "=_paperboy_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
-            lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+            lines.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
             lines.append("")
             lines.append("This is a multi-part message in MIME format.")
             for (type, body) in [("text/plain", text), ("text/html", html)] {
@@ -77,7 +82,7 @@ public struct MailAddress: Sendable, Equatable {
         } catch {
             throw .badAddress(String(address.prefix(80)), error.description)
         }
-        if let name, name.contains(where: { $0 == "\r" || $0 == "\n" || $0.asciiValue.map { $0 < 0x20 } == true }) {
+        if let name, name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw .badAddress(String(address.prefix(80)), "a display name has no line breaks or control characters")
         }
         self.name = name
@@ -117,7 +122,8 @@ enum HeaderEncoding {
         var chunk = Data()
         for character in text {
             let bytes = Data(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+            // 39 bytes make 52 base64 characters: with "Subject: " and the markers, under 78.
+            if chunk.count + bytes.count > 39 {
                 words.append("=?UTF-8?B?" + chunk.base64EncodedString() + "?=")
                 chunk = Data()
             }

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Where and how to deliver by SMTP, read from a URL:
+///
+///     smtp://user:password@host:587?starttls=required   (the default: STARTTLS must be offered)
+///     smtp://host:25?starttls=optional                  (TLS when offered)
+///     smtp://host:2525?starttls=none                    (plain text; loopback sinks and tests)
+///     smtps://user:password@host:465                    (TLS from the first byte)
+///
+/// User and password are percent-decoded; AUTH is used only when they are given.
+public struct SMTPConfiguration: Sendable, Equatable {
+    public enum Security: String, Sendable, Equatable {
+        case none, startTLSOptional, startTLSRequired, implicitTLS
+    }
+
+    public var host: String
+    public var port: Int
+    public var security: Security
+    public var username: String?
+    public var password: String?
+    /// The name given in EHLO.
+    public var helloName: String
+    /// Seconds to wait for a connection or for any one reply.
+    public var timeout: TimeInterval
+    /// PEM file of certificates to trust instead of the system's (a private relay, tests).
+    public var trustRootsFile: String?
+
+    public init(
+        host: String, port: Int, security: Security = .startTLSRequired, username: String? = nil, password: String? = nil,
+        helloName: String = "paperboy.localhost", timeout: TimeInterval = 30, trustRootsFile: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.password = password
+        self.helloName = helloName
+        self.timeout = timeout
+        self.trustRootsFile = trustRootsFile
+    }
+
+    public static func parse(_ text: String) throws(SMTPError) -> SMTPConfiguration {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "smtp" || scheme == "smtps", let host = components.host, !host.isEmpty else {
+            throw .configuration("expected smtp://[user:password@]host[:port][?starttls=required|optional|none] or smtps://…")
+        }
+        var security: Security = scheme == "smtps" ? .implicitTLS : .startTLSRequired
+        var trust: String?
+        for item in components.queryItems ?? [] {
+            switch (item.name, item.value) {
+            case ("starttls", "required"): security = .startTLSRequired
+            case ("starttls", "optional"): security = .startTLSOptional
+            case ("starttls", "none"): security = .none
+            case ("trust", let value?): trust = value
+            default: throw .configuration("unknown SMTP URL parameter \(item.name)=\(item.value ?? "")")
+            }
+        }
+        if scheme == "smtps" { security = .implicitTLS }
+        return SMTPConfiguration(
+            host: host, port: components.port ?? (scheme == "smtps" ? 465 : 587), security: security,
+            username: components.percentEncodedUser.flatMap { $0.removingPercentEncoding },
+            password: components.percentEncodedPassword.flatMap { $0.removingPercentEncoding },
+            trustRootsFile: trust)
+    }
+}
+
+public enum SMTPError: Error, Equatable, CustomStringConvertible {
+    /// A 4xx reply: try again later.
+    case temporary(code: Int, message: String)
+    /// A 5xx reply: do not retry this message.
+    case permanent(code: Int, message: String)
+    case connection(String)
+    case timeout(String)
+    case protocolViolation(String)
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .temporary(let code, let message): "temporary SMTP failure \(code): \(message)"
+        case .permanent(let code, let message): "permanent SMTP failure \(code): \(message)"
+        case .connection(let reason): "SMTP connection failed: \(reason)"
+        case .timeout(let what): "SMTP server did not answer in time (\(what))"
+        case .protocolViolation(let reason): "SMTP protocol error: \(reason)"
+        case .configuration(let reason): "bad SMTP configuration: \(reason)"
+        }
+    }
+
+    /// Worth retrying later: 4xx replies, lost connections and timeouts.
+    public var isTemporary: Bool {
+        switch self {
+        case .temporary, .connection, .timeout: true
+        case .permanent, .protocolViolation, .configuration: false
+        }
+    }
+}
