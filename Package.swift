@@ -63,6 +63,8 @@ let package = Package(
             name: "PaperboyMail",
             dependencies: [
                 "PaperboyCore",
+                "PaperboyStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -75,6 +77,7 @@ let package = Package(
                 "PaperboyCore",
                 "PaperboyStore",
                 "PaperboySearch",
+                "PaperboyMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

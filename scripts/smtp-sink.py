@@ -7,7 +7,7 @@ accepted message as FOLDER/NNNNNN.eml with the envelope in FOLDER/NNNNNN.json.
 
 Prints "LISTENING <port>" once it accepts connections. --tls-cert enables STARTTLS; --auth
 requires AUTH (PLAIN or LOGIN); --reject answers RCPT TO for ADDRESS with CODE (450, 550, …);
---delay waits before accepting each message's data. Stop it with SIGTERM.
+--delay waits before answering each RCPT TO. Stop it with SIGTERM.
 """
 import argparse
 import asyncio
@@ -30,6 +30,10 @@ class Sink:
         self.count = len([name for name in os.listdir(folder) if name.endswith(".eml")])
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # The delay sits before the message is accepted, so a client killed while waiting
+        # leaves no half-delivered message behind.
+        if self.delay:
+            await asyncio.sleep(self.delay)
         code = self.rejects.get(address.lower())
         if code:
             return f"{code} {'try again later' if code.startswith('4') else 'no such mailbox'}"
@@ -37,8 +41,6 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
         self.count += 1
         stem = os.path.join(self.folder, f"{self.count:06d}")
         with open(stem + ".eml.tmp", "wb") as handle:

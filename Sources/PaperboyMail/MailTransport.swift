@@ -6,6 +6,9 @@ public protocol MailTransport: Sendable {
     /// Sends `message`; returns its Message-ID.
     @discardableResult
     func send(_ message: MailMessage) async throws -> String
+
+    /// Sends an already rendered message (the digest sender fixes each Message-ID itself).
+    func sendRendered(_ text: String, from sender: String, to recipient: String) async throws
 }
 
 /// Writes each message as an .eml file, named so that a listing sorts by time. Files appear
@@ -23,10 +26,14 @@ public struct EMLFolderTransport: MailTransport {
 
     @discardableResult
     public func send(_ message: MailMessage) async throws -> String {
+        let messageID = "<\(UUID().uuidString.lowercased())@\(domain)>"
+        try await sendRendered(try message.render(date: now(), messageID: messageID), from: message.from.address, to: message.to.address)
+        return messageID
+    }
+
+    public func sendRendered(_ text: String, from sender: String, to recipient: String) async throws {
         let unique = UUID().uuidString.lowercased()
-        let messageID = "<\(unique)@\(domain)>"
         let date = now()
-        let text = try message.render(date: date, messageID: messageID)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let stamp = String(format: "%.6f", date.timeIntervalSince1970)
@@ -37,6 +44,5 @@ public struct EMLFolderTransport: MailTransport {
         } catch {
             throw MailError.cannotWrite("\(folder.path): \(error.localizedDescription)")
         }
-        return messageID
     }
 }

@@ -126,6 +126,37 @@ enum SQLiteMigrations {
                 CREATE INDEX comment_paper ON comment(paper_key, created_at);
                 """)
         }
+        migrator.registerMigration("v4-digests") { db in
+            try db.execute(sql: """
+                CREATE TABLE subscriber (
+                    id INTEGER PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    frequency TEXT NOT NULL CHECK (frequency IN ('daily', 'weekly')),
+                    topics TEXT NOT NULL DEFAULT '',
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+                    token TEXT NOT NULL UNIQUE,
+                    created_at REAL NOT NULL,
+                    confirmed_at REAL,
+                    unsubscribed_at REAL,
+                    bounce_count INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+                CREATE INDEX subscriber_active ON subscriber(frequency, id) WHERE status = 'active';
+
+                -- One row per subscriber and period: the primary key is what makes a digest go out once.
+                CREATE TABLE digest_outbox (
+                    subscriber_id INTEGER NOT NULL REFERENCES subscriber(id) ON DELETE CASCADE,
+                    period TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'bounced')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    message_id TEXT NOT NULL,
+                    last_error TEXT,
+                    sent_at REAL,
+                    PRIMARY KEY (subscriber_id, period)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX digest_outbox_due ON digest_outbox(status, next_attempt_at);
+                """)
+        }
         return migrator
     }
 }

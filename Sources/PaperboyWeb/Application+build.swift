@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PaperboyCore
+import PaperboyMail
 import PaperboySearch
 import PaperboyStore
 
@@ -16,13 +17,21 @@ public struct WebDependencies: Sendable {
     public var mailer: any SignInMailer
     public var metadata: any PaperMetadataSource
     public var rateLimiter: RateLimiter
+    /// Subscription confirmations go out through this; digests through `digests`.
+    public var mailTransport: any MailTransport
+    public var mailFrom: MailAddress
+    public var digests: DigestComposer?
 
     /// `search` defaults to keyword-only search over `store`; `metadata` to the local database only.
     public init(
         store: any PaperStore, search: SearchEngine? = nil, configuration: WebConfiguration = WebConfiguration(),
         security: Security, mailer: any SignInMailer, metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
-        rateLimiter: RateLimiter = RateLimiter(), now: @escaping @Sendable () -> Date = Date.init
+        rateLimiter: RateLimiter = RateLimiter(), mailTransport: any MailTransport, mailFrom: MailAddress,
+        digests: DigestComposer? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.mailTransport = mailTransport
+        self.mailFrom = mailFrom
+        self.digests = digests
         self.store = store
         self.search = search ?? SearchEngine(store: store, semantic: nil)
         self.configuration = configuration
@@ -59,6 +68,8 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
     // Before the paper pages: /papers/{id}/upvote and friends are POST-only, but share the prefix.
     CommunityRoutes(community: community).addRoutes(to: router)
     AccountRoutes(community: community).addRoutes(to: router)
+    DigestRoutes(community: community, transport: dependencies.mailTransport, from: dependencies.mailFrom, composer: dependencies.digests)
+        .addRoutes(to: router)
     HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache).addRoutes(to: router)
     AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)

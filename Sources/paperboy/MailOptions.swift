@@ -5,20 +5,37 @@ import PaperboyWeb
 
 /// `--mail` and `--mail-from`: where outgoing mail goes and who it is from.
 struct MailOptions: ParsableArguments {
-    @Option(name: .customLong("mail"), help: "Mail transport: a folder for .eml files, or file:///PATH (env: PAPERBOY_MAIL; default: var/mail).")
+    @Option(name: .customLong("mail"), help: "Mail transport: a folder for .eml files, or smtp://user:password@host:587[?starttls=required|optional|none], smtps://… (env: PAPERBOY_MAIL; default: var/mail).")
     var location: String?
 
     @Option(name: .customLong("mail-from"), help: "Sender address of outgoing mail (env: PAPERBOY_MAIL_FROM; default: paperboy@localhost).")
     var from: String?
 
-    func transport() throws -> any MailTransport {
-        var location = location ?? ProcessInfo.processInfo.environment["PAPERBOY_MAIL"] ?? "var/mail"
-        if location.hasPrefix("smtp://") || location.hasPrefix("smtps://") {
-            throw ValidationError("SMTP delivery is not available in this version yet; give a folder for .eml files.")
+    var resolvedLocation: String { location ?? ProcessInfo.processInfo.environment["PAPERBOY_MAIL"] ?? "var/mail" }
+
+    /// SMTP settings when `--mail` is an smtp:// or smtps:// URL.
+    func smtp() throws -> SMTPConfiguration? {
+        let location = resolvedLocation
+        guard location.hasPrefix("smtp://") || location.hasPrefix("smtps://") else { return nil }
+        do {
+            return try SMTPConfiguration.parse(location)
+        } catch {
+            throw ValidationError("--mail: \(error)")
         }
+    }
+
+    func transport() throws -> any MailTransport {
+        if let smtp = try smtp() { return SMTPTransport(configuration: smtp) }
+        var location = resolvedLocation
         if location.hasPrefix("file://") { location.removeFirst("file://".count) }
         guard !location.isEmpty else { throw ValidationError("--mail needs a folder.") }
         return EMLFolderTransport(folder: URL(fileURLWithPath: location))
+    }
+
+    /// Digests go over one SMTP connection per run when SMTP is configured.
+    func digestDestination() throws -> DigestDestination {
+        if let smtp = try smtp() { return .smtp(smtp) }
+        return .transport(try transport())
     }
 
     func sender() throws -> MailAddress {

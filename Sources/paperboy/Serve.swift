@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import PaperboyCore
 import PaperboyMail
+import PaperboyStore
 import PaperboySearch
 import PaperboyWeb
 import ServiceLifecycle
@@ -32,6 +34,9 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     @OptionGroup var mail: MailOptions
+
+    @Option(name: .customLong("digest-hour"), help: "UTC hour (0-23) at which digests go out, or -1 for never (env: PAPERBOY_DIGEST_HOUR; default: 7).")
+    var digestHour: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -76,11 +81,21 @@ struct Serve: AsyncParsableCommand {
         if environment["PAPERBOY_SECRET"] == nil {
             logger.notice("PAPERBOY_SECRET is not set: using a random secret, so forms opened before a restart must be reloaded")
         }
+        let baseURL = configuration.publicURL ?? "http://\(host):\(port)"
         let security = Security(
             secret: environment["PAPERBOY_SECRET"],
             secureCookies: configuration.publicURL?.lowercased().hasPrefix("https://") ?? false)
+        let composer = DigestComposer(
+            store: store, search: search, resources: try await SiteResources.load(), siteName: configuration.siteName,
+            baseURL: baseURL, security: security, from: try mail.sender())
+        let hourText = digestHour.map(String.init) ?? environment["PAPERBOY_DIGEST_HOUR"] ?? "7"
+        guard let hour = Int(hourText), (-1...23).contains(hour) else {
+            throw ValidationError("--digest-hour (or PAPERBOY_DIGEST_HOUR) is 0 to 23, or -1 for never, not \"\(hourText)\".")
+        }
         let app = try await buildApplication(
-            WebDependencies(store: store, search: search, configuration: configuration, security: security, mailer: mailer),
+            WebDependencies(
+                store: store, search: search, configuration: configuration, security: security, mailer: mailer,
+                mailTransport: try mail.transport(), mailFrom: try mail.sender(), digests: composer),
             host: host, port: port, logger: logger
         ) { boundPort in
             // Scripts and end-to-end tests read this line to learn the port.
@@ -89,6 +104,10 @@ struct Serve: AsyncParsableCommand {
         }
         var services: [any Service] = [app]
         if let semantic { services.append(EmbeddingRefreshService(index: semantic, logger: logger)) }
+        if hour >= 0 {
+            let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), logger: logger)
+            services.append(DigestService(store: store, runner: runner, hour: hour, messageIDDomain: URL(string: baseURL)?.host ?? "localhost", logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -124,3 +143,36 @@ struct EmbeddingRefreshService: Service {
 @_silgen_name("malloc_trim")
 private func releaseFreedHeap(_ pad: Int) -> Int32
 #endif
+
+/// Plans the digests due today once the configured hour has passed (weekdays: the previous
+/// weekday; Mondays also the previous week), then sends what the outbox holds, every minute,
+/// so retries go out when their time comes.
+struct DigestService: Service {
+    let store: any PaperStore
+    let runner: DigestRunner
+    let hour: Int
+    let messageIDDomain: String
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let now = Date()
+                    let today = Day(containing: now)
+                    if now.timeIntervalSince(today.start) >= Double(hour) * 3600 {
+                        for period in DigestPeriod.due(on: today) {
+                            let planned = try await store.planDigests(period: period, messageIDDomain: messageIDDomain, now: now)
+                            if planned > 0 { logger.notice("planned \(planned) \(period.frequency.rawValue) digests for \(period.key)") }
+                        }
+                    }
+                    let summary = try await runner.sendDue()
+                    if summary != DigestRunSummary() { logger.notice("\(summary)") }
+                } catch {
+                    logger.error("digest run failed: \(error)")
+                }
+                do { try await Task.sleep(for: .seconds(60)) } catch { return }
+            }
+        }
+    }
+}

@@ -16,6 +16,8 @@ struct WebFixture {
     let application: Application<RouterResponder<PaperboyRequestContext>>
     /// Sign-in mail lands here as .eml files.
     let mailFolder: URL
+    let security: Security
+    let composer: DigestComposer
 
     static let hostileTitle = #"<script>alert("title")</script> & <b>bold</b>"#
 
@@ -34,11 +36,16 @@ struct WebFixture {
         ])
         mailFolder = directory.url.appendingPathComponent("mail")
         let mailer = FolderSignInMailer(transport: EMLFolderTransport(folder: mailFolder))
+        let resources = try await SiteResources.load()
+        security = Security(secret: String(repeating: "s", count: 40), secureCookies: true, bcryptCost: 4)
+        composer = DigestComposer(
+            store: store, search: SearchEngine(store: store, semantic: nil), resources: resources, siteName: "Test Lab Papers",
+            baseURL: "https://papers.example.org", security: security, from: try MailAddress("paperboy@papers.example.org"))
         let dependencies = WebDependencies(
             store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL, cacheLifetime: cacheLifetime),
-            security: Security(secret: String(repeating: "s", count: 40), secureCookies: true, bcryptCost: 4),
-            mailer: mailer, metadata: metadata, now: { testNow })
-        let resources = try await SiteResources.load()
+            security: security, mailer: mailer, metadata: metadata,
+            mailTransport: EMLFolderTransport(folder: mailFolder), mailFrom: try MailAddress("paperboy@papers.example.org"),
+            digests: composer, now: { testNow })
         application = Application(router: buildRouter(dependencies, resources: resources))
     }
 

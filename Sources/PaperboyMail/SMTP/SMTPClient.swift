@@ -284,9 +284,13 @@ public struct SMTPTransport: MailTransport {
     public func send(_ message: MailMessage) async throws -> String {
         let messageID = "<\(UUID().uuidString.lowercased())@\(domain)>"
         let rendered = try message.render(date: Date(), messageID: messageID)
-        try await SMTPClient.withSession(configuration) { session in
-            _ = try await session.send(rendered, from: message.from.address, to: message.to.address)
-        }
+        try await sendRendered(rendered, from: message.from.address, to: message.to.address)
         return messageID
+    }
+
+    public func sendRendered(_ text: String, from sender: String, to recipient: String) async throws {
+        try await SMTPClient.withSession(configuration) { session in
+            _ = try await session.send(text, from: sender, to: recipient)
+        }
     }
 }

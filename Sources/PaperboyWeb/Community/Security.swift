@@ -60,6 +60,24 @@ public struct Security: Sendable {
         return HMAC<SHA256>.isValidAuthenticationCode(decoded, authenticating: Data(("csrf|" + binding).utf8), using: secret)
     }
 
+    /// `value.signature`: a link that names `value` for `purpose` and cannot be forged.
+    public func signed(_ value: String, purpose: String) -> String {
+        let code = Data(HMAC<SHA256>.authenticationCode(for: Data("\(purpose)|\(value)".utf8), using: secret))
+        return value + "." + code.prefix(16).base64URLEncoded
+    }
+
+    /// The value of a `signed` string, or nil when the signature does not match.
+    public func verified(_ signed: String?, purpose: String) -> String? {
+        guard let signed, signed.utf8.count <= 200, let dot = signed.lastIndex(of: ".") else { return nil }
+        let value = String(signed[..<dot])
+        let expected = self.signed(value, purpose: purpose)
+        // Constant-time comparison of the whole string.
+        guard expected.utf8.count == signed.utf8.count else { return nil }
+        var difference: UInt8 = 0
+        for (left, right) in zip(expected.utf8, signed.utf8) { difference |= left ^ right }
+        return difference == 0 ? value : nil
+    }
+
     func hashPassword(_ password: String) -> String {
         Bcrypt.hash(password, cost: bcryptCost)
     }
