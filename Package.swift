@@ -129,6 +129,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PaperboyMailTests", dependencies: ["PaperboyMail", "PaperboyCore", "PaperboyTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore", "PaperboyTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore", "PaperboyStore", "PaperboyTestSupport"]),
     ]
 )

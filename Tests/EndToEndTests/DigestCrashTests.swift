@@ -1,0 +1,57 @@
+import Foundation
+import PaperboyCore
+import PaperboyStore
+import PaperboyTestSupport
+import Testing
+
+/// `paperboy digest send` killed with SIGKILL half-way through, then run again: every
+/// subscriber ends up with exactly one digest at the SMTP server (aiosmtpd on 127.0.0.1).
+@Suite struct DigestCrashTests {
+    @Test func digestSend_killedMidRunAndRestarted_eachSubscriberGetsExactlyOne() async throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.path("digests.sqlite")
+        let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
+        let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "3", "--no-embed"])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        let store = try SQLitePaperStore(path: database)
+        try await store.migrate()
+        let day = try #require(try await store.latestDay())
+        let count = 30
+        for index in 0..<count {
+            let pending = try await store.subscribe(email: "reader\(index)@example.org", frequency: .daily, topics: index % 2 == 0 ? ["diffusion"] : [], token: "t\(index)-\(UUID().uuidString)", now: Date())
+            _ = try await store.confirmSubscription(token: pending.token, now: Date())
+        }
+        // Each RCPT waits 80 ms at the server, so the kill lands in the middle of the run.
+        let sink = try SMTPSink(in: directory, arguments: ["--delay", "0.08"])
+        defer { sink.stop() }
+        let arguments = ["digest", "send", "--period", day.iso, "--database", database, "--model", "/nonexistent",
+                         "--mail", "smtp://127.0.0.1:\(sink.port)?starttls=none", "--public-url", "https://papers.example.org"]
+
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: Locations.binary)
+        first.arguments = arguments
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        first.environment = ProcessInfo.processInfo.environment.merging(["PAPERBOY_SECRET": String(repeating: "k", count: 40)]) { $1 }
+        try first.run()
+        let deadline = Date().addingTimeInterval(60)
+        while try sink.messages().count < 8, Date() < deadline, first.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let beforeRestart = try sink.messages().count
+        #expect(beforeRestart >= 8 && beforeRestart < count, "the kill came too late to test anything: \(beforeRestart) sent")
+
+        let second = try run(Locations.binary, arguments, environment: ["PAPERBOY_SECRET": String(repeating: "k", count: 40)], timeout: 120)
+        #expect(second.status == 0, "\(second.standardOutput) \(second.standardError)")
+        #expect(second.standardOutput.contains("planned 0 daily digests"), "\(second.standardOutput)")
+
+        let recipients = try sink.envelopes().compactMap { ($0["to"] as? [String])?.first }
+        #expect(recipients.count == count, "\(recipients.count) messages for \(count) subscribers")
+        #expect(Set(recipients) == Set((0..<count).map { "reader\($0)@example.org" }))
+        let messageIDs = try sink.messages().compactMap { raw in
+            raw.split(separator: "\r\n").first { $0.hasPrefix("Message-ID: ") }.map { String($0.dropFirst(12)) }
+        }
+        #expect(Set(messageIDs).count == count)
+        #expect(try await store.outboxCounts(period: day.iso) == ["sent": count])
+    }
+}
