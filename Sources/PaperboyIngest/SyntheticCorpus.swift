@@ -114,6 +114,9 @@ public struct SyntheticCorpus: Sendable {
     /// which no real corpus does and which made keyword benchmarks meaningless.
     static let words = ZipfVocabulary(functionWords: functionWords, contentWords: vocabulary, size: 40_000)
 
+    /// Words benchmark topics are made of: the machine-learning vocabulary.
+    public static var benchmarkTopicWords: [String] { vocabulary }
+
     static let functionWords = """
         the of and to a in we for is that on with by this as are our from an which be can it
         these at or show such has than not their its both while into two using based new also

@@ -134,34 +134,48 @@ enum HeaderEncoding {
     }
 }
 
-/// Quoted-printable (RFC 2045) with lines of at most 76 characters; CRLF line breaks kept as hard breaks.
+/// Quoted-printable (RFC 2045) with lines of at most 76 characters; line breaks (LF, CR or
+/// CRLF) become CRLF hard breaks. Works on bytes: digests encode megabytes per second.
 enum QuotedPrintable {
+    static let hex = Array("0123456789ABCDEF".utf8)
+
     static func encode(_ text: String) -> String {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var output: [String] = []
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            var encoded = ""
-            var length = 0
-            let bytes = Array(line.utf8)
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
-                let piece: String
-                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 0x20 || byte == 0x09) && !isLast) {
-                    piece = String(UnicodeScalar(byte))
-                } else {
-                    piece = "=" + String(byte, radix: 16, uppercase: true).leftPaddedHex
-                }
-                // A soft line break ("=" at the end) keeps every line within 76 characters.
-                if length + piece.count > 75 {
-                    encoded += "=\r\n"
-                    length = 0
-                }
-                encoded += piece
-                length += piece.count
+        let input = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count + input.count / 8)
+        var length = 0
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == 0x0D || byte == 0x0A {
+                output.append(0x0D)
+                output.append(0x0A)
+                length = 0
+                index += (byte == 0x0D && index + 1 < input.count && input[index + 1] == 0x0A) ? 2 : 1
+                continue
             }
-            output.append(encoded)
+            let next = index + 1 < input.count ? input[index + 1] : 0x0A
+            let atLineEnd = next == 0x0A || next == 0x0D
+            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 0x20 || byte == 0x09) && !atLineEnd)
+            let width = literal ? 1 : 3
+            // A soft line break ("=" at the end) keeps every line within 76 characters.
+            if length + width > 75 {
+                output.append(UInt8(ascii: "="))
+                output.append(0x0D)
+                output.append(0x0A)
+                length = 0
+            }
+            if literal {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "="))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+            }
+            length += width
+            index += 1
         }
-        return output.joined(separator: "\r\n")
+        return String(decoding: output, as: UTF8.self)
     }
 }
 

@@ -3,13 +3,15 @@ import Foundation
 import Logging
 import PaperboyCore
 import PaperboyIngest
+import PaperboyMail
+import PaperboyWeb
 import PaperboySearch
 import PaperboyStore
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: search latency per mode at scale, embedding throughput, vector index speed and recall.",
-        subcommands: [SearchLatency.self, Embedding.self, Vectors.self])
+        subcommands: [SearchLatency.self, Embedding.self, Vectors.self, Digests.self])
 
     struct SearchLatency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -158,6 +160,73 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             guard let dataKind = VectorIndexBenchmark.DataKind(rawValue: kind) else { throw ValidationError("--kind must be clustered or random") }
             print(VectorIndexBenchmark.run(count: count, kind: dataKind))
+        }
+    }
+
+    struct Digests: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compose digests (HTML + text, rendered MIME) for many subscribers with topics, on both cores.",
+            discussion: "Uses the papers in --database (e.g. the one `bench search` builds); adds synthetic subscribers if there are fewer.")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var model: ModelOptions
+
+        @Option(help: "Subscribers to compose for.")
+        var subscribers: Int = 100_000
+
+        @Option(help: "Distinct topics subscribers draw from (each has 0 to 3).")
+        var topicPool: Int = 500
+
+        func run() async throws {
+            let store = try await database.openStore()
+            guard let day = try await store.latestDay() else { throw ValidationError("the database has no papers on the feed") }
+            let period = DigestPeriod(day: day)
+            let existing = try await store.activeSubscribers(frequency: .daily).count
+            var random = SplitMix64(seed: 5)
+            let words = SyntheticCorpus.benchmarkTopicWords
+            let pool = (0..<topicPool).map { index -> String in
+                let first = words[Int(random.next() % UInt64(words.count))]
+                let second = words[Int(random.next() % UInt64(words.count))]
+                return index % 5 == 0 ? "\(first)" : "\(first) \(second)"
+            }
+            if existing < subscribers {
+                let started = Date()
+                for index in existing..<subscribers {
+                    let topics = (0..<Int(random.next() % 4)).map { _ in pool[Int(random.next() % UInt64(pool.count))] }
+                    let pending = try await store.subscribe(
+                        email: "bench\(index)@example.org", frequency: .daily, topics: topics, token: "bench-\(index)-\(random.next())", now: Date())
+                    _ = try await store.confirmSubscription(token: pending.token, now: Date())
+                }
+                print("added \(subscribers - existing) subscribers in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            }
+            let semantic = model.semanticIndex(store: store, logger: Logger(label: "paperboy.bench"))
+            if let semantic { _ = try await semantic.loadStoredEmbeddings(); await semantic.waitForIndexBuilds() }
+            let composer = DigestComposer(
+                store: store, search: SearchEngine(store: store, semantic: semantic), resources: try await SiteResources.load(),
+                siteName: "Paperboy", baseURL: "https://papers.example.org", security: Security(secret: String(repeating: "b", count: 40), secureCookies: true),
+                from: try MailAddress("digest@papers.example.org"))
+            let all = Array(try await store.activeSubscribers(frequency: .daily).prefix(subscribers))
+            let papersOnDay = try await store.dailyPapers(DailyQuery(period: period.feed, limit: 100_000, now: Date())).count
+            print("composing \(all.count) digests for \(period.key) (\(papersOnDay) papers that day, \(try await store.paperCount()) in all, \(pool.count) distinct topics, semantic \(semantic == nil ? "off" : "on"))")
+            let started = Date()
+            let workers = ProcessInfo.processInfo.activeProcessorCount
+            let totals = try await withThrowingTaskGroup(of: (count: Int, bytes: Int).self) { group in
+                for worker in 0..<workers {
+                    group.addTask {
+                        var count = 0
+                        var bytes = 0
+                        for subscriber in stride(from: worker, to: all.count, by: workers).map({ all[$0] }) {
+                            guard let message = try await composer.message(for: subscriber, period: period) else { continue }
+                            bytes += try message.render(date: Date(), messageID: "<bench-\(subscriber.id)@papers.example.org>").utf8.count
+                            count += 1
+                        }
+                        return (count, bytes)
+                    }
+                }
+                return try await group.reduce((count: 0, bytes: 0)) { (count: $0.count + $1.count, bytes: $0.bytes + $1.bytes) }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            print("composed \(totals.count) digests, \(totals.bytes / 1_048_576) MiB of MIME, in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", Double(totals.count) / seconds)) digests/s, \(workers) workers)")
         }
     }
 }
