@@ -54,4 +54,31 @@ import Testing
         #expect(Set(messageIDs).count == count)
         #expect(try await store.outboxCounts(period: day.iso) == ["sent": count])
     }
+
+    @Test func digestSend_dryRunAndTo_sendNothingThroughTheOutbox() async throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.path("dry.sqlite")
+        let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
+        _ = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "3", "--no-embed"])
+        let store = try SQLitePaperStore(path: database)
+        try await store.migrate()
+        let day = try #require(try await store.latestDay())
+        for index in 0..<3 {
+            let pending = try await store.subscribe(email: "r\(index)@example.org", frequency: .daily, topics: ["diffusion"], token: "dry\(index)", now: Date())
+            _ = try await store.confirmSubscription(token: pending.token, now: Date())
+        }
+        let mail = directory.path("mail")
+        let common = ["--period", day.iso, "--database", database, "--model", "/nonexistent", "--mail", mail]
+        let dry = try run(Locations.binary, ["digest", "send", "--dry-run"] + common)
+        #expect(dry.status == 0 && dry.standardOutput.contains("composed 3 digests"), "\(dry.standardOutput) \(dry.standardError)")
+        let preview = try run(Locations.binary, ["digest", "send", "--dry-run", "--to", "R1@example.org"] + common)
+        #expect(preview.standardOutput.contains("To: r1@example.org") && preview.standardOutput.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
+        #expect(!FileManager.default.fileExists(atPath: mail))
+        let one = try run(Locations.binary, ["digest", "send", "--to", "r2@example.org"] + common)
+        #expect(one.status == 0 && one.standardOutput.contains("sent \(day.iso) digest to r2@example.org"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mail).filter { $0.hasSuffix(".eml") }.count == 1)
+        #expect(try await store.outboxCounts(period: day.iso).isEmpty)
+        let unknown = try run(Locations.binary, ["digest", "send", "--to", "nobody@example.org"] + common)
+        #expect(unknown.status != 0 && unknown.standardError.contains("nobody subscribed"))
+    }
 }
