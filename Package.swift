@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
@@ -56,6 +57,10 @@ let package = Package(
             dependencies: [
                 "PaperboyCore",
                 "PaperboyStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Mail messages (RFC 5322, MIME) and transports: a folder of .eml files, SMTP.
@@ -117,7 +122,11 @@ let package = Package(
         .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyTestSupport"]),
         .testTarget(
             name: "PaperboyIngestTests",
-            dependencies: ["PaperboyIngest", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport"],
+            dependencies: [
+                "PaperboyIngest", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

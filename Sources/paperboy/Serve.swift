@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PaperboyCore
+import PaperboyIngest
 import PaperboyMail
 import PaperboyStore
 import PaperboySearch
@@ -34,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     @OptionGroup var mail: MailOptions
+
+    @Option(name: .customLong("arxiv-api"), help: "arXiv API address for submissions of papers not yet stored, or \"off\" (env: PAPERBOY_ARXIV_API; default: https://export.arxiv.org/api/query).")
+    var arxivAPI: String?
 
     @Option(name: .customLong("digest-hour"), help: "UTC hour (0-23) at which digests go out, or -1 for never (env: PAPERBOY_DIGEST_HOUR; default: 7).")
     var digestHour: Int?
@@ -95,6 +99,7 @@ struct Serve: AsyncParsableCommand {
         let app = try await buildApplication(
             WebDependencies(
                 store: store, search: search, configuration: configuration, security: security, mailer: mailer,
+                metadata: metadataSource(environment),
                 mailTransport: try mail.transport(), mailFrom: try mail.sender(), digests: composer),
             host: host, port: port, logger: logger
         ) { boundPort in
@@ -147,6 +152,15 @@ private func releaseFreedHeap(_ pad: Int) -> Int32
 /// Plans the digests due today once the configured hour has passed (weekdays: the previous
 /// weekday; Mondays also the previous week), then sends what the outbox holds, every minute,
 /// so retries go out when their time comes.
+extension Serve {
+    /// Submissions look unknown ids up on arXiv unless that is turned off.
+    func metadataSource(_ environment: [String: String]) -> any PaperMetadataSource {
+        let address = arxivAPI ?? environment["PAPERBOY_ARXIV_API"] ?? "https://export.arxiv.org/api/query"
+        guard address != "off" else { return LocalOnlyMetadataSource() }
+        return ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
+    }
+}
+
 struct DigestService: Service {
     let store: any PaperStore
     let runner: DigestRunner

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PaperboyCore
+
+/// The arXiv API (`export.arxiv.org/api/query`), used within arXiv's terms: one request at a
+/// time, at least `minimumInterval` (3 s) apart, a descriptive User-Agent, and retries with
+/// backoff on 429, 503 (honouring Retry-After) and network errors.
+public actor ArxivAPIClient {
+    public struct Configuration: Sendable {
+        public var baseURL: String
+        public var userAgent: String
+        public var minimumInterval: Duration
+        public var maximumAttempts: Int
+        public var timeout: TimeAmount
+
+        public init(
+            baseURL: String = "https://export.arxiv.org/api/query",
+            userAgent: String = "Paperboy/1.0 (self-hosted paper feed; https://github.com/paperboy)",
+            minimumInterval: Duration = .seconds(3), maximumAttempts: Int = 4, timeout: TimeAmount = .seconds(30)
+        ) {
+            self.baseURL = baseURL
+            self.userAgent = userAgent
+            self.minimumInterval = minimumInterval
+            self.maximumAttempts = maximumAttempts
+            self.timeout = timeout
+        }
+    }
+
+    public enum ClientError: Error, Equatable, CustomStringConvertible {
+        case http(status: Int)
+        case network(String)
+        case response(ArxivParseError)
+
+        public var description: String {
+            switch self {
+            case .http(let status): "arXiv answered HTTP \(status)"
+            case .network(let reason): "could not reach arXiv: \(reason)"
+            case .response(let error): error.description
+            }
+        }
+    }
+
+    let configuration: Configuration
+    let client: HTTPClient
+    let logger: Logger
+    var lastRequest: ContinuousClock.Instant?
+
+    public init(configuration: Configuration = Configuration(), client: HTTPClient = .shared, logger: Logger = Logger(label: "paperboy.arxiv")) {
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Entries for arXiv ids (any version given is dropped), in one request of up to 100.
+    public func entries(ids: [String]) async throws -> ArxivFeed {
+        let list = ids.prefix(100).compactMap { ArxivID.parse($0)?.id }.joined(separator: ",")
+        return try await query(["id_list": list, "max_results": String(min(ids.count, 100))])
+    }
+
+    /// A search (`cat:cs.LG AND submittedDate:[202611230000 TO 202611242359]`), one page.
+    public func search(_ searchQuery: String, start: Int = 0, maxResults: Int = 100) async throws -> ArxivFeed {
+        try await query(["search_query": searchQuery, "start": String(start), "max_results": String(maxResults),
+                         "sortBy": "submittedDate", "sortOrder": "descending"])
+    }
+
+    func query(_ parameters: [String: String]) async throws -> ArxivFeed {
+        var components = URLComponents(string: configuration.baseURL)
+        components?.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        guard let url = components?.url?.absoluteString else { throw ClientError.network("bad base URL \(configuration.baseURL)") }
+        var attempt = 0
+        while true {
+            attempt += 1
+            try await waitForTurn()
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "User-Agent", value: configuration.userAgent)
+            do {
+                let response = try await client.execute(request, timeout: configuration.timeout)
+                let body = try await response.body.collect(upTo: 32 * 1024 * 1024)
+                switch response.status.code {
+                case 200:
+                    do {
+                        return try ArxivAtomParser.parse(Data(body.readableBytesView))
+                    } catch {
+                        throw ClientError.response(error)
+                    }
+                case 429, 503, 502, 504:
+                    guard attempt < configuration.maximumAttempts else { throw ClientError.http(status: Int(response.status.code)) }
+                    let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
+                    let delay = retryAfter ?? pow(2, Double(attempt))
+                    logger.notice("arXiv busy (\(response.status.code)); retrying in \(delay) s")
+                    try await Task.sleep(for: .milliseconds(Int(min(delay, 120) * 1000)))
+                default:
+                    throw ClientError.http(status: Int(response.status.code))
+                }
+            } catch let error as ClientError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                guard attempt < configuration.maximumAttempts else { throw ClientError.network("\(error)") }
+                try await Task.sleep(for: .seconds(pow(2, Double(attempt))))
+            }
+        }
+    }
+
+    /// Spaces requests `minimumInterval` apart; the actor makes them one at a time.
+    func waitForTurn() async throws {
+        let clock = ContinuousClock()
+        if let last = lastRequest {
+            let next = last.advanced(by: configuration.minimumInterval)
+            if next > clock.now { try await clock.sleep(until: next) }
+        }
+        lastRequest = clock.now
+    }
+}
+
+/// Submissions fetch unknown papers from the arXiv API.
+public struct ArxivMetadataSource: PaperMetadataSource {
+    let client: ArxivAPIClient
+
+    public init(client: ArxivAPIClient) {
+        self.client = client
+    }
+
+    public func record(arxivID: String) async throws -> PaperRecord? {
+        try await client.entries(ids: [arxivID]).entries.first { $0.id == arxivID }?.record
+    }
+
+    public var notFoundAdvice: String { "arXiv does not know it either: check the id." }
+}
