@@ -133,6 +133,7 @@ let package = Package(
             name: "PaperboyWebTests",
             dependencies: [
                 "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
