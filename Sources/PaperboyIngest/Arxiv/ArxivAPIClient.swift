@@ -33,12 +33,14 @@ public actor ArxivAPIClient {
         case http(status: Int)
         case network(String)
         case response(ArxivParseError)
+        case oai(OAIPMHError)
 
         public var description: String {
             switch self {
             case .http(let status): "arXiv answered HTTP \(status)"
             case .network(let reason): "could not reach arXiv: \(reason)"
             case .response(let error): error.description
+            case .oai(let error): error.description
             }
         }
     }
@@ -67,9 +69,19 @@ public actor ArxivAPIClient {
     }
 
     func query(_ parameters: [String: String]) async throws -> ArxivFeed {
-        var components = URLComponents(string: configuration.baseURL)
+        let body = try await get(configuration.baseURL, parameters)
+        do {
+            return try ArxivAtomParser.parse(body)
+        } catch {
+            throw ClientError.response(error)
+        }
+    }
+
+    /// GET with the terms' spacing, retried on 429/5xx (honouring Retry-After) and network errors.
+    func get(_ base: String, _ parameters: [String: String]) async throws -> Data {
+        var components = URLComponents(string: base)
         components?.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        guard let url = components?.url?.absoluteString else { throw ClientError.network("bad base URL \(configuration.baseURL)") }
+        guard let url = components?.url?.absoluteString else { throw ClientError.network("bad base URL \(base)") }
         var attempt = 0
         while true {
             attempt += 1
@@ -78,14 +90,10 @@ public actor ArxivAPIClient {
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
             do {
                 let response = try await client.execute(request, timeout: configuration.timeout)
-                let body = try await response.body.collect(upTo: 32 * 1024 * 1024)
+                let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
                 switch response.status.code {
                 case 200:
-                    do {
-                        return try ArxivAtomParser.parse(Data(body.readableBytesView))
-                    } catch {
-                        throw ClientError.response(error)
-                    }
+                    return Data(body.readableBytesView)
                 case 429, 503, 502, 504:
                     guard attempt < configuration.maximumAttempts else { throw ClientError.http(status: Int(response.status.code)) }
                     let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
@@ -114,6 +122,41 @@ public actor ArxivAPIClient {
             if next > clock.now { try await clock.sleep(until: next) }
         }
         lastRequest = clock.now
+    }
+
+    // MARK: OAI-PMH
+
+    /// Harvests `ListRecords` (metadataPrefix `arXiv`) for `set` from `from` (YYYY-MM-DD),
+    /// page by page. `store` is called with each page and the checkpoint to save once the page
+    /// is stored; resuming from a checkpoint continues at its token.
+    public func harvest(
+        oaiBaseURL: String, checkpoint start: HarvestCheckpoint,
+        store: (OAIPage, HarvestCheckpoint) async throws -> Void
+    ) async throws -> HarvestCheckpoint {
+        var checkpoint = start
+        while !checkpoint.finished {
+            var parameters = ["verb": "ListRecords"]
+            if let token = checkpoint.token {
+                parameters["resumptionToken"] = token
+            } else {
+                parameters["metadataPrefix"] = "arXiv"
+                parameters["set"] = checkpoint.set
+                if let from = checkpoint.from { parameters["from"] = from }
+            }
+            let body = try await get(oaiBaseURL, parameters)
+            let page: OAIPage
+            do {
+                page = try OAIPMHParser.parse(body)
+            } catch {
+                throw ClientError.oai(error)
+            }
+            checkpoint.pagesDone += 1
+            checkpoint.recordsDone += page.records.count
+            checkpoint.token = page.resumptionToken
+            checkpoint.finished = page.resumptionToken == nil
+            try await store(page, checkpoint)
+        }
+        return checkpoint
     }
 }
 
