@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PaperboyCore
+import PaperboyIngest
+import PaperboyStore
+
+/// `paperboy ingest`: harvest new and changed arXiv papers by OAI-PMH.
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Harvest arXiv papers in some categories since a date (OAI-PMH); resumable, idempotent.",
+        discussion: "Progress is saved after each page in --checkpoints; an interrupted run continues where it stopped.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Comma-separated arXiv categories, e.g. cs.LG,cs.CL.")
+    var categories: String
+
+    @Option(help: "First datestamp to harvest (YYYY-MM-DD); default: everything.")
+    var since: String?
+
+    @Option(help: "all: new papers go on the feed of their submission day; curated: stored only.")
+    var feed: String = "all"
+
+    @Option(help: "OAI-PMH endpoint (env: PAPERBOY_OAI_URL).")
+    var oai: String?
+
+    @Option(help: "Folder for resumption checkpoints.")
+    var checkpoints: String = "var/ingest"
+
+    @Option(help: "Seconds between requests (arXiv asks for at least 3).")
+    var interval: Double = 3
+
+    func run() async throws {
+        let wanted = categories.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !wanted.isEmpty, wanted.allSatisfy({ $0.count <= 20 && $0.allSatisfy { $0.isLetter || $0 == "." || $0 == "-" } }) else {
+            throw ValidationError("--categories takes arXiv categories like cs.LG,cs.CL")
+        }
+        var day: Day?
+        if let since {
+            guard let parsed = Day(iso: since) else { throw ValidationError("--since is a date like 2026-11-01, not \(since)") }
+            day = parsed
+        }
+        guard let policy = ArxivIngest.FeedPolicy(rawValue: feed) else { throw ValidationError("--feed is all or curated") }
+        guard interval >= 0 else { throw ValidationError("--interval cannot be negative") }
+        try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
+        let store = try await database.openStore()
+        let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(interval * 1000))))
+        let ingest = ArxivIngest(
+            store: store, client: client,
+            oaiBaseURL: oai ?? ProcessInfo.processInfo.environment["PAPERBOY_OAI_URL"] ?? "https://oaipmh.arxiv.org/oai", policy: policy)
+        let summary = try await ingest.run(categories: wanted, since: day, checkpointFolder: checkpoints)
+        print(summary)
+    }
+}
