@@ -70,6 +70,7 @@ struct Serve: AsyncParsableCommand {
             logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB)")
             // Above 100k papers the approximate index is trained in the background; until it is
             // ready, semantic queries search exactly (slower, same answers). Scripts wait for this line.
+            let readyLogger = logger
             Task {
                 await semantic.waitForIndexBuilds()
                 // Loading and training free gigabytes at a million papers; glibc keeps freed
@@ -77,7 +78,7 @@ struct Serve: AsyncParsableCommand {
                 #if os(Linux)
                 _ = releaseFreedHeap(0)
                 #endif
-                logger.notice("vector index ready: \(semantic.memoryBytes / 1_048_576) MiB")
+                readyLogger.notice("vector index ready: \(semantic.memoryBytes / 1_048_576) MiB")
             }
         }
         let search = SearchEngine(store: store, semantic: semantic, logger: logger)
