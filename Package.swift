@@ -139,6 +139,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PaperboyMailTests", dependencies: ["PaperboyMail", "PaperboyCore", "PaperboyTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["PaperboyCore", "PaperboyStore", "PaperboyTestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "PaperboyCore", "PaperboyStore", "PaperboyTestSupport",
+                // A local OAI-PMH server for the ingest binary to harvest.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

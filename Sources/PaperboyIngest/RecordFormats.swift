@@ -94,8 +94,7 @@ struct ArxivSnapshotLine: Decodable {
                 return [first, last, suffix].filter { !$0.isEmpty }.joined(separator: " ")
             }
         } else {
-            names = (authors ?? "").replacingOccurrences(of: " and ", with: ", ")
-                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            names = ArxivAuthors.split(authors ?? "").map(\.name)
         }
         let versionNumbers = (versions ?? []).compactMap { Int($0.version.dropFirst()) }
         let latest = versionNumbers.max()

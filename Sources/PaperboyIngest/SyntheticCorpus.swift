@@ -17,9 +17,22 @@ public struct SyntheticCorpus: Sendable {
 
     /// Writes `count` JSON lines through `write`, in chunks.
     public func generate(_ write: (Data) throws -> Void) throws {
-        var random = SplitMix64(seed: seed)
         var chunk = Data()
         chunk.reserveCapacity(1 << 20)
+        try lines { line in
+            try chunk.append(Self.encoder.encode(line))
+            chunk.append(0x0A)
+            if chunk.count >= 1 << 20 {
+                try write(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        if !chunk.isEmpty { try write(chunk) }
+    }
+
+    /// The same papers, one at a time.
+    func lines(_ body: (Line) throws -> Void) throws {
+        var random = SplitMix64(seed: seed)
         let perMonth = 20_000
         for index in 0..<count {
             let monthOffset = index / perMonth
@@ -55,14 +68,8 @@ public struct SyntheticCorpus: Sendable {
                 abstract: "  " + abstractParts.joined(separator: " ") + "\n",
                 versions: [Line.Version(version: "v1", created: created)],
                 updateDate: day.iso, authorsParsed: authorsParsed)
-            try chunk.append(Self.encoder.encode(line))
-            chunk.append(0x0A)
-            if chunk.count >= 1 << 20 {
-                try write(chunk)
-                chunk.removeAll(keepingCapacity: true)
-            }
+            try body(line)
         }
-        if !chunk.isEmpty { try write(chunk) }
     }
 
     func sentence(words: Int, random: inout SplitMix64, capitalised: Bool, skippingCommonest: Bool = false) -> String {

@@ -25,6 +25,9 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "OAI-PMH endpoint (env: PAPERBOY_OAI_URL).")
     var oai: String?
 
+    @Option(help: "OAI-PMH metadata format: arXiv (structured authors) or arXivRaw (version history).")
+    var format: String = "arXiv"
+
     @Option(help: "Folder for resumption checkpoints.")
     var checkpoints: String = "var/ingest"
 
@@ -32,23 +35,22 @@ struct Ingest: AsyncParsableCommand {
     var interval: Double = 3
 
     func run() async throws {
-        let wanted = categories.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !wanted.isEmpty, wanted.allSatisfy({ $0.count <= 20 && $0.allSatisfy { $0.isLetter || $0 == "." || $0 == "-" } }) else {
-            throw ValidationError("--categories takes arXiv categories like cs.LG,cs.CL")
-        }
+        let wanted = try arxivCategories(categories, option: "--categories")
         var day: Day?
         if let since {
             guard let parsed = Day(iso: since) else { throw ValidationError("--since is a date like 2026-11-01, not \(since)") }
             day = parsed
         }
         guard let policy = ArxivIngest.FeedPolicy(rawValue: feed) else { throw ValidationError("--feed is all or curated") }
+        guard let format = OAIMetadataFormat(rawValue: format) else { throw ValidationError("--format is arXiv or arXivRaw") }
         guard interval >= 0 else { throw ValidationError("--interval cannot be negative") }
         try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
         let store = try await database.openStore()
         let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(interval * 1000))))
         let ingest = ArxivIngest(
             store: store, client: client,
-            oaiBaseURL: oai ?? ProcessInfo.processInfo.environment["PAPERBOY_OAI_URL"] ?? "https://oaipmh.arxiv.org/oai", policy: policy)
+            oaiBaseURL: oai ?? ProcessInfo.processInfo.environment["PAPERBOY_OAI_URL"] ?? "https://oaipmh.arxiv.org/oai", policy: policy,
+            format: format)
         let summary = try await ingest.run(categories: wanted, since: day, checkpointFolder: checkpoints)
         print(summary)
     }

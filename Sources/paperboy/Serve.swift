@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var mail: MailOptions
 
+    @OptionGroup var arxivSync: ArxivSyncOptions
+
     @Option(name: .customLong("arxiv-api"), help: "arXiv API address for submissions of papers not yet stored, or \"off\" (env: PAPERBOY_ARXIV_API; default: https://export.arxiv.org/api/query).")
     var arxivAPI: String?
 
@@ -108,7 +110,9 @@ struct Serve: AsyncParsableCommand {
             let line = "Paperboy listening on http://\(host):\(boundPort) with \(papers) papers from \(database.location)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
+        let sync = try arxivSync.service(store: store, logger: logger)
         var services: [any Service] = [app]
+        if let sync { services.append(sync) }
         if let semantic { services.append(EmbeddingRefreshService(index: semantic, logger: logger)) }
         if hour >= 0 {
             let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), logger: logger)

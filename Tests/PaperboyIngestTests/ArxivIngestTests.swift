@@ -9,52 +9,6 @@ import PaperboyTestSupport
 import Synchronization
 import Testing
 
-/// Recorded-style OAI-PMH pages: two pages joined by a resumption token, a deleted record,
-/// a record without a title, and categories outside the ones asked for.
-enum OAIFixtures {
-    static func record(_ id: String, title: String?, categories: String, created: String = "2026-11-20") -> String {
-        """
-        <record><header><identifier>oai:arXiv.org:\(id)</identifier><datestamp>\(created)</datestamp><setSpec>cs</setSpec></header>
-        <metadata><arXiv xmlns="http://arxiv.org/OAI/arXiv/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-        <id>\(id)</id><created>\(created)</created>
-        <authors><author><keyname>Lovelace</keyname><forenames>Ada</forenames><affiliation>Analytical Engine Ltd</affiliation></author><author><keyname>Turing</keyname><forenames>Alan M.</forenames></author></authors>
-        \(title.map { "<title>\($0)</title>" } ?? "")<categories>\(categories)</categories>
-        <comments>10 pages; code at https://github.com/lab/\(id.replacingOccurrences(of: ".", with: "-"))</comments>
-        <abstract>  We study \(id) with care.
-          Results are good.
-        </abstract></arXiv></metadata></record>
-        """
-    }
-
-    static func page(_ records: [String], token: String?, cursor: Int, size: Int = 4) -> String {
-        """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-11-24T10:00:00Z</responseDate>
-        <request verb="ListRecords">http://export.arxiv.org/oai2</request><ListRecords>
-        \(records.joined(separator: "\n"))
-        <resumptionToken cursor="\(cursor)" completeListSize="\(size)">\(token ?? "")</resumptionToken>
-        </ListRecords></OAI-PMH>
-        """
-    }
-
-    static let first = page([
-        record("2611.00001", title: "Sparse Adapters for Language Models", categories: "cs.CL cs.LG"),
-        record("2611.00002", title: "A Vision Paper", categories: "cs.CV"),
-        """
-        <record><header status="deleted"><identifier>oai:arXiv.org:2611.00009</identifier><datestamp>2026-11-21</datestamp></header></record>
-        """,
-    ], token: "token|page2", cursor: 0)
-    static let second = page([
-        record("2611.00003", title: "Reward Models &quot;That&quot; Generalise", categories: "cs.LG stat.ML", created: "2026-11-21"),
-        record("2611.00004", title: nil, categories: "cs.LG"),
-    ], token: nil, cursor: 2)
-    static let noRecords = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-11-24T10:00:00Z</responseDate>
-        <request verb="ListRecords">http://export.arxiv.org/oai2</request><error code="noRecordsMatch">No records</error></OAI-PMH>
-        """
-}
-
 @Suite struct OAIPMHTests {
     @Test func parse_pagesTokensDeletionsAndErrors() throws {
         let page = try OAIPMHParser.parse(Data(OAIFixtures.first.utf8))
@@ -150,5 +104,86 @@ final class RequestLog: Sendable {
             // Every record exactly once across the two runs.
             #expect(seen == ["2611.00001", "2611.00002", "2611.00003"])
         }
+    }
+}
+
+@Suite struct ArxivRawTests {
+    @Test func parse_arXivRaw_versionsAuthorsAccentsAndMissingFields() throws {
+        let page = try OAIPMHParser.parse(Data(OAIFixtures.raw.utf8))
+        #expect(page.records.count == 2 && page.resumptionToken == nil && page.skipped.isEmpty)
+        let entry = page.records[0]
+        #expect(entry.id == "0704.0001" && entry.version == 2)
+        #expect(entry.authors.map(\.name) == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C.-P. Yuan"])
+        #expect(entry.authors[1].affiliations == ["Argonne"] && entry.authors[3].affiliations.isEmpty)
+        #expect(entry.published == DateParsing.parse("2007-04-02T19:18:42Z") && entry.updated == DateParsing.parse("2007-07-24T20:10:27Z"))
+        #expect(entry.primaryCategory == "hep-ph" && entry.doi == "10.1103/PhysRevD.76.013009" && entry.journalRef == "Phys.Rev.D76:013009,2007")
+        let paper = entry.record.paper
+        #expect(paper.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies")
+        #expect(paper.abstract.hasPrefix("A fully differential calculation") && paper.abstract.hasSuffix("massive photon pairs."))
+        let bare = page.records[1]
+        #expect(bare.authors.isEmpty && bare.published == nil && bare.version == nil && bare.summary.isEmpty)
+    }
+
+    @Test func authors_freeTextField() {
+        func names(_ field: String) -> [String] { ArxivAuthors.split(field).map(\.name) }
+        #expect(names("Ada Lovelace and Alan Turing") == ["Ada Lovelace", "Alan Turing"])
+        #expect(names("A. One, B. Two, and C. Three") == ["A. One", "B. Two", "C. Three"])
+        #expect(names("J. M\\\"uller, F. Pi\\~{n}eiro, {\\O}ystein Ore, A. \\c{C}elik, K. G\\\"{o}del") == ["J. Müller", "F. Piñeiro", "Øystein Ore", "A. Çelik", "K. Gödel"])
+        #expect(names("The ATLAS Collaboration") == ["The ATLAS Collaboration"])
+        #expect(names("  ,  and , ").isEmpty && names("").isEmpty)
+        let withAffiliations = ArxivAuthors.split("Grace Hopper (Yale, Harvard (Math)), Alan Kay (1, 2)")
+        #expect(withAffiliations.map(\.name) == ["Grace Hopper", "Alan Kay"])
+        #expect(withAffiliations[0].affiliations == ["Yale, Harvard (Math)"] && withAffiliations[1].affiliations.isEmpty)
+        // Unbalanced parentheses and a trailing backslash do not crash or lose names.
+        #expect(names("Broken (Affiliation, Next Person\\") == ["Broken"])
+    }
+
+    @Test func syntheticPages_parseBackToTheCorpus() throws {
+        let pages = try SyntheticCorpus(count: 25).oaiPages(pageSize: 10)
+        #expect(pages.count == 3)
+        var ids: [String] = []
+        var tokens: [String?] = []
+        for data in pages {
+            let page = try OAIPMHParser.parse(data)
+            ids += page.records.map(\.id)
+            tokens.append(page.resumptionToken)
+            #expect(page.records.allSatisfy { !$0.authors.isEmpty && !$0.summary.isEmpty && $0.published != nil })
+        }
+        #expect(ids.count == 25 && Set(ids).count == 25 && tokens == ["synthetic|1", "synthetic|2", nil])
+    }
+}
+
+@Suite struct ArxivSyncTests {
+    @Test func sync_askForArXivRaw_remembersTheLastRun_andStartsOverForNewCategories() async throws {
+        let requests = RequestLog()
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        let router = Router()
+        router.get("/oai") { request, _ -> Response in
+            requests.withLock { $0.append(request.uri.query ?? "") }
+            return Response(status: .ok, headers: [.contentType: "text/xml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OAIFixtures.raw)))
+        }
+        let app = Application(router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            func sync(_ categories: [String]) -> ArxivSync {
+                let ingest = ArxivIngest(
+                    store: store, client: ArxivIngestTests.client(port: port), oaiBaseURL: "http://127.0.0.1:\(port)/oai",
+                    policy: .curated, format: .arXivRaw)
+                return ArxivSync(ingest: ingest, categories: categories, stateFolder: directory.path("sync"))
+            }
+            let now = try #require(DateParsing.parse("2026-11-24T08:00:00Z"))
+            let first = try await sync(["cs.LG"]).run(now: now)
+            #expect(first.result.inserted == 2 && first.kept == 2)
+            let paper = try #require(try await store.paper(id: "0704.0001"))
+            #expect(paper.authors.first == "C. Balázs" && paper.version == 2 && paper.dailyDay == nil)
+            _ = try await sync(["cs.LG"]).run(now: now.addingTimeInterval(86_400))
+            _ = try await sync(["cs.LG", "cs.CL"]).run(now: now.addingTimeInterval(2 * 86_400))
+            #expect(try sync(["cs.CL", "cs.LG"]).nextSince(now: now) == Day(iso: "2026-11-25"))
+        }
+        let log = requests.withLock { $0 }
+        #expect(log.count == 3 && log.allSatisfy { $0.contains("metadataPrefix=arXivRaw") && $0.contains("set=cs") })
+        // First run: three days back; second: the day before the last success; new categories: three days back again.
+        #expect(log[0].contains("from=2026-11-21") && log[1].contains("from=2026-11-23") && log[2].contains("from=2026-11-23"))
     }
 }

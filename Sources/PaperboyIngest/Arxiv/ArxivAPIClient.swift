@@ -126,7 +126,7 @@ public actor ArxivAPIClient {
 
     // MARK: OAI-PMH
 
-    /// Harvests `ListRecords` (metadataPrefix `arXiv`) for `set` from `from` (YYYY-MM-DD),
+    /// Harvests `ListRecords` (metadataPrefix from the checkpoint) for `set` from `from` (YYYY-MM-DD),
     /// page by page. `store` is called with each page and the checkpoint to save once the page
     /// is stored; resuming from a checkpoint continues at its token.
     public func harvest(
@@ -139,7 +139,7 @@ public actor ArxivAPIClient {
             if let token = checkpoint.token {
                 parameters["resumptionToken"] = token
             } else {
-                parameters["metadataPrefix"] = "arXiv"
+                parameters["metadataPrefix"] = (checkpoint.format ?? .arXiv).rawValue
                 parameters["set"] = checkpoint.set
                 if let from = checkpoint.from { parameters["from"] = from }
             }

@@ -31,12 +31,17 @@ public struct ArxivIngest: Sendable {
     let client: ArxivAPIClient
     let oaiBaseURL: String
     let policy: FeedPolicy
+    let format: OAIMetadataFormat
 
-    public init(store: any PaperStore, client: ArxivAPIClient, oaiBaseURL: String = "https://oaipmh.arxiv.org/oai", policy: FeedPolicy = .all) {
+    public init(
+        store: any PaperStore, client: ArxivAPIClient, oaiBaseURL: String = "https://oaipmh.arxiv.org/oai",
+        policy: FeedPolicy = .all, format: OAIMetadataFormat = .arXiv
+    ) {
         self.store = store
         self.client = client
         self.oaiBaseURL = oaiBaseURL
         self.policy = policy
+        self.format = format
     }
 
     /// The OAI-PMH set holding a category: `cs.LG` → `cs`, `hep-th` → `physics:hep-th`.
@@ -46,6 +51,16 @@ public struct ArxivIngest: Sendable {
         return physics.contains(archive) ? "physics:\(archive)" : archive
     }
 
+    /// Whether a record listed in `categories` is wanted: `cs.LG` wants cs.LG, `cs` every cs.* category.
+    static func matches(_ categories: [String], wanted: Set<String>) -> Bool {
+        categories.contains { category in
+            let lowered = category.lowercased()
+            if wanted.contains(lowered) { return true }
+            guard let dot = lowered.firstIndex(of: ".") else { return false }
+            return wanted.contains(String(lowered[..<dot]))
+        }
+    }
+
     /// Harvests every set the categories need. With `checkpointFolder`, progress is saved after
     /// each stored page and a run that was interrupted continues where it stopped.
     public func run(categories: [String], since: Day?, checkpointFolder: String?) async throws -> Summary {
@@ -53,8 +68,9 @@ public struct ArxivIngest: Sendable {
         var summary = Summary()
         for set in Array(Set(categories.map(Self.set(for:)))).sorted() {
             let path = checkpointFolder.map { "\($0)/ingest-\(set.replacingOccurrences(of: ":", with: "-"))-\(since?.iso ?? "all").json" }
-            var checkpoint = HarvestCheckpoint(set: set, from: since?.iso)
-            if let path, let saved = try HarvestCheckpoint.load(path), !saved.finished, saved.set == set, saved.from == since?.iso {
+            var checkpoint = HarvestCheckpoint(set: set, from: since?.iso, format: format)
+            if let path, let saved = try HarvestCheckpoint.load(path), !saved.finished, saved.set == set, saved.from == since?.iso,
+               (saved.format ?? .arXiv) == format {
                 checkpoint = saved
             }
             _ = try await client.harvest(oaiBaseURL: oaiBaseURL, checkpoint: checkpoint) { page, next in
@@ -63,7 +79,7 @@ public struct ArxivIngest: Sendable {
                 summary.deleted += page.deleted.count
                 summary.skipped += page.skipped.count
                 let records = page.records
-                    .filter { !Set($0.categories.map { $0.lowercased() }).isDisjoint(with: wanted) }
+                    .filter { Self.matches($0.categories, wanted: wanted) }
                     .map { entry -> PaperRecord in
                         var record = entry.record
                         if policy == .all, let published = record.paper.publishedAt {

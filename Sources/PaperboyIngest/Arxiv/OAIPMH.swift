@@ -4,7 +4,15 @@ import FoundationXML
 #endif
 import PaperboyCore
 
-/// One page of an OAI-PMH `ListRecords` answer in arXiv's `arXiv` metadata format.
+/// The two metadata formats arXiv's OAI-PMH endpoint offers with full records.
+public enum OAIMetadataFormat: String, Codable, Sendable, CaseIterable {
+    /// Structured authors with affiliations; `created`/`updated` dates.
+    case arXiv
+    /// The free-text author field and the full version history (dates of every version).
+    case arXivRaw
+}
+
+/// One page of an OAI-PMH `ListRecords` answer in arXiv's `arXiv` or `arXivRaw` metadata format.
 public struct OAIPage: Sendable, Equatable {
     public var records: [ArxivEntry]
     /// Identifiers (arXiv ids) the repository reports as deleted.
@@ -34,7 +42,8 @@ public enum OAIPMHError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Streaming parser for `ListRecords` pages (metadataPrefix `arXiv`). `noRecordsMatch` is an
+/// Streaming parser for `ListRecords` pages (metadataPrefix `arXiv` or `arXivRaw`, told apart
+/// by their namespaces). `noRecordsMatch` is an
 /// empty page, not an error: a day without new papers is normal.
 public enum OAIPMHParser {
     public static func parse(_ data: Data) throws(OAIPMHError) -> OAIPage {
@@ -64,6 +73,7 @@ public enum OAIPMHParser {
     final class Delegate: NSObject, XMLParserDelegate {
         static let oai = "http://www.openarchives.org/OAI/2.0/"
         static let arxiv = "http://arxiv.org/OAI/arXiv/"
+        static let arxivRaw = "http://arxiv.org/OAI/arXivRaw/"
 
         var sawRoot = false
         var sawRootEnd = false
@@ -81,6 +91,7 @@ public enum OAIPMHParser {
         var keyname = ""
         var forenames = ""
         var affiliations: [String] = []
+        var versionNumber: Int?
         var text = ""
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
@@ -94,8 +105,10 @@ public enum OAIPMHParser {
             case (Self.oai, "resumptionToken"):
                 completeListSize = attributes["completeListSize"].flatMap { Int($0) }
                 cursor = attributes["cursor"].flatMap { Int($0) }
-            case (Self.arxiv, "arXiv"):
+            case (Self.arxiv, "arXiv"), (Self.arxivRaw, "arXivRaw"):
                 entry = ArxivEntry(id: "", title: "", summary: "", authors: [], categories: [])
+            case (Self.arxivRaw, "version"):
+                versionNumber = attributes["version"].flatMap { Int($0.drop { !$0.isNumber }) }
             case (Self.arxiv, "author"):
                 keyname = ""
                 forenames = ""
@@ -124,7 +137,30 @@ public enum OAIPMHParser {
                 }
                 return
             }
-            guard namespaceURI == Self.arxiv, var current = entry else { return }
+            guard namespaceURI == Self.arxiv || namespaceURI == Self.arxivRaw, var current = entry else { return }
+            if namespaceURI == Self.arxivRaw {
+                switch name {
+                case "authors":
+                    current.authors = ArxivAuthors.split(value)
+                    entry = current
+                    return
+                case "date":
+                    // Versions come oldest first: the first date is the submission, the last the update.
+                    let date = DateParsing.parse(value)
+                    if current.published == nil { current.published = date }
+                    current.updated = date
+                    entry = current
+                    return
+                case "version":
+                    if let versionNumber { current.version = max(current.version ?? 0, versionNumber) }
+                    entry = current
+                    return
+                case "arXivRaw":
+                    // Same bookkeeping as the arXiv format's closing element.
+                    return finishEntry(current)
+                default: break
+                }
+            }
             switch name {
             case "id":
                 if let parsed = ArxivID.parse(value) { current.id = parsed.id }
@@ -143,16 +179,20 @@ public enum OAIPMHParser {
                 let full = TextTools.collapseWhitespace(forenames.isEmpty ? keyname : "\(forenames) \(keyname)")
                 if !full.isEmpty { current.authors.append(ArxivEntry.Author(name: full, affiliations: affiliations)) }
             case "arXiv":
-                // The first listed category is the primary one in arXiv's OAI records.
-                current.primaryCategory = current.categories.first
-                if current.id.isEmpty { skipped.append("\(identifier.isEmpty ? "a record" : identifier): no arXiv id") }
-                else if current.title.isEmpty { skipped.append("\(current.id): no title") }
-                else { records.append(current) }
-                entry = nil
-                return
+                return finishEntry(current)
             default: break
             }
             entry = current
+        }
+
+        func finishEntry(_ finished: ArxivEntry) {
+            var current = finished
+            // The first listed category is the primary one in arXiv's OAI records.
+            current.primaryCategory = current.categories.first
+            if current.id.isEmpty { skipped.append("\(identifier.isEmpty ? "a record" : identifier): no arXiv id") }
+            else if current.title.isEmpty { skipped.append("\(current.id): no title") }
+            else { records.append(current) }
+            entry = nil
         }
     }
 }
@@ -161,14 +201,17 @@ public enum OAIPMHParser {
 public struct HarvestCheckpoint: Codable, Sendable, Equatable {
     public var set: String
     public var from: String?
+    /// `nil` is `arXiv` (checkpoints written before arXivRaw existed).
+    public var format: OAIMetadataFormat?
     public var token: String?
     public var pagesDone: Int
     public var recordsDone: Int
     public var finished: Bool
 
-    public init(set: String, from: String?, token: String? = nil, pagesDone: Int = 0, recordsDone: Int = 0, finished: Bool = false) {
+    public init(set: String, from: String?, format: OAIMetadataFormat = .arXiv, token: String? = nil, pagesDone: Int = 0, recordsDone: Int = 0, finished: Bool = false) {
         self.set = set
         self.from = from
+        self.format = format
         self.token = token
         self.pagesDone = pagesDone
         self.recordsDone = recordsDone
