@@ -11,7 +11,7 @@ import PaperboyStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: search latency per mode at scale, embedding throughput, vector index speed and recall.",
-        subcommands: [SearchLatency.self, Embedding.self, Vectors.self, Digests.self])
+        subcommands: [SearchLatency.self, Embedding.self, Vectors.self, Digests.self, Ingest.self])
 
     struct SearchLatency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -128,35 +128,51 @@ public actor ArxivAPIClient {
 
     /// Harvests `ListRecords` (metadataPrefix from the checkpoint) for `set` from `from` (YYYY-MM-DD),
     /// page by page. `store` is called with each page and the checkpoint to save once the page
-    /// is stored; resuming from a checkpoint continues at its token.
+    /// is stored; resuming from a checkpoint continues at its token. The next page is requested
+    /// (still one request at a time, spaced as configured) while the caller stores this one.
     public func harvest(
         oaiBaseURL: String, checkpoint start: HarvestCheckpoint,
         store: (OAIPage, HarvestCheckpoint) async throws -> Void
     ) async throws -> HarvestCheckpoint {
         var checkpoint = start
-        while !checkpoint.finished {
-            var parameters = ["verb": "ListRecords"]
-            if let token = checkpoint.token {
-                parameters["resumptionToken"] = token
-            } else {
-                parameters["metadataPrefix"] = (checkpoint.format ?? .arXiv).rawValue
-                parameters["set"] = checkpoint.set
-                if let from = checkpoint.from { parameters["from"] = from }
-            }
-            let body = try await get(oaiBaseURL, parameters)
-            let page: OAIPage
-            do {
-                page = try OAIPMHParser.parse(body)
-            } catch {
-                throw ClientError.oai(error)
-            }
+        guard !checkpoint.finished else { return checkpoint }
+        var pending = Task { try await self.page(oaiBaseURL, after: start) }
+        while true {
+            let page = try await withTaskCancellationHandler { try await pending.value } onCancel: { [pending] in pending.cancel() }
             checkpoint.pagesDone += 1
             checkpoint.recordsDone += page.records.count
             checkpoint.token = page.resumptionToken
             checkpoint.finished = page.resumptionToken == nil
-            try await store(page, checkpoint)
+            if !checkpoint.finished {
+                let next = checkpoint
+                pending = Task { try await self.page(oaiBaseURL, after: next) }
+            }
+            do {
+                try await store(page, checkpoint)
+            } catch {
+                pending.cancel()
+                throw error
+            }
+            if checkpoint.finished { return checkpoint }
         }
-        return checkpoint
+    }
+
+    /// The page a checkpoint points at: its token's, or the first of its set.
+    func page(_ oaiBaseURL: String, after checkpoint: HarvestCheckpoint) async throws -> OAIPage {
+        var parameters = ["verb": "ListRecords"]
+        if let token = checkpoint.token {
+            parameters["resumptionToken"] = token
+        } else {
+            parameters["metadataPrefix"] = (checkpoint.format ?? .arXiv).rawValue
+            parameters["set"] = checkpoint.set
+            if let from = checkpoint.from { parameters["from"] = from }
+        }
+        let body = try await get(oaiBaseURL, parameters)
+        do {
+            return try OAIPMHParser.parse(body)
+        } catch {
+            throw ClientError.oai(error)
+        }
     }
 }
 
