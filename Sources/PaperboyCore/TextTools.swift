@@ -51,6 +51,19 @@ public enum TextTools {
     }
 
     /// Collapses runs of white space (abstracts from arXiv carry hard line breaks) and trims the ends.
+    /// Drops ASCII white space at both ends, on bytes: Foundation's `trimmingCharacters` goes
+    /// through UTF-16 and was the top of the OAI-PMH parser's profile.
+    public static func trimmingASCIIWhitespace(_ text: String) -> String {
+        let bytes = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        if start == bytes.startIndex, end == bytes.endIndex { return text }
+        return String(Substring(bytes[start..<end]))
+    }
+
     public static func collapseWhitespace(_ text: String) -> String {
         // Imports call this on every title and abstract: work on bytes unless non-ASCII white space may be present.
         var text = text

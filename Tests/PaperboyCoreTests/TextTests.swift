@@ -94,3 +94,14 @@ import Testing
         #expect(Trending.score(upvotes: 0, castAt: nil, now: now) == 0)
     }
 }
+
+@Suite struct TrimTests {
+    @Test func trimmingASCIIWhitespace_keepsInnerSpaceAndUnicode() {
+        #expect(TextTools.trimmingASCIIWhitespace("  \n\tA  b\r\n ") == "A  b")
+        #expect(TextTools.trimmingASCIIWhitespace("Müller ") == "Müller")
+        #expect(TextTools.trimmingASCIIWhitespace(" \n ").isEmpty && TextTools.trimmingASCIIWhitespace("").isEmpty)
+        #expect(TextTools.trimmingASCIIWhitespace("\u{00A0}x\u{00A0}") == "\u{00A0}x\u{00A0}")
+        let untouched = "no-trim"
+        #expect(TextTools.trimmingASCIIWhitespace(untouched) == untouched)
+    }
+}

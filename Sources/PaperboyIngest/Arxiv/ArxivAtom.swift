@@ -119,7 +119,7 @@ public enum ArxivAtomParser {
         func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = TextTools.trimmingASCIIWhitespace(text)
             defer { text = "" }
             if namespaceURI == Self.opensearch, name == "totalResults" { totalResults = Int(value); return }
             if namespaceURI == Self.atom, name == "feed" { sawFeedEnd = true; return }

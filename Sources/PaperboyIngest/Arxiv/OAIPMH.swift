@@ -120,7 +120,7 @@ public enum OAIPMHParser {
         func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = TextTools.trimmingASCIIWhitespace(text)
             defer { text = "" }
             if namespaceURI == Self.oai {
                 switch name {
