@@ -187,3 +187,88 @@ final class RequestLog: Sendable {
         #expect(log[0].contains("from=2026-11-21") && log[1].contains("from=2026-11-23") && log[2].contains("from=2026-11-23"))
     }
 }
+
+/// A local OAI-PMH server whose answers the test changes between runs.
+final class ScriptedOAIServer: Sendable {
+    /// Page bodies by request: the first page, and the page behind the resumption token.
+    let pages: Mutex<(first: Data, second: Data)>
+
+    init(first: String, second: String) {
+        pages = Mutex((Data(first.utf8), Data(second.utf8)))
+    }
+
+    func set(first: Data? = nil, second: Data? = nil) {
+        pages.withLock { pages in
+            if let first { pages.first = first }
+            if let second { pages.second = second }
+        }
+    }
+
+    func application() -> Application<RouterResponder<BasicRequestContext>> {
+        let router = Router()
+        router.get("/oai") { request, _ -> Response in
+            let current = self.pages.withLock { $0 }
+            let body = (request.uri.query ?? "").contains("resumptionToken=") ? current.second : current.first
+            return Response(status: .ok, headers: [.contentType: "text/xml"], body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
+        }
+        return Application(router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+    }
+}
+
+@Suite struct ArxivIngestResilienceTests {
+    @Test(arguments: ["truncated", "invalid UTF-8"])
+    func brokenSecondPage_failsClearly_keepsTheFirst_andTheNextRunResumes(_ damage: String) async throws {
+        var broken = Data(OAIFixtures.second.utf8)
+        if damage == "truncated" { broken = broken.prefix(broken.count / 2) } else { broken[broken.count / 2] = 0xFF }
+        let server = ScriptedOAIServer(first: OAIFixtures.first, second: "")
+        server.set(second: broken)
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        try await server.application().test(.live) { client in
+            let port = try #require(client.port)
+            let ingest = ArxivIngest(store: store, client: ArxivIngestTests.client(port: port), oaiBaseURL: "http://127.0.0.1:\(port)/oai")
+            let checkpoints = directory.path("checkpoints")
+            try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
+            await #expect {
+                _ = try await ingest.run(categories: ["cs.LG"], since: Day(iso: "2026-11-20"), checkpointFolder: checkpoints)
+            } throws: { error in
+                guard case .oai(.malformed(let reason)) = error as? ArxivAPIClient.ClientError else { return false }
+                return damage == "truncated" ? !reason.isEmpty : reason == "the body is not valid UTF-8"
+            }
+            // The first page is stored; the second is not half-stored.
+            let firstStored = try await store.paper(id: "2611.00001")
+            let secondStored = try await store.paper(id: "2611.00003")
+            #expect(firstStored != nil && secondStored == nil)
+            server.set(second: Data(OAIFixtures.second.utf8))
+            let resumed = try await ingest.run(categories: ["cs.LG"], since: Day(iso: "2026-11-20"), checkpointFolder: checkpoints)
+            // Only the page behind the saved token is asked for again.
+            #expect(resumed.pages == 1 && resumed.result.inserted == 1)
+            #expect(try await store.paperCount() == 2)
+        }
+    }
+
+    @Test func newVersion_updatesMetadata_keepsVotesCommentsAndFeedDay() async throws {
+        let server = ScriptedOAIServer(first: OAIFixtures.page([OAIFixtures.record("2611.00001", title: "First Title", categories: "cs.LG")], token: nil, cursor: 0), second: "")
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        try await server.application().test(.live) { client in
+            let port = try #require(client.port)
+            let ingest = ArxivIngest(store: store, client: ArxivIngestTests.client(port: port), oaiBaseURL: "http://127.0.0.1:\(port)/oai")
+            _ = try await ingest.run(categories: ["cs.LG"], since: nil, checkpointFolder: nil)
+            let account = try await store.createAccount(username: "grace", email: "grace@example.org", role: .member, passwordHash: nil, now: testNow)
+            _ = try await store.setVote(true, paperID: "2611.00001", accountID: account.id, now: testNow)
+            _ = try await store.addComment(paperID: "2611.00001", accountID: account.id, body: "Nice.", now: testNow)
+            let before = try #require(try await store.paper(id: "2611.00001"))
+
+            let revised = OAIFixtures.record("2611.00001", title: "Revised Title", categories: "cs.LG cs.AI", created: "2026-11-20")
+                .replacingOccurrences(of: "<created>2026-11-20</created>", with: "<created>2026-11-20</created><updated>2026-11-23</updated>")
+            server.set(first: Data(OAIFixtures.page([revised], token: nil, cursor: 0).utf8))
+            let summary = try await ingest.run(categories: ["cs.LG"], since: nil, checkpointFolder: nil)
+            #expect(summary.result == UpsertResult(inserted: 0, updated: 1, unchanged: 0))
+            let after = try #require(try await store.paper(id: "2611.00001"))
+            #expect(after.title == "Revised Title" && after.categories == ["cs.LG", "cs.AI"] && after.updatedAt == DateParsing.parse("2026-11-23"))
+            #expect(after.upvotes == 1 && after.dailyDay == before.dailyDay && after.dailyDay == Day(iso: "2026-11-20"))
+            #expect(try await store.comments(paperID: "2611.00001", includeHidden: false).map(\.body) == ["Nice."])
+        }
+    }
+}
