@@ -157,6 +157,22 @@ enum SQLiteMigrations {
                 CREATE INDEX digest_outbox_due ON digest_outbox(status, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("v5-coordination") { db in
+            try db.execute(sql: """
+                -- One row per scheduled job: who runs it until when (Unix seconds).
+                CREATE TABLE lease (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    expires_at REAL NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                -- What a job keeps between runs (the arXiv sync's last successful day).
+                CREATE TABLE service_state (
+                    name TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -22,7 +22,7 @@ struct ArxivSyncOptions: ParsableArguments {
     @Option(name: .customLong("arxiv-sync-hours"), help: "Hours between harvests; the first runs at start-up (env: PAPERBOY_ARXIV_SYNC_HOURS; default: 6).")
     var hours: Double?
 
-    @Option(name: .customLong("arxiv-state"), help: "Folder for the sync state and harvest checkpoints (env: PAPERBOY_ARXIV_STATE; default: var/ingest).")
+    @Option(name: .customLong("arxiv-state"), help: "Folder for harvest checkpoints; the last successful run is kept in the database (env: PAPERBOY_ARXIV_STATE; default: var/ingest).")
     var state: String?
 
     @Option(name: .customLong("arxiv-request-interval"), help: "Seconds between requests to arXiv, at least 3 against arXiv itself (env: PAPERBOY_ARXIV_REQUEST_INTERVAL; default: 3).")
@@ -49,8 +49,11 @@ struct ArxivSyncOptions: ParsableArguments {
         let ingest = ArxivIngest(
             store: store, client: client, oaiBaseURL: oai ?? environment["PAPERBOY_OAI_URL"] ?? "https://oaipmh.arxiv.org/oai",
             policy: policy, format: format)
-        let sync = ArxivSync(ingest: ingest, categories: wanted, stateFolder: state ?? environment["PAPERBOY_ARXIV_STATE"] ?? "var/ingest")
-        return ArxivSyncService(sync: sync, interval: .milliseconds(Int(hours * 3_600_000)), logger: logger)
+        // A harvest page takes seconds; the lease is renewed before each one.
+        let lease = LeaseKeeper(store: store, name: ArxivSync.name, duration: 600)
+        let sync = ArxivSync(
+            ingest: ingest, categories: wanted, checkpointFolder: state ?? environment["PAPERBOY_ARXIV_STATE"] ?? "var/ingest", lease: lease)
+        return ArxivSyncService(sync: sync, lease: lease, interval: .milliseconds(Int(hours * 3_600_000)), logger: logger)
     }
 }
 
@@ -65,28 +68,35 @@ func arxivCategories(_ list: String, option: String) throws -> [String] {
     return wanted
 }
 
-/// Runs the arXiv sync at start-up and then every `interval`; a failed run is retried sooner
-/// (after a quarter of the interval, at most an hour) and never stops the server.
+/// Runs the arXiv sync on whichever instance holds the sync lease (it renews the lease every
+/// minute; the others take it over only when it lapses): at start-up when no run is on record,
+/// then whenever `interval` has passed since the last successful run, by anyone. A failed run is
+/// retried after a quarter of the interval (at most an hour) and never stops the server.
 struct ArxivSyncService: Service {
     let sync: ArxivSync
+    let lease: LeaseKeeper
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         await cancelWhenGracefulShutdown {
+            var notBefore = ContinuousClock.now
             while !Task.isCancelled {
-                var wait = interval
                 do {
-                    let summary = try await sync.run()
-                    logger.notice("arXiv sync: \(summary)")
+                    if try await lease.hold(), ContinuousClock.now >= notBefore, try await sync.isDue(now: Date(), interval: seconds) {
+                        let summary = try await sync.run()
+                        logger.notice("arXiv sync: \(summary)")
+                    }
                 } catch is CancellationError {
-                    return
+                    break
                 } catch {
                     logger.error("arXiv sync failed: \(error)")
-                    wait = min(interval / 4, .seconds(3600))
+                    notBefore = ContinuousClock.now.advanced(by: min(interval / 4, .seconds(3600)))
                 }
-                do { try await Task.sleep(for: wait) } catch { return }
+                do { try await Task.sleep(for: min(interval, .seconds(60))) } catch { break }
             }
         }
+        try? await lease.release()
     }
 }

@@ -29,6 +29,9 @@ struct Digest: AsyncParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Compose without sending or recording anything; with --to, print the message.")
         var dryRun = false
 
+        @Option(help: "Seconds to wait for another sender (a server's digest service, another digest send) to finish.")
+        var wait: Int = 120
+
         @Option(name: .customLong("public-url"), help: "Base URL of links in the mail (env: PAPERBOY_PUBLIC_URL; default: http://127.0.0.1:8080).")
         var publicURL: String?
 
@@ -64,13 +67,28 @@ struct Digest: AsyncParsableCommand {
                 try await composeAll(periods: periods, store: store, composer: composer)
                 return
             }
+            // One sender at a time across servers and this command: a server's digest service or
+            // another `digest send` holds the lease while it sends; wait for it (a crashed
+            // sender on this host is replaced at once, one elsewhere when its lease runs out).
+            let lease = LeaseKeeper(store: store, name: DigestRunner.leaseName, duration: 90)
+            guard try await lease.wait(timeout: .seconds(wait)) else {
+                let holder = try await store.leaseHolder(DigestRunner.leaseName, now: Date()) ?? "another process"
+                throw ValidationError("digests are being sent by \(holder); try again later or raise --wait")
+            }
             let domain = URL(string: baseURL)?.host ?? "localhost"
             for period in periods {
                 let planned = try await store.planDigests(period: period, messageIDDomain: domain, now: Date())
                 print("planned \(planned) \(period.frequency.rawValue) digests for \(period.key)")
             }
-            let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), logger: logger)
-            let summary = try await runner.sendDue()
+            let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), lease: lease, logger: logger)
+            let summary: DigestRunSummary
+            do {
+                summary = try await runner.sendDue()
+            } catch {
+                try? await lease.release()
+                throw error
+            }
+            try await lease.release()
             print(summary)
         }
 

@@ -115,8 +115,9 @@ struct Serve: AsyncParsableCommand {
         if let sync { services.append(sync) }
         if let semantic { services.append(EmbeddingRefreshService(index: semantic, logger: logger)) }
         if hour >= 0 {
-            let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), logger: logger)
-            services.append(DigestService(store: store, runner: runner, hour: hour, messageIDDomain: URL(string: baseURL)?.host ?? "localhost", logger: logger))
+            let lease = LeaseKeeper(store: store, name: DigestRunner.leaseName, duration: 180)
+            let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), lease: lease, logger: logger)
+            services.append(DigestService(store: store, runner: runner, lease: lease, hour: hour, messageIDDomain: URL(string: baseURL)?.host ?? "localhost", logger: logger))
         }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -169,6 +170,8 @@ extension Serve {
 struct DigestService: Service {
     let store: any PaperStore
     let runner: DigestRunner
+    /// Held by one instance at a time; the others skip their rounds until it is free.
+    let lease: LeaseKeeper
     let hour: Int
     let messageIDDomain: String
     let logger: Logger
@@ -178,20 +181,27 @@ struct DigestService: Service {
             while !Task.isCancelled {
                 do {
                     let now = Date()
-                    let today = Day(containing: now)
-                    if now.timeIntervalSince(today.start) >= Double(hour) * 3600 {
-                        for period in DigestPeriod.due(on: today) {
-                            let planned = try await store.planDigests(period: period, messageIDDomain: messageIDDomain, now: now)
-                            if planned > 0 { logger.notice("planned \(planned) \(period.frequency.rawValue) digests for \(period.key)") }
+                    // Without the lease it is another instance's turn to plan and send.
+                    if try await lease.hold(now: now) {
+                        let today = Day(containing: now)
+                        if now.timeIntervalSince(today.start) >= Double(hour) * 3600 {
+                            for period in DigestPeriod.due(on: today) {
+                                let planned = try await store.planDigests(period: period, messageIDDomain: messageIDDomain, now: now)
+                                if planned > 0 { logger.notice("planned \(planned) \(period.frequency.rawValue) digests for \(period.key)") }
+                            }
                         }
+                        let summary = try await runner.sendDue()
+                        if summary != DigestRunSummary() { logger.notice("\(summary)") }
                     }
-                    let summary = try await runner.sendDue()
-                    if summary != DigestRunSummary() { logger.notice("\(summary)") }
+                } catch is CancellationError {
+                    break
                 } catch {
                     logger.error("digest run failed: \(error)")
                 }
-                do { try await Task.sleep(for: .seconds(60)) } catch { return }
+                do { try await Task.sleep(for: .seconds(60)) } catch { break }
             }
         }
+        // Let another instance take over at once rather than when the lease runs out.
+        try? await lease.release()
     }
 }

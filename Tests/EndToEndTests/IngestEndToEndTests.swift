@@ -45,7 +45,6 @@ import Testing
             #expect(status == 200, "the sync service should have stored 2611.00003: \(server.serverOutput())")
             let feed = try await httpGet("\(server.baseURL)/api/daily_papers?date=2026-11-21")
             #expect(feed.body.contains("2611.00003") && !feed.body.contains("2611.00002"))
-            #expect(FileManager.default.fileExists(atPath: directory.path("state/sync-state.json")))
             #expect(server.stop() == 0, "\(server.serverOutput())")
         }
     }

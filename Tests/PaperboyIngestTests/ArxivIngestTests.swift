@@ -170,7 +170,7 @@ final class RequestLog: Sendable {
                 let ingest = ArxivIngest(
                     store: store, client: ArxivIngestTests.client(port: port), oaiBaseURL: "http://127.0.0.1:\(port)/oai",
                     policy: .curated, format: .arXivRaw)
-                return ArxivSync(ingest: ingest, categories: categories, stateFolder: directory.path("sync"))
+                return ArxivSync(ingest: ingest, categories: categories, checkpointFolder: directory.path("sync"))
             }
             let now = try #require(DateParsing.parse("2026-11-24T08:00:00Z"))
             let first = try await sync(["cs.LG"]).run(now: now)
@@ -179,7 +179,12 @@ final class RequestLog: Sendable {
             #expect(paper.authors.first == "C. Balázs" && paper.version == 2 && paper.dailyDay == nil)
             _ = try await sync(["cs.LG"]).run(now: now.addingTimeInterval(86_400))
             _ = try await sync(["cs.LG", "cs.CL"]).run(now: now.addingTimeInterval(2 * 86_400))
-            #expect(try sync(["cs.CL", "cs.LG"]).nextSince(now: now) == Day(iso: "2026-11-25"))
+            #expect(try await sync(["cs.CL", "cs.LG"]).nextSince(now: now) == Day(iso: "2026-11-25"))
+            // The state is in the database, so another instance would carry on from it.
+            let state = try #require(try await sync(["cs.LG", "cs.CL"]).loadState())
+            #expect(state.lastSuccess == Day(iso: "2026-11-26") && state.lastRunAt == now.addingTimeInterval(2 * 86_400))
+            #expect(try await !sync(["cs.LG", "cs.CL"]).isDue(now: now.addingTimeInterval(2 * 86_400 + 3600), interval: 6 * 3600))
+            #expect(try await sync(["cs.LG", "cs.CL"]).isDue(now: now.addingTimeInterval(2 * 86_400 + 6 * 3600), interval: 6 * 3600))
         }
         let log = requests.withLock { $0 }
         #expect(log.count == 3 && log.allSatisfy { $0.contains("metadataPrefix=arXivRaw") && $0.contains("set=cs") })

@@ -63,7 +63,11 @@ public struct ArxivIngest: Sendable {
 
     /// Harvests every set the categories need. With `checkpointFolder`, progress is saved after
     /// each stored page and a run that was interrupted continues where it stopped.
-    public func run(categories: [String], since: Day?, checkpointFolder: String?) async throws -> Summary {
+    /// `beforeEachPage` may throw to stop between pages (the sync does when it loses its lease).
+    public func run(
+        categories: [String], since: Day?, checkpointFolder: String?,
+        beforeEachPage: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> Summary {
         let wanted = Set(categories.map { $0.lowercased() })
         var summary = Summary()
         for set in Array(Set(categories.map(Self.set(for:)))).sorted() {
@@ -74,6 +78,7 @@ public struct ArxivIngest: Sendable {
                 checkpoint = saved
             }
             _ = try await client.harvest(oaiBaseURL: oaiBaseURL, checkpoint: checkpoint) { page, next in
+                try await beforeEachPage?()
                 summary.pages += 1
                 summary.harvested += page.records.count
                 summary.deleted += page.deleted.count

@@ -36,21 +36,37 @@ public struct DigestRunSummary: Sendable, Equatable, CustomStringConvertible {
 ///   providers, treat that as the same message);
 /// - 4xx replies and lost connections are retried with exponential backoff (1, 2, 4 … minutes,
 ///   at most six hours, eight attempts); 5xx replies are recorded as bounces, never retried.
+///
+/// With several instances on one database, only the holder of the `digests` lease sends
+/// (`lease`), renewing it between messages; a `sending` row is then always a dead sender's.
 public struct DigestRunner: Sendable {
     let store: any DigestStore
     let composer: any DigestComposing
     let destination: DigestDestination
+    let lease: LeaseKeeper?
     let now: @Sendable () -> Date
     let logger: Logger
     public static let maximumAttempts = 8
+    /// The lease every digest sender (servers, `paperboy digest send`) takes.
+    public static let leaseName = "digests"
 
-    public init(store: any DigestStore, composer: any DigestComposing, destination: DigestDestination,
+    public init(store: any DigestStore, composer: any DigestComposing, destination: DigestDestination, lease: LeaseKeeper? = nil,
                 now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "paperboy.digest")) {
         self.store = store
         self.composer = composer
         self.destination = destination
+        self.lease = lease
         self.now = now
         self.logger = logger
+    }
+
+    /// The next due row, if this process still holds the lease.
+    func claim() async throws -> DigestDelivery? {
+        if let lease, try await !lease.hold(now: now()) {
+            logger.warning("stopped sending digests: another instance holds the \(Self.leaseName) lease")
+            return nil
+        }
+        return try await store.claimNextDelivery(now: now())
     }
 
     static func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
@@ -62,19 +78,19 @@ public struct DigestRunner: Sendable {
         var summary = DigestRunSummary()
         switch destination {
         case .transport(let transport):
-            while let item = try await store.claimNextDelivery(now: now()) {
+            while let item = try await claim() {
                 try await deliver(item, summary: &summary) { text, from, to in try await transport.sendRendered(text, from: from, to: to) }
             }
         case .smtp(let configuration):
             // One connection for the run; a lost connection ends it and the next one takes over.
-            var pending = try await store.claimNextDelivery(now: now())
+            var pending = try await claim()
             while let first = pending {
                 var current: DigestDelivery? = first
                 do {
                     try await SMTPClient.withSession(configuration) { session in
                         while let item = current {
                             try await deliver(item, summary: &summary) { text, from, to in _ = try await session.send(text, from: from, to: to) }
-                            current = try await store.claimNextDelivery(now: now())
+                            current = try await claim()
                         }
                     }
                     pending = nil
@@ -82,7 +98,7 @@ public struct DigestRunner: Sendable {
                     // The connection failed before or between messages: `current` is still claimed.
                     if let item = current { try await retry(item, error: "\(error)", summary: &summary) }
                     logger.warning("SMTP connection lost; continuing with a new one", metadata: ["error": "\(error)"])
-                    pending = try await store.claimNextDelivery(now: now())
+                    pending = try await claim()
                 }
             }
         }
