@@ -81,6 +81,8 @@ public final class PostgresPaperStore: PaperStore {
                 }
             } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
                 logger.debug("retrying a transaction", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
+                // A short random pause, so the transactions that collided do not collide again.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
                 continue
             }
         }
@@ -258,7 +260,10 @@ public final class PostgresPaperStore: PaperStore {
             }
             var result = UpsertResult()
             let now = Date().timeIntervalSince1970
-            for record in records {
+            // Rows are locked in id order (a stable sort keeps repeats of one id in batch order),
+            // so two batches over the same papers wait for each other instead of deadlocking.
+            let ordered = records.enumerated().sorted { ($0.element.paper.id, $0.offset) < ($1.element.paper.id, $1.offset) }.map(\.element)
+            for record in ordered {
                 let hash = ContentHash.of(record)
                 let existing = stored[record.paper.id]
                 if let existing {
