@@ -12,7 +12,8 @@ extension PostgresPaperStore {
     static let textSearchConfiguration = "'paperboy_english'"
 
     /// Full-text search over title, authors and abstract, ranked by `ts_rank_cd` (cover density)
-    /// with the weights above; `rank` is the negated score, so lower is better as with BM25.
+    /// with the weights above, each free word's score weighted by its inverse document frequency
+    /// as in BM25; `rank` is the negated score, so lower is better as with BM25.
     /// Free words are alternatives (OR); phrases and `author:` names are required, `-words`
     /// excluded; category and date filters narrow the matches. Every piece of the query reaches
     /// PostgreSQL as a bound parameter, turned into a `tsquery` by `plainto_tsquery` /
@@ -57,13 +58,27 @@ extension PostgresPaperStore {
         let shared = sql
         let logger = logger
         return try await read { connection in
-            func ranked(_ match: String, fromKey: Int64?) async throws -> [KeywordHit] {
+            // PostgreSQL's ranking knows nothing of how rare a word is; BM25 does, so each free
+            // term's score is weighted by its inverse document frequency, from the counts below.
+            let paperCount = try await connection.query("""
+                SELECT CASE WHEN reltuples > 0 THEN reltuples::float8 ELSE (SELECT count(*) FROM paper)::float8 END
+                FROM pg_class WHERE oid = 'paper'::regclass
+                """, logger: logger).collect().first?.decode(Double.self) ?? 0
+            func inverseDocumentFrequency(_ term: PostingCount) -> Double {
+                let documents = Double(term.documents)
+                return log(1 + (max(paperCount, documents) - documents + 0.5) / (documents + 0.5))
+            }
+            func ranked(_ match: String, fromKey: Int64?, scoring terms: [PostingCount]) async throws -> [KeywordHit] {
                 var statement = shared
                 var conditions = ["paper.search @@ q.query"] + filters
                 if let fromKey { conditions.append("paper.key >= \(statement.bind(fromKey))") }
+                var scores = required.map { ["ts_rank_cd(\(Self.rankWeights), paper.search, \($0))"] } ?? []
+                for term in terms {
+                    scores.append("\(statement.bind(inverseDocumentFrequency(term))) * ts_rank_cd(\(Self.rankWeights), paper.search, \(term.expression))")
+                }
                 let text = """
                     WITH q AS (SELECT (\(match)) AS query)
-                    SELECT paper.key, paper.id, -ts_rank_cd(\(Self.rankWeights), paper.search, q.query)::float8 AS rank
+                    SELECT paper.key, paper.id, -(\(scores.joined(separator: " + ")))::float8 AS rank
                     FROM paper, q
                     WHERE \(conditions.joined(separator: " AND "))
                     ORDER BY rank, paper.key DESC
@@ -90,7 +105,7 @@ extension PostgresPaperStore {
             for expression in expressions { terms.append(try await newestPostings(expression)) }
             let postings = terms.reduce(0) { $0 + $1.documents }
             if postings <= budget || terms.isEmpty {
-                return try await ranked(Self.combine(required: required, optional: expressions, excluded: excluded), fromKey: nil)
+                return try await ranked(Self.combine(required: required, optional: expressions, excluded: excluded), fromKey: nil, scoring: terms)
             }
 
             var hits: [KeywordHit] = []
@@ -100,7 +115,7 @@ extension PostgresPaperStore {
                 let all = Self.combine(
                     required: ([required].compactMap { $0 } + wordTerms.map(\.expression)).joined(separator: " && "),
                     optional: [], excluded: excluded)
-                hits = try await ranked(all, fromKey: rarest.fromKey)
+                hits = try await ranked(all, fromKey: rarest.fromKey, scoring: wordTerms)
                 if hits.count >= limit { return hits }
             }
             var chosen: [PostingCount] = []
@@ -110,7 +125,7 @@ extension PostgresPaperStore {
             }
             guard !chosen.isEmpty else { return hits }
             let some = Self.combine(required: required, optional: chosen.map(\.expression), excluded: excluded)
-            let more = try await ranked(some, fromKey: chosen.count == 1 ? chosen[0].fromKey : nil)
+            let more = try await ranked(some, fromKey: chosen.count == 1 ? chosen[0].fromKey : nil, scoring: chosen)
             // Papers with every word stay first; the rest follow with ranks kept increasing,
             // because keyword mode orders by rank.
             var seen = Set(hits.map(\.key))

@@ -39,7 +39,13 @@ public final class PostgresPaperStore: PaperStore {
         self.client = client
         self.logger = logger
         postingBudget = searchPostingBudget
-        runner = Task { await client.run() }
+        // Started immediately where possible, so `run()` is under way before the first query
+        // (postgres-nio warns about leases asked for earlier, though it serves them).
+        if #available(macOS 26, *) {
+            runner = Task.immediate { await client.run() }
+        } else {
+            runner = Task { await client.run() }
+        }
     }
 
     deinit {
