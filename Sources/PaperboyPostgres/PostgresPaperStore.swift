@@ -17,6 +17,9 @@ public final class PostgresPaperStore: PaperStore {
     let writes = Atomic<UInt64>(0)
     /// See `keywordSearch`; lowered by tests to exercise the planned path on a small corpus.
     let postingBudget: Int
+    /// Set when made from a URL: `migrate` first connects once directly, so a wrong address or
+    /// password fails at once with the server's reason (the pool would retry forever).
+    let location: PostgresLocation?
 
     public var changeCount: UInt64 { writes.load(ordering: .acquiring) }
 
@@ -26,15 +29,21 @@ public final class PostgresPaperStore: PaperStore {
         url: String, maximumConnections: Int = 20, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget,
         logger: Logger = Logger(label: "paperboy.postgres")
     ) throws {
-        try self.init(
-            configuration: PostgresURL.configuration(url, maximumConnections: maximumConnections),
+        let location = try PostgresLocation(url: url)
+        self.init(
+            configuration: location.clientConfiguration(maximumConnections: maximumConnections), location: location,
             searchPostingBudget: searchPostingBudget, logger: logger)
     }
 
-    public init(
+    public convenience init(
         configuration: PostgresClient.Configuration, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget,
         logger: Logger = Logger(label: "paperboy.postgres")
     ) {
+        self.init(configuration: configuration, location: nil, searchPostingBudget: searchPostingBudget, logger: logger)
+    }
+
+    init(configuration: PostgresClient.Configuration, location: PostgresLocation?, searchPostingBudget: Int, logger: Logger) {
+        self.location = location
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
@@ -94,6 +103,17 @@ public final class PostgresPaperStore: PaperStore {
         }
     }
 
+    /// What went wrong, from the server's message when there is one. PSQLError's own description
+    /// is deliberately vague (it could carry bound values); this one names no query or value.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
+    }
+
     static func isRetryable(_ error: PSQLError) -> Bool {
         // 40001 serialization_failure, 40P01 deadlock_detected.
         ["40001", "40P01"].contains(error.serverInfo?[.sqlState] ?? "")
@@ -102,6 +122,14 @@ public final class PostgresPaperStore: PaperStore {
     // MARK: Migrations
 
     public func migrate() async throws {
+        if let location {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 0, logger: logger)
+                try await connection.close()
+            } catch {
+                throw StoreError.cannotOpen(path: location.display, reason: Self.describe(error))
+            }
+        }
         for migration in PostgresMigrations.all {
             try await write { connection in
                 // Held until commit: a second server starting now waits here, then sees the row.
@@ -386,35 +414,58 @@ struct SQLBuilder {
     }
 }
 
-/// `postgres://` URLs to client configurations.
-enum PostgresURL {
-    static func configuration(_ text: String, maximumConnections: Int) throws -> PostgresClient.Configuration {
+/// Where a PostgreSQL database is, from a `postgres://` URL.
+struct PostgresLocation: Sendable {
+    let host: String
+    let port: Int
+    let username: String
+    let password: String?
+    let database: String?
+    let sslMode: String
+    /// The URL without its password, for messages.
+    let display: String
+
+    init(url text: String) throws {
+        display = Self.redacted(text)
         guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
-            throw StoreError.cannotOpen(path: redacted(text), reason: "not a postgres:// URL")
+            throw StoreError.cannotOpen(path: display, reason: "not a postgres:// URL")
         }
-        guard let host = components.host, !host.isEmpty else {
-            throw StoreError.cannotOpen(path: redacted(text), reason: "the URL names no host")
-        }
-        guard let user = components.user, !user.isEmpty else {
-            throw StoreError.cannotOpen(path: redacted(text), reason: "the URL names no user")
-        }
+        guard let host = components.host, !host.isEmpty else { throw StoreError.cannotOpen(path: display, reason: "the URL names no host") }
+        guard let user = components.user, !user.isEmpty else { throw StoreError.cannotOpen(path: display, reason: "the URL names no user") }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw StoreError.cannotOpen(path: redacted(text), reason: "unknown sslmode \(sslMode)")
+        sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
+        guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
+            throw StoreError.cannotOpen(path: display, reason: "unknown sslmode \(sslMode)")
+        }
+        self.host = host
+        port = components.port ?? 5432
+        username = user
+        password = components.password
+        self.database = database.isEmpty ? nil : database
+    }
+
+    /// TLS as libpq's sslmode says; without one, TLS is used when the server offers it.
+    func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch sslMode {
+        case "disable": .disable
+        case "require", "verify-ca", "verify-full": .require(.makeClientConfiguration())
+        default: .prefer(.makeClientConfiguration())
         }
         var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: database.isEmpty ? nil : database, tls: tls)
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         return configuration
     }
 
-    /// The URL without its password, for messages.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch sslMode {
+        case "disable": .disable
+        case "require", "verify-ca", "verify-full": .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+
     static func redacted(_ text: String) -> String {
         guard var components = URLComponents(string: text), components.password != nil else { return text }
         components.password = "***"

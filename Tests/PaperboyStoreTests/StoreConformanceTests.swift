@@ -308,6 +308,19 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func accents_areFolded(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            _ = try await store.upsert([
+                record(samplePaper(id: "2502.00001", title: "Naïve Bayes for café reviews", authors: ["Zoë Müller"])),
+                record(samplePaper(id: "2502.00002", title: "Plain title")),
+            ])
+            #expect(try await ids(store, "naive") == ["2502.00001"])
+            #expect(try await ids(store, "cafe") == ["2502.00001"])
+            #expect(try await ids(store, "author:Muller") == ["2502.00001"])
+            #expect(try await ids(store, "\"naïve bayes\"") == ["2502.00001"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func prefixTerms_matchCorrections_andVocabularyIsListed(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await Self.seed(store)
