@@ -284,20 +284,22 @@ public final class PostgresPaperStore: PaperStore {
         let logger = logger
         return try await write { connection in
             // What is stored now, in one round trip: content hash and whether the paper has a day.
+            // The rows are locked in id order, so two batches over the same papers wait for each
+            // other instead of deadlocking.
             var stored: [String: (hash: Int64, onFeed: Bool)] = [:]
             let ids = Array(Set(records.map(\.paper.id)))
             for row in try await connection.query(
-                "SELECT id, content_hash, daily_day IS NOT NULL FROM paper WHERE id = ANY(\(ids))", logger: logger
+                "SELECT id, content_hash, daily_day IS NOT NULL FROM paper WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger
             ).collect() {
                 let (id, hash, onFeed) = try row.decode((String, Int64, Bool).self)
                 stored[id] = (hash, onFeed)
             }
             var result = UpsertResult()
-            let now = Date().timeIntervalSince1970
-            // Rows are locked in id order (a stable sort keeps repeats of one id in batch order),
-            // so two batches over the same papers wait for each other instead of deadlocking.
-            let ordered = records.enumerated().sorted { ($0.element.paper.id, $0.offset) < ($1.element.paper.id, $1.offset) }.map(\.element)
-            for record in ordered {
+            // Rounds keep an id that comes twice in the batch in batch order: its second record
+            // is written in the next round, after the first.
+            var rounds: [[PlannedWrite]] = []
+            var roundOfID: [String: Int] = [:]
+            for record in records {
                 let hash = ContentHash.of(record)
                 let existing = stored[record.paper.id]
                 if let existing {
@@ -307,9 +309,16 @@ public final class PostgresPaperStore: PaperStore {
                         continue
                     }
                 }
-                try await connection.run(Self.upsertQuery(for: record, hash: hash, now: now), logger: logger)
                 stored[record.paper.id] = (hash, (existing?.onFeed ?? false) || record.paper.dailyDay != nil)
                 if existing == nil { result.inserted += 1 } else { result.updated += 1 }
+                let round = roundOfID[record.paper.id].map { $0 + 1 } ?? 0
+                roundOfID[record.paper.id] = round
+                if round == rounds.count { rounds.append([]) }
+                rounds[round].append(PlannedWrite(record: record, hash: hash, exists: existing != nil))
+            }
+            let now = Date().timeIntervalSince1970
+            for round in rounds {
+                try await Self.writeBatch(round, now: now, connection, logger)
             }
             return result
         }
