@@ -103,6 +103,59 @@ enum PostgresMigrations {
             """,
             "UPDATE paper SET search = paper_search_vector(title, authors, abstract)",
             "CREATE INDEX paper_search_index ON paper USING gin (search)",
+            // The index's vocabulary, for spelling correction: how many papers hold each stem.
+            // ts_stat would read every paper's vector on each lookup; this is kept by a statement
+            // trigger that adds up one statement's changes and applies them in term order.
+            """
+            CREATE TABLE paper_term (
+                term text COLLATE "C" PRIMARY KEY,
+                documents bigint NOT NULL
+            )
+            """,
+            """
+            INSERT INTO paper_term (term, documents)
+            SELECT term, count(*) FROM paper, unnest(tsvector_to_array(search)) AS term GROUP BY term
+            """,
+            """
+            CREATE FUNCTION paper_term_count() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO paper_term (term, documents)
+                    SELECT term, count(*) FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS term
+                    GROUP BY term ORDER BY term
+                    ON CONFLICT (term) DO UPDATE SET documents = paper_term.documents + excluded.documents;
+                ELSIF TG_OP = 'UPDATE' THEN
+                    -- Votes and comments update papers too; their vectors do not change, so nothing is counted.
+                    INSERT INTO paper_term (term, documents)
+                    SELECT term, sum(change) FROM (
+                        SELECT term, 1 AS change FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS term
+                        UNION ALL
+                        SELECT term, -1 FROM old_rows, unnest(tsvector_to_array(old_rows.search)) AS term
+                    ) AS changes
+                    GROUP BY term HAVING sum(change) <> 0 ORDER BY term
+                    ON CONFLICT (term) DO UPDATE SET documents = paper_term.documents + excluded.documents;
+                ELSE
+                    UPDATE paper_term SET documents = paper_term.documents - gone.documents
+                    FROM (SELECT term, count(*) AS documents FROM old_rows, unnest(tsvector_to_array(old_rows.search)) AS term
+                          GROUP BY term) AS gone
+                    WHERE paper_term.term = gone.term;
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER paper_term_insert AFTER INSERT ON paper REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION paper_term_count()
+            """,
+            """
+            CREATE TRIGGER paper_term_update AFTER UPDATE ON paper REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION paper_term_count()
+            """,
+            """
+            CREATE TRIGGER paper_term_delete AFTER DELETE ON paper REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION paper_term_count()
+            """,
             // One embedding per paper and model; source_modified_at is the paper's modified_at
             // when it was embedded, so an edited title or abstract is embedded again.
             """

@@ -204,13 +204,15 @@ extension PostgresPaperStore {
         }
     }
 
-    /// From `ts_stat`, which reads every paper's vector: fine for spelling suggestions on a
-    /// modest corpus; a large one would want a maintained vocabulary table.
+    /// From `paper_term`, the vocabulary the triggers keep (see `PostgresMigrations`).
     public func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm] {
-        try await read { connection in
+        // Byte order ("C"): every term starting with `prefix` sorts before prefix + U+10FFFF.
+        let upper = prefix + "\u{10FFFF}"
+        return try await read { connection in
             try await connection.query("""
-                SELECT word, ndoc FROM ts_stat('SELECT search FROM paper')
-                WHERE starts_with(word, \(prefix)) ORDER BY ndoc DESC, word LIMIT \(limit)
+                SELECT term, documents FROM paper_term
+                WHERE term >= \(prefix) AND term < \(upper) AND documents > 0
+                ORDER BY documents DESC, term LIMIT \(limit)
                 """, logger: logger).collect().map { row in
                 let (term, documents) = try row.decode((String, Int).self)
                 return IndexedTerm(term: term, documents: documents)

@@ -337,9 +337,16 @@ import Testing
     @Test(arguments: StoreKind.allCases) func updatesAndNewPapers_reachTheIndex(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await Self.seed(store)
+            #expect(try await store.indexedTerms(startingWith: "lotter", limit: 10) == [IndexedTerm(term: "lotteri", documents: 1)])
             _ = try await store.upsert([record(samplePaper(id: "1803.03635", title: "Sparse Winning Tickets", abstract: "Renamed."))])
             #expect(try await ids(store, "lottery") == [])
             #expect(try await ids(store, "winning") == ["1803.03635"])
+            // The vocabulary follows: the old title's words are gone, the new ones counted.
+            #expect(try await store.indexedTerms(startingWith: "lotter", limit: 10).isEmpty)
+            #expect(try await store.indexedTerms(startingWith: "win", limit: 10) == [IndexedTerm(term: "win", documents: 1)])
+            // Votes change the paper row but not its words.
+            try await store.setFeatured(true, paperID: "1803.03635")
+            #expect(try await store.indexedTerms(startingWith: "spars", limit: 10) == [IndexedTerm(term: "spars", documents: 1)])
             // Fields a record leaves empty keep their indexed text.
             _ = try await store.upsert([record(samplePaper(id: "1803.03635", title: "Sparse Winning Tickets", abstract: "", authors: []))])
             #expect(try await ids(store, "renamed") == ["1803.03635"])
