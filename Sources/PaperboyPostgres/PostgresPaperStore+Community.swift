@@ -15,8 +15,8 @@ extension PostgresPaperStore {
 
     /// The unique constraint a failed insert ran into, if that is what failed.
     static func violatedConstraint(_ error: any Error) -> String? {
-        guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" else { return nil }
-        return error.serverInfo?[.constraintName]
+        guard let error = error as? PostgresStoreError, error.sqlState == "23505" else { return nil }
+        return error.constraint
     }
 
     public func createAccount(username: String, email: String, role: Role, passwordHash: String?, now: Date) async throws -> Account {

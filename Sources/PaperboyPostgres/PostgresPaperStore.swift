@@ -71,7 +71,11 @@ public final class PostgresPaperStore: PaperStore {
 
     /// Runs `body` on a pooled connection, outside a transaction.
     func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await body(connection) }
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch let error as PSQLError {
+            throw PostgresStoreError(error)
+        }
     }
 
     /// Runs `body` in a transaction. Errors come out as thrown (not wrapped), and a transaction
@@ -99,6 +103,8 @@ public final class PostgresPaperStore: PaperStore {
                 // A short random pause, so the transactions that collided do not collide again.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
                 continue
+            } catch let error as PSQLError {
+                throw PostgresStoreError(error)
             }
         }
     }
@@ -421,6 +427,24 @@ struct SQLBuilder {
     func query(_ sql: String) -> PostgresQuery {
         PostgresQuery(unsafeSQL: sql, binds: binds)
     }
+}
+
+/// A failed statement, described by the server's message and SQLSTATE; unlike `PSQLError`'s own
+/// description it says what happened, and like it, it carries no query text or bound value.
+public struct PostgresStoreError: Error, CustomStringConvertible {
+    /// The five-character SQLSTATE, when the server answered (`23505` for a unique violation).
+    public let sqlState: String?
+    /// The constraint or unique index a violation was about.
+    public let constraint: String?
+    public let reason: String
+
+    init(_ error: PSQLError) {
+        sqlState = error.serverInfo?[.sqlState]
+        constraint = error.serverInfo?[.constraintName]
+        reason = PostgresPaperStore.describe(error)
+    }
+
+    public var description: String { "PostgreSQL: \(reason)" }
 }
 
 /// Where a PostgreSQL database is, from a `postgres://` URL.

@@ -60,4 +60,19 @@ import Testing
         #expect(try await stores[2].paperCount() == 1)
         for store in stores { await store.close() }
     }
+
+    @Test func failedStatement_saysWhatTheServerSaid() async throws {
+        let store = try await makePostgresStore()
+        let hash = Data(repeating: 7, count: 32)
+        try await store.saveSignInToken(hash: hash, email: "a@example.org", expiresAt: testNow)
+        do {
+            try await store.saveSignInToken(hash: hash, email: "secret@example.org", expiresAt: testNow)
+            Issue.record("a second token with the same hash was stored")
+        } catch let error as PostgresStoreError {
+            #expect(error.sqlState == "23505" && error.constraint == "sign_in_token_pkey")
+            #expect("\(error)".contains("duplicate key value violates unique constraint"), "\(error)")
+            #expect(!"\(error)".contains("secret@example.org"))
+        }
+        await store.close()
+    }
 }
