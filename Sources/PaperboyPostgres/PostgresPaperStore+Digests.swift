@@ -19,6 +19,15 @@ extension PostgresPaperStore {
     }
 
     public func subscribe(email: String, frequency: DigestFrequency, topics: [String], token: String, now: Date) async throws -> Subscriber {
+        do {
+            return try await subscribeOnce(email: email, frequency: frequency, topics: topics, token: token, now: now)
+        } catch let error as PostgresStoreError where Self.violatedConstraint(error) == "subscriber_email_key" {
+            // The same address subscribed at the same moment and won; now there is a row to find.
+            return try await subscribeOnce(email: email, frequency: frequency, topics: topics, token: token, now: now)
+        }
+    }
+
+    func subscribeOnce(email: String, frequency: DigestFrequency, topics: [String], token: String, now: Date) async throws -> Subscriber {
         try await write { connection in
             let existing = try await connection.query(
                 "SELECT \(unescaped: Self.subscriberColumns) FROM subscriber WHERE email = \(email) FOR UPDATE", logger: logger

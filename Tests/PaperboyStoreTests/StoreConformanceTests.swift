@@ -727,6 +727,21 @@ extension StoreConformanceTests {
             }
         }
 
+        @Test(arguments: StoreKind.allCases) func subscribe_sameAddressTwiceAtOnce_makesOneSubscriber(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let subscribers = try await withThrowingTaskGroup(of: Subscriber.self) { group in
+                    for index in 0..<6 {
+                        group.addTask {
+                            try await store.subscribe(email: "same@example.org", frequency: .daily, topics: [], token: "token\(index)", now: testNow)
+                        }
+                    }
+                    return try await group.reduce(into: [Subscriber]()) { $0.append($1) }
+                }
+                #expect(Set(subscribers.map(\.id)).count == 1)
+                #expect(Set(subscribers.map(\.token)).count == 1)
+            }
+        }
+
         static func activeSubscribers(_ store: any PaperStore, count: Int, frequency: DigestFrequency = .daily) async throws -> [Subscriber] {
             var subscribers: [Subscriber] = []
             for index in 0..<count {
