@@ -641,6 +641,24 @@ extension StoreConformanceTests {
             }
         }
 
+        @Test(arguments: StoreKind.allCases) func submit_samePaperByManyAtOnce_addsItOnce(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let paper = samplePaper(id: "2403.00042", title: "Popular Submission", daily: nil)
+                let outcomes = try await withThrowingTaskGroup(of: SubmissionOutcome.self) { group in
+                    for index in 0..<6 {
+                        group.addTask { try await store.submit(record(paper, hasUpvotes: false), by: "user\(index)", day: day("2025-02-04"), now: testNow) }
+                    }
+                    return try await group.reduce(into: [SubmissionOutcome]()) { $0.append($1) }
+                }
+                let added = outcomes.compactMap { outcome -> String? in
+                    if case .added(let paper) = outcome { return paper.submittedBy } else { return nil }
+                }
+                #expect(added.count == 1)
+                #expect(try await store.paper(id: "2403.00042")?.submittedBy == added.first)
+                #expect(try await store.paperCount() == 1)
+            }
+        }
+
         @Test(arguments: StoreKind.allCases) func curation_featuredLeadsTheDay_hiddenLeavesFeedsAndSearch(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 var popular = samplePaper(id: "2502.00001", title: "Popular quokkas")
