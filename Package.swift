@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Models, dates, ranking and text helpers: pure logic, no I/O.
@@ -32,6 +33,16 @@ let package = Package(
             dependencies: [
                 "PaperboyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The same store protocol over PostgreSQL (postgres-nio's pooled client), with its own migrations.
+        .target(
+            name: "PaperboyPostgres",
+            dependencies: [
+                "PaperboyCore",
+                "PaperboyStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // OpenBLAS from Debian's libopenblas-dev, for the embedding model and vector search.
@@ -101,6 +112,7 @@ let package = Package(
                 "PaperboySearch",
                 "PaperboyWeb",
                 "PaperboyMail",
+                "PaperboyPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -111,7 +123,7 @@ let package = Package(
         // Temporary databases, sample papers and a fixed clock for the test targets.
         .target(
             name: "PaperboyTestSupport",
-            dependencies: ["PaperboyCore", "PaperboyStore"],
+            dependencies: ["PaperboyCore", "PaperboyStore", "PaperboyPostgres"],
             path: "Tests/PaperboyTestSupport"
         ),
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
@@ -120,7 +132,7 @@ let package = Package(
             dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboyIngest", "PaperboyTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyTestSupport"]),
+        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
         .testTarget(
             name: "PaperboyIngestTests",
             dependencies: [

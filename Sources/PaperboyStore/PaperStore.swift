@@ -2,10 +2,13 @@ import Foundation
 import PaperboyCore
 
 /// Everything the application asks of its database. Handlers call these intention-revealing
-/// methods; SQL stays inside the implementations (SQLite now, PostgreSQL later).
+/// methods; SQL stays inside the implementations (SQLite here, PostgreSQL in PaperboyPostgres).
 public protocol PaperStore: SearchStore, CommunityStore, DigestStore, CoordinationStore {
     /// Brings the schema up to date; safe to call at every start.
     func migrate() async throws
+
+    /// Names of the applied migrations, oldest first (`paperboy migrate` prints the last).
+    func appliedMigrations() async throws -> [String]
 
     /// Inserts new papers and updates known ones in one transaction.
     /// Fields a record does not carry (no upvotes, no daily day, no authors) keep their stored values.

@@ -287,13 +287,13 @@ enum FullTextExpression {
     }
 }
 
-/// Embeddings as little-endian Float32 bytes.
-enum VectorBlob {
-    static func encode(_ vector: [Float]) -> Data {
+/// Embeddings as little-endian Float32 bytes (the PostgreSQL store's bytea holds the same).
+package enum VectorBlob {
+    package static func encode(_ vector: [Float]) -> Data {
         vector.withUnsafeBufferPointer { Data(buffer: $0) }
     }
 
-    static func decode(_ data: Data) -> [Float] {
+    package static func decode(_ data: Data) -> [Float] {
         var vector = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
         vector.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
         return vector

@@ -304,8 +304,9 @@ enum ListColumn {
 
 /// A fingerprint of everything an import record says, so re-importing the same data is a no-op.
 /// A day the import chose (placement) is not part of what the source said, so it is left out.
-enum ContentHash {
-    static func of(_ record: PaperRecord) -> Int64 {
+/// Shared with the PostgreSQL store, so both judge "unchanged" alike.
+package enum ContentHash {
+    package static func of(_ record: PaperRecord) -> Int64 {
         let paper = record.paper
         var hasher = FNV1a()
         let fields: [String?] = [

@@ -18,6 +18,11 @@ public struct KeywordHit: Sendable, Equatable {
 public struct IndexedTerm: Sendable, Equatable {
     public let term: String
     public let documents: Int
+
+    public init(term: String, documents: Int) {
+        self.term = term
+        self.documents = documents
+    }
 }
 
 /// What the embedding indexer needs of a paper.
@@ -26,6 +31,13 @@ public struct EmbeddingSource: Sendable, Equatable {
     public let title: String
     public let abstract: String
     public let modifiedAt: Double
+
+    public init(key: UInt32, title: String, abstract: String, modifiedAt: Double) {
+        self.key = key
+        self.title = title
+        self.abstract = abstract
+        self.modifiedAt = modifiedAt
+    }
 
     /// The text the model embeds: title and abstract.
     public var text: String { abstract.isEmpty ? title : "\(title). \(abstract)" }

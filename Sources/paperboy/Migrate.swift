@@ -8,6 +8,6 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let store = try await database.openStore()
         let applied = try await store.appliedMigrations()
-        print("database \(database.location) is at schema \(applied.last ?? "none") (\(applied.count) migration\(applied.count == 1 ? "" : "s") applied)")
+        print("database \(database.displayLocation) is at schema \(applied.last ?? "none") (\(applied.count) migration\(applied.count == 1 ? "" : "s") applied)")
     }
 }

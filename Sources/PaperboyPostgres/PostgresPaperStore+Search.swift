@@ -1,0 +1,295 @@
+import Foundation
+import PaperboyCore
+import PaperboyStore
+import PostgresNIO
+
+extension PostgresPaperStore {
+    /// `ts_rank_cd` weights for {D, C, B, A}: abstract (C) 0.1, authors (B) 0.3, title (A) 1,
+    /// the proportions of SQLite's BM25 column weights (10 : 3 : 1).
+    static let rankWeights = "'{0, 0.1, 0.3, 1.0}'::real[]"
+
+    /// The text search configuration the `search` column is built with (see `PostgresMigrations`).
+    static let textSearchConfiguration = "'paperboy_english'"
+
+    /// Full-text search over title, authors and abstract, ranked by `ts_rank_cd` (cover density)
+    /// with the weights above, each free word's score weighted by its inverse document frequency
+    /// as in BM25; `rank` is the negated score, so lower is better as with BM25.
+    /// Free words are alternatives (OR); phrases and `author:` names are required, `-words`
+    /// excluded; category and date filters narrow the matches. Every piece of the query reaches
+    /// PostgreSQL as a bound parameter, turned into a `tsquery` by `plainto_tsquery` /
+    /// `phraseto_tsquery`, which read no operators, so nothing typed is taken as query syntax.
+    ///
+    /// Queries whose words occur in more than `postingBudget` papers in total are planned exactly
+    /// as `SQLitePaperStore.keywordSearch` describes (papers with every word first, then the
+    /// rarest words; a word commoner than the budget is ranked over its newest papers only).
+    public func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit] {
+        var sql = SQLBuilder()
+        let configuration = Self.textSearchConfiguration
+        var distinct = Set<String>()
+        let words = query.words.filter { !Stopwords.contains($0) && distinct.insert($0).inserted }
+
+        var requiredParts = query.phrases.map { "phraseto_tsquery(\(configuration), \(sql.bind($0)))" }
+        var authorConditions: [String] = []
+        for author in query.authors {
+            let parts = SearchQuery.wordParts(author)
+            guard !parts.isEmpty else { continue }
+            let name = sql.bind(parts.joined(separator: " "))
+            requiredParts.append("phraseto_tsquery(\(configuration), \(name))")
+            // The name must be among the authors (weight B), not just anywhere in the paper.
+            authorConditions.append("ts_filter(paper.search, '{b}') @@ phraseto_tsquery(\(configuration), \(name))")
+        }
+        var expressions = words.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }
+        for term in prefixTerms {
+            // Stems from `indexedTerms`, matched as prefixes; letters and digits only, so `:*` is the only operator.
+            let parts = SearchQuery.wordParts(term)
+            guard !parts.isEmpty else { continue }
+            expressions.append("to_tsquery('simple', \(sql.bind(parts.map { $0 + ":*" }.joined(separator: " <-> "))))")
+        }
+        let excluded = query.excluded.isEmpty ? nil
+            : query.excluded.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }.joined(separator: " || ")
+        let required = requiredParts.isEmpty ? nil : requiredParts.joined(separator: " && ")
+        let filters = authorConditions + Self.filterConditions(query, &sql)
+
+        guard !expressions.isEmpty || required != nil else {
+            return try await filterOnly(filters: filters, limit: limit, sql: &sql)
+        }
+        let budget = postingBudget
+        // Every statement below starts from these bindings; the ones it does not use are harmless.
+        let shared = sql
+        let logger = logger
+        return try await read { connection in
+            // PostgreSQL's ranking knows nothing of how rare a word is; BM25 does, so each free
+            // term's score is weighted by its inverse document frequency, from the counts below.
+            let paperCount = try await connection.query("""
+                SELECT CASE WHEN reltuples > 0 THEN reltuples::float8 ELSE (SELECT count(*) FROM paper)::float8 END
+                FROM pg_class WHERE oid = 'paper'::regclass
+                """, logger: logger).collect().first?.decode(Double.self) ?? 0
+            func inverseDocumentFrequency(_ term: PostingCount) -> Double {
+                let documents = Double(term.documents)
+                return log(1 + (max(paperCount, documents) - documents + 0.5) / (documents + 0.5))
+            }
+            func ranked(_ match: String, fromKey: Int64?, scoring terms: [PostingCount]) async throws -> [KeywordHit] {
+                var statement = shared
+                var conditions = ["paper.search @@ q.query"] + filters
+                if let fromKey { conditions.append("paper.key >= \(statement.bind(fromKey))") }
+                var scores = required.map { ["ts_rank_cd(\(Self.rankWeights), paper.search, \($0))"] } ?? []
+                for term in terms {
+                    scores.append("\(statement.bind(inverseDocumentFrequency(term))) * ts_rank_cd(\(Self.rankWeights), paper.search, \(term.expression))")
+                }
+                let text = """
+                    WITH q AS (SELECT (\(match)) AS query)
+                    SELECT paper.key, paper.id, -(\(scores.joined(separator: " + ")))::float8 AS rank
+                    FROM paper, q
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY rank, paper.key DESC
+                    LIMIT \(statement.bind(limit))
+                    """
+                return try await connection.query(statement.query(text), logger: logger).collect().map { row in
+                    let (key, id, rank) = try row.decode((Int64, String, Double).self)
+                    return KeywordHit(key: UInt32(key), id: id, rank: rank)
+                }
+            }
+            func newestPostings(_ expression: String) async throws -> PostingCount {
+                var statement = shared
+                let text = """
+                    SELECT count(*), min(key) FROM (
+                        SELECT key FROM paper WHERE search @@ (\(expression)) ORDER BY key DESC LIMIT \(statement.bind(budget + 1))
+                    ) AS newest
+                    """
+                let row = try await connection.query(statement.query(text), logger: logger).collect().first
+                let (documents, oldest) = try row?.decode((Int, Int64?).self) ?? (0, nil)
+                return PostingCount(expression: expression, documents: documents, fromKey: documents > budget ? oldest.map { $0 + 1 } : nil)
+            }
+
+            var terms: [PostingCount] = []
+            for expression in expressions { terms.append(try await newestPostings(expression)) }
+            let postings = terms.reduce(0) { $0 + $1.documents }
+            if postings <= budget || terms.isEmpty {
+                return try await ranked(Self.combine(required: required, optional: expressions, excluded: excluded), fromKey: nil, scoring: terms)
+            }
+
+            var hits: [KeywordHit] = []
+            // A word no paper contains is a misspelling whose correction is among the prefix terms.
+            let wordTerms = terms.filter { $0.documents > 0 }
+            if wordTerms.count > 1, let rarest = wordTerms.min(by: PostingCount.rarer) {
+                let all = Self.combine(
+                    required: ([required].compactMap { $0 } + wordTerms.map(\.expression)).joined(separator: " && "),
+                    optional: [], excluded: excluded)
+                hits = try await ranked(all, fromKey: rarest.fromKey, scoring: wordTerms)
+                if hits.count >= limit { return hits }
+            }
+            var chosen: [PostingCount] = []
+            for term in terms.sorted(by: PostingCount.rarer) where term.documents > 0 {
+                if !chosen.isEmpty && (term.fromKey != nil || chosen.reduce(term.documents, { $0 + $1.documents }) > budget) { break }
+                chosen.append(term)
+            }
+            guard !chosen.isEmpty else { return hits }
+            let some = Self.combine(required: required, optional: chosen.map(\.expression), excluded: excluded)
+            let more = try await ranked(some, fromKey: chosen.count == 1 ? chosen[0].fromKey : nil, scoring: chosen)
+            // Papers with every word stay first; the rest follow with ranks kept increasing,
+            // because keyword mode orders by rank.
+            var seen = Set(hits.map(\.key))
+            let offset = (hits.last?.rank ?? 0) - (more.first?.rank ?? 0)
+            for hit in more where !seen.contains(hit.key) && hits.count < limit {
+                seen.insert(hit.key)
+                hits.append(KeywordHit(key: hit.key, id: hit.id, rank: hit.rank + (offset >= 0 ? offset + 1e-9 : 0)))
+            }
+            return hits
+        }
+    }
+
+    /// A `tsquery` expression: every required part, at least one optional one, none of the excluded.
+    static func combine(required: String?, optional: [String], excluded: String?) -> String {
+        var parts = [required].compactMap { $0 }
+        if !optional.isEmpty { parts.append("(" + optional.joined(separator: " || ") + ")") }
+        var expression = parts.joined(separator: " && ")
+        if let excluded { expression = "(\(expression)) && !!(\(excluded))" }
+        return expression
+    }
+
+    /// How common a query term is, counted newest first up to a cap (as in the SQLite store).
+    struct PostingCount {
+        let expression: String
+        /// Exact when `fromKey` is nil, else `cap + 1`.
+        let documents: Int
+        /// Set when the term is in more than `cap` papers: the newest `cap` of them have keys at or above it.
+        let fromKey: Int64?
+
+        /// Fewer papers first; among terms over the cap, the one whose newest `cap` papers reach further back.
+        static func rarer(_ left: PostingCount, _ right: PostingCount) -> Bool {
+            switch (left.fromKey, right.fromKey) {
+            case (nil, nil): left.documents < right.documents
+            case (nil, _): true
+            case (_, nil): false
+            case let (leftKey?, rightKey?): leftKey < rightKey
+            }
+        }
+    }
+
+    static func filterConditions(_ query: SearchQuery, _ sql: inout SQLBuilder) -> [String] {
+        var conditions: [String] = []
+        for category in query.categories {
+            conditions.append("EXISTS (SELECT 1 FROM unnest(paper.categories) AS category WHERE lower(category) = \(sql.bind(category.lowercased())))")
+        }
+        if let from = query.publishedFrom {
+            conditions.append("paper.published_at >= \(sql.bind(from.start.timeIntervalSince1970))")
+        }
+        if let to = query.publishedTo {
+            conditions.append("paper.published_at < \(sql.bind(to.adding(days: 1).start.timeIntervalSince1970))")
+        }
+        return conditions
+    }
+
+    /// Filters alone: newest first, with a rank that keeps that order.
+    func filterOnly(filters: [String], limit: Int, sql: inout SQLBuilder) async throws -> [KeywordHit] {
+        let text = """
+            SELECT paper.key, paper.id, -COALESCE(paper.published_at, 0) AS rank FROM paper
+            \(filters.isEmpty ? "" : "WHERE " + filters.joined(separator: " AND "))
+            ORDER BY paper.published_at DESC NULLS LAST, paper.key LIMIT \(sql.bind(limit))
+            """
+        let statement = sql.query(text)
+        return try await read { connection in
+            try await connection.query(statement, logger: logger).collect().map { row in
+                let (key, id, rank) = try row.decode((Int64, String, Double).self)
+                return KeywordHit(key: UInt32(key), id: id, rank: rank)
+            }
+        }
+    }
+
+    public func containsWord(_ word: String) async throws -> Bool {
+        try await read { connection in
+            try await connection.query("""
+                SELECT EXISTS (SELECT 1 FROM paper WHERE search @@ plainto_tsquery('paperboy_english', \(word)))
+                """, logger: logger).collect().first?.decode(Bool.self) ?? false
+        }
+    }
+
+    /// From `paper_term`, the vocabulary the triggers keep (see `PostgresMigrations`).
+    public func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm] {
+        // Byte order ("C"): every term starting with `prefix` sorts before prefix + U+10FFFF.
+        let upper = prefix + "\u{10FFFF}"
+        return try await read { connection in
+            try await connection.query("""
+                SELECT term, documents FROM paper_term
+                WHERE term >= \(prefix) AND term < \(upper) AND documents > 0
+                ORDER BY documents DESC, term LIMIT \(limit)
+                """, logger: logger).collect().map { row in
+                let (term, documents) = try row.decode((String, Int).self)
+                return IndexedTerm(term: term, documents: documents)
+            }
+        }
+    }
+
+    public func papers(keys: [UInt32]) async throws -> [UInt32: Paper] {
+        guard !keys.isEmpty else { return [:] }
+        let wanted = keys.map { Int64($0) }
+        return try await read { connection in
+            var result: [UInt32: Paper] = [:]
+            for row in try await connection.query("""
+                SELECT key, \(unescaped: Self.columns) FROM paper WHERE key = ANY(\(wanted)) AND NOT hidden
+                """, logger: logger).collect() {
+                result[UInt32(try row.makeRandomAccess()[0].decode(Int64.self))] = try Self.paper(from: row, offset: 1)
+            }
+            return result
+        }
+    }
+
+    public func paperKey(id: String) async throws -> UInt32? {
+        try await read { connection in
+            try await connection.query("SELECT key FROM paper WHERE id = \(id)", logger: logger)
+                .collect().first.map { UInt32(try $0.decode(Int64.self)) }
+        }
+    }
+
+    public func papersNeedingEmbeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource] {
+        try await read { connection in
+            try await connection.query("""
+                SELECT paper.key, paper.title, paper.abstract, paper.modified_at FROM paper
+                LEFT JOIN paper_embedding ON paper_embedding.paper_key = paper.key AND paper_embedding.model = \(model)
+                WHERE paper.key > \(Int64(afterKey))
+                    AND (paper_embedding.paper_key IS NULL OR paper_embedding.source_modified_at < paper.modified_at)
+                ORDER BY paper.key LIMIT \(limit)
+                """, logger: logger).collect().map { row in
+                let (key, title, abstract, modifiedAt) = try row.decode((Int64, String, String, Double).self)
+                return EmbeddingSource(key: UInt32(key), title: title, abstract: abstract, modifiedAt: modifiedAt)
+            }
+        }
+    }
+
+    public func saveEmbeddings(_ embeddings: [StoredEmbedding], model: String) async throws {
+        guard !embeddings.isEmpty else { return }
+        // Similar-paper lists on cached pages depend on embeddings too.
+        defer { writes.add(1, ordering: .releasing) }
+        try await write { connection in
+            for embedding in embeddings {
+                let vector = ByteBuffer(bytes: VectorBlob.encode(embedding.vector))
+                try await connection.run("""
+                    INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector)
+                    VALUES (\(Int64(embedding.key)), \(model), \(embedding.sourceModifiedAt), \(vector))
+                    ON CONFLICT (paper_key) DO UPDATE SET model = excluded.model,
+                        source_modified_at = excluded.source_modified_at, vector = excluded.vector
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func embeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [StoredEmbedding] {
+        try await read { connection in
+            try await connection.query("""
+                SELECT paper_key, vector, source_modified_at FROM paper_embedding
+                WHERE model = \(model) AND paper_key > \(Int64(afterKey))
+                ORDER BY paper_key LIMIT \(limit)
+                """, logger: logger).collect().map { row in
+                let (key, vector, modifiedAt) = try row.decode((Int64, ByteBuffer, Double).self)
+                return StoredEmbedding(key: UInt32(key), vector: VectorBlob.decode(Data(vector.readableBytesView)), sourceModifiedAt: modifiedAt)
+            }
+        }
+    }
+
+    public func embeddingCount(model: String) async throws -> Int {
+        try await read { connection in
+            try await connection.query("SELECT count(*) FROM paper_embedding WHERE model = \(model)", logger: logger)
+                .collect().first?.decode(Int.self) ?? 0
+        }
+    }
+}

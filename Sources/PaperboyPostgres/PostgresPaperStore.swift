@@ -1,0 +1,507 @@
+import Foundation
+import Logging
+import PaperboyCore
+import PaperboyStore
+import PostgresNIO
+import Synchronization
+
+/// The store on a PostgreSQL server, through postgres-nio's connection pool (`PostgresClient`).
+///
+/// The pool does its background work (opening, keeping alive and closing connections) in
+/// `PostgresClient.run()`; the store runs that in a task of its own from `init` until `close()`
+/// (or until the store is released), so callers use it like the SQLite store: create, `migrate()`, use.
+public final class PostgresPaperStore: PaperStore {
+    let client: PostgresClient
+    let logger: Logger
+    let runner: Task<Void, Never>
+    let writes = Atomic<UInt64>(0)
+    /// See `keywordSearch`; lowered by tests to exercise the planned path on a small corpus.
+    let postingBudget: Int
+    /// Set when made from a URL: `migrate` first connects once directly, so a wrong address or
+    /// password fails at once with the server's reason (the pool would retry forever).
+    let location: PostgresLocation?
+
+    public var changeCount: UInt64 { writes.load(ordering: .acquiring) }
+
+    /// Connects to `url`, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
+    /// (TLS is preferred when `sslmode` is not given, as libpq does). Call `migrate()` before use.
+    public convenience init(
+        url: String, maximumConnections: Int = 20, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget,
+        logger: Logger = Logger(label: "paperboy.postgres")
+    ) throws {
+        let location = try PostgresLocation(url: url)
+        self.init(
+            configuration: location.clientConfiguration(maximumConnections: maximumConnections), location: location,
+            searchPostingBudget: searchPostingBudget, logger: logger)
+    }
+
+    public convenience init(
+        configuration: PostgresClient.Configuration, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget,
+        logger: Logger = Logger(label: "paperboy.postgres")
+    ) {
+        self.init(configuration: configuration, location: nil, searchPostingBudget: searchPostingBudget, logger: logger)
+    }
+
+    init(configuration: PostgresClient.Configuration, location: PostgresLocation?, searchPostingBudget: Int, logger: Logger) {
+        self.location = location
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        postingBudget = searchPostingBudget
+        // Started immediately where possible, so `run()` is under way before the first query
+        // (postgres-nio warns about leases asked for earlier, though it serves them).
+        if #available(macOS 26, *) {
+            runner = Task.immediate { await client.run() }
+        } else {
+            runner = Task { await client.run() }
+        }
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    /// Closes every connection; queries made afterwards fail.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` on a pooled connection, outside a transaction.
+    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch let error as PSQLError {
+            throw PostgresStoreError(error)
+        }
+    }
+
+    /// Runs `body` in a transaction. Errors come out as thrown (not wrapped), and a transaction
+    /// PostgreSQL aborted for a deadlock or a serialization failure is run again: SQLite's single
+    /// writer never sees those, so callers of the protocol must not either.
+    func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.withConnection { connection in
+                    try await connection.run("BEGIN", logger: logger)
+                    do {
+                        let result = try await body(connection)
+                        try await connection.run("COMMIT", logger: logger)
+                        return result
+                    } catch {
+                        // The closure's error is the one worth reporting; a failed rollback closes the connection anyway.
+                        do { try await connection.run("ROLLBACK", logger: logger) } catch {}
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+                logger.debug("retrying a transaction", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
+                // A short random pause, so the transactions that collided do not collide again.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
+                continue
+            } catch let error as PSQLError {
+                throw PostgresStoreError(error)
+            }
+        }
+    }
+
+    /// What went wrong, from the server's message when there is one. PSQLError's own description
+    /// is deliberately vague (it could carry bound values); this one names no query or value.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
+    }
+
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        // 40001 serialization_failure, 40P01 deadlock_detected.
+        ["40001", "40P01"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    // MARK: Migrations
+
+    public func migrate() async throws {
+        if let location {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 0, logger: logger)
+                try await connection.close()
+            } catch {
+                throw StoreError.cannotOpen(path: location.display, reason: Self.describe(error))
+            }
+        }
+        for migration in PostgresMigrations.all {
+            try await write { connection in
+                // Held until commit: a second server starting now waits here, then sees the row.
+                try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
+                try await connection.run("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version int PRIMARY KEY,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+                let applied = try await connection.query(
+                    "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger
+                ).collect()
+                guard applied.isEmpty else { return }
+                for statement in migration.statements {
+                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.run(
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+                logger.info("applied migration", metadata: ["migration": "\(migration.name)"])
+            }
+        }
+    }
+
+    /// Applied migration names, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await read { connection in
+            let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).collect()
+            guard try exists.first?.decode(Bool.self) == true else { return [] }
+            return try await connection.query("SELECT name FROM schema_migrations ORDER BY version", logger: logger)
+                .collect().map { try $0.decode(String.self) }
+        }
+    }
+
+    // MARK: Papers
+
+    static let columns = """
+        id, title, abstract, authors, author_count, categories, published_at, updated_at, version, doi, journal_ref,
+        author_comments, github_repo, project_page, pdf_url, source, daily_day, submitted_on_daily_at, submitted_by,
+        upvotes, comment_count, featured, hidden
+        """
+
+    /// `columns` with the table name, for queries that join other tables with an `id`.
+    static let qualifiedColumns = columns.split(separator: ",")
+        .map { "paper." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+
+    /// A paper from `columns`, starting at column `offset` of `row`.
+    static func paper(from row: PostgresRow, offset: Int = 0) throws -> Paper {
+        let row = row.makeRandomAccess()
+        func value<Value: PostgresDecodable>(_ index: Int, _: Value.Type = Value.self) throws -> Value {
+            try row[offset + index].decode(Value.self)
+        }
+        return Paper(
+            id: try value(0),
+            title: try value(1),
+            abstract: try value(2),
+            authors: try value(3),
+            authorCount: try value(4, Int.self),
+            categories: try value(5),
+            publishedAt: try value(6, Double?.self).map(Date.init(timeIntervalSince1970:)),
+            updatedAt: try value(7, Double?.self).map(Date.init(timeIntervalSince1970:)),
+            version: try value(8),
+            doi: try value(9),
+            journalRef: try value(10),
+            authorComments: try value(11),
+            githubRepo: try value(12),
+            projectPage: try value(13),
+            pdfURL: try value(14),
+            source: try value(15),
+            dailyDay: try value(16, Int?.self).map(Day.init(daysSinceEpoch:)),
+            submittedOnDailyAt: try value(17, Double?.self).map(Date.init(timeIntervalSince1970:)),
+            submittedBy: try value(18),
+            upvotes: try value(19),
+            commentCount: try value(20),
+            featured: try value(21),
+            hidden: try value(22)
+        )
+    }
+
+    // Optional metadata and community fields keep their stored value when an import lacks them
+    // (the same rules as `SQLitePaperStore.upsertSQL`). Casts type the parameters that may be NULL.
+    static let upsertSQL = """
+        INSERT INTO paper AS paper (
+            id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
+            doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
+            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
+            content_hash, created_at, modified_at)
+        VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7::float8, $8::float8, $9::bigint,
+            $10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16,
+            $17::bigint, $18::float8, $19::text, COALESCE($20::bigint, 0), COALESCE($21::bigint, 0),
+            COALESCE($20::bigint, 0), COALESCE($21::bigint, 0), $22, $23, $23)
+        ON CONFLICT (id) DO UPDATE SET
+            title = excluded.title,
+            abstract = CASE WHEN excluded.abstract = '' THEN paper.abstract ELSE excluded.abstract END,
+            authors = CASE WHEN cardinality(excluded.authors) = 0 THEN paper.authors ELSE excluded.authors END,
+            author_count = GREATEST(excluded.author_count, paper.author_count),
+            categories = CASE WHEN cardinality(excluded.categories) = 0 THEN paper.categories ELSE excluded.categories END,
+            published_at = COALESCE(excluded.published_at, paper.published_at),
+            updated_at = COALESCE(excluded.updated_at, paper.updated_at),
+            version = COALESCE(excluded.version, paper.version),
+            doi = COALESCE(excluded.doi, paper.doi),
+            journal_ref = COALESCE(excluded.journal_ref, paper.journal_ref),
+            author_comments = COALESCE(excluded.author_comments, paper.author_comments),
+            github_repo = COALESCE(excluded.github_repo, paper.github_repo),
+            project_page = COALESCE(excluded.project_page, paper.project_page),
+            pdf_url = COALESCE(excluded.pdf_url, paper.pdf_url),
+            source = excluded.source,
+            daily_day = COALESCE(paper.daily_day, excluded.daily_day),
+            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, excluded.submitted_on_daily_at),
+            submitted_by = COALESCE(paper.submitted_by, excluded.submitted_by),
+            source_upvotes = COALESCE($20::bigint, paper.source_upvotes),
+            source_comment_count = COALESCE($21::bigint, paper.source_comment_count),
+            upvotes = COALESCE($20::bigint, paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
+            comment_count = COALESCE($21::bigint, paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
+            content_hash = excluded.content_hash,
+            modified_at = excluded.modified_at
+        """
+
+    static func upsertQuery(for record: PaperRecord, hash: Int64, now: Double) throws -> PostgresQuery {
+        let paper = record.paper
+        var binds = PostgresBindings(capacity: 23)
+        binds.append(paper.id)
+        binds.append(paper.title)
+        binds.append(paper.abstract)
+        binds.append(paper.authors)
+        binds.append(paper.authorCount)
+        binds.append(paper.categories)
+        binds.append(paper.publishedAt?.timeIntervalSince1970)
+        binds.append(paper.updatedAt?.timeIntervalSince1970)
+        binds.append(paper.version)
+        binds.append(paper.doi)
+        binds.append(paper.journalRef)
+        binds.append(paper.authorComments)
+        binds.append(paper.githubRepo)
+        binds.append(paper.projectPage)
+        binds.append(paper.pdfURL)
+        binds.append(paper.source)
+        binds.append(paper.dailyDay?.daysSinceEpoch)
+        binds.append(paper.submittedOnDailyAt?.timeIntervalSince1970)
+        binds.append(paper.submittedBy)
+        binds.append(record.hasUpvotes ? paper.upvotes : nil)
+        binds.append(record.hasCommentCount ? paper.commentCount : nil)
+        binds.append(hash)
+        binds.append(now)
+        return PostgresQuery(unsafeSQL: upsertSQL, binds: binds)
+    }
+
+    public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
+        defer { writes.add(1, ordering: .releasing) }
+        guard !records.isEmpty else { return UpsertResult() }
+        let logger = logger
+        return try await write { connection in
+            // What is stored now, in one round trip: content hash and whether the paper has a day.
+            // The rows are locked in id order, so two batches over the same papers wait for each
+            // other instead of deadlocking.
+            var stored: [String: (hash: Int64, onFeed: Bool)] = [:]
+            let ids = Array(Set(records.map(\.paper.id)))
+            for row in try await connection.query(
+                "SELECT id, content_hash, daily_day IS NOT NULL FROM paper WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger
+            ).collect() {
+                let (id, hash, onFeed) = try row.decode((String, Int64, Bool).self)
+                stored[id] = (hash, onFeed)
+            }
+            var result = UpsertResult()
+            // Rounds keep an id that comes twice in the batch in batch order: its second record
+            // is written in the next round, after the first.
+            var rounds: [[PlannedWrite]] = []
+            var roundOfID: [String: Int] = [:]
+            for record in records {
+                let hash = ContentHash.of(record)
+                let existing = stored[record.paper.id]
+                if let existing {
+                    let placementChangesNothing = !record.dayIsPlacement || existing.onFeed
+                    if existing.hash == hash, placementChangesNothing {
+                        result.unchanged += 1
+                        continue
+                    }
+                }
+                stored[record.paper.id] = (hash, (existing?.onFeed ?? false) || record.paper.dailyDay != nil)
+                if existing == nil { result.inserted += 1 } else { result.updated += 1 }
+                let round = roundOfID[record.paper.id].map { $0 + 1 } ?? 0
+                roundOfID[record.paper.id] = round
+                if round == rounds.count { rounds.append([]) }
+                rounds[round].append(PlannedWrite(record: record, hash: hash, exists: existing != nil))
+            }
+            let now = Date().timeIntervalSince1970
+            for round in rounds {
+                try await Self.writeBatch(round, now: now, connection, logger)
+            }
+            return result
+        }
+    }
+
+    public func paper(id: String) async throws -> Paper? {
+        try await read { connection in
+            try await connection.query("SELECT \(unescaped: Self.columns) FROM paper WHERE id = \(id)", logger: logger)
+                .collect().first.map { try Self.paper(from: $0) }
+        }
+    }
+
+    /// The trending score of a `paper` row (see `Trending`): imported upvotes as cast when the
+    /// paper reached the feed, plus each local vote by its own age.
+    static func trendingExpression(now: String, gravity: String) -> String {
+        """
+        (paper.source_upvotes / power(GREATEST(0, (\(now) - COALESCE(paper.submitted_on_daily_at, \(now))) / 86400.0) + 1, \(gravity))
+         + COALESCE((SELECT sum(1 / power(GREATEST(0, (\(now) - vote.created_at) / 86400.0) + 1, \(gravity)))
+                     FROM vote WHERE vote.paper_key = paper.key), 0))
+        """
+    }
+
+    public func dailyPapers(_ query: DailyQuery) async throws -> [Paper] {
+        var sql = SQLBuilder()
+        var conditions = ["daily_day IS NOT NULL", "NOT hidden"]
+        if let period = query.period {
+            conditions.append("daily_day BETWEEN \(sql.bind(period.days.lowerBound.daysSinceEpoch)) AND \(sql.bind(period.days.upperBound.daysSinceEpoch))")
+        }
+        if let submitter = query.submitter {
+            conditions.append("submitted_by = \(sql.bind(submitter))")
+        }
+        // Without a period the newest day comes first, as on the Hub.
+        let dayOrder = query.period == nil ? "daily_day DESC, " : ""
+        // Within a period, curators' picks lead (the whole feed keeps its index order).
+        let featuredFirst = query.period == nil ? "" : "featured DESC, "
+        let order: String
+        switch query.sort {
+        case .upvotes:
+            order = "\(dayOrder)\(featuredFirst)upvotes DESC, published_at DESC NULLS LAST, id"
+        case .publishedAt:
+            order = "\(dayOrder)\(featuredFirst)published_at DESC NULLS LAST, upvotes DESC, id"
+        case .trending:
+            let trending = Self.trendingExpression(now: sql.bind(query.now.timeIntervalSince1970), gravity: sql.bind(Trending.gravity))
+            order = "\(trending) DESC, upvotes DESC, id"
+        }
+        // Built before `sql.query` reads the bindings: the LIMIT and OFFSET are bound here.
+        let text = """
+            SELECT \(Self.columns) FROM paper
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(order)
+            LIMIT \(sql.bind(query.limit)) OFFSET \(sql.bind(query.offset))
+            """
+        let statement = sql.query(text)
+        return try await read { connection in
+            try await connection.query(statement, logger: logger).collect().map { try Self.paper(from: $0) }
+        }
+    }
+
+    public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
+        let (previous, next) = try await read { connection in
+            try await connection.query("""
+                SELECT (SELECT max(daily_day) FROM paper WHERE daily_day < \(day.daysSinceEpoch)),
+                       (SELECT min(daily_day) FROM paper WHERE daily_day > \(day.daysSinceEpoch))
+                """, logger: logger).collect().first?.decode((Int?, Int?).self) ?? (nil, nil)
+        }
+        return (previous.map(Day.init(daysSinceEpoch:)), next.map(Day.init(daysSinceEpoch:)))
+    }
+
+    public func latestDay() async throws -> Day? {
+        try await read { connection in
+            try await connection.query("SELECT max(daily_day) FROM paper", logger: logger)
+                .collect().first?.decode(Int?.self).map(Day.init(daysSinceEpoch:))
+        }
+    }
+
+    public func paperCount() async throws -> Int {
+        try await read { connection in
+            try await connection.query("SELECT count(*) FROM paper", logger: logger).collect().first?.decode(Int.self) ?? 0
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a statement whose rows are not needed, to completion, so its errors surface here.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        _ = try await self.query(query, logger: logger).collect()
+    }
+}
+
+/// SQL text assembled piece by piece: every value becomes a `$n` parameter, never SQL text.
+struct SQLBuilder {
+    var binds = PostgresBindings()
+
+    /// Binds `value` and returns its placeholder.
+    mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    func query(_ sql: String) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+}
+
+/// A failed statement, described by the server's message and SQLSTATE; unlike `PSQLError`'s own
+/// description it says what happened, and like it, it carries no query text or bound value.
+public struct PostgresStoreError: Error, CustomStringConvertible {
+    /// The five-character SQLSTATE, when the server answered (`23505` for a unique violation).
+    public let sqlState: String?
+    /// The constraint or unique index a violation was about.
+    public let constraint: String?
+    public let reason: String
+
+    init(_ error: PSQLError) {
+        sqlState = error.serverInfo?[.sqlState]
+        constraint = error.serverInfo?[.constraintName]
+        reason = PostgresPaperStore.describe(error)
+    }
+
+    public var description: String { "PostgreSQL: \(reason)" }
+}
+
+/// Where a PostgreSQL database is, from a `postgres://` URL.
+struct PostgresLocation: Sendable {
+    let host: String
+    let port: Int
+    let username: String
+    let password: String?
+    let database: String?
+    let sslMode: String
+    /// The URL without its password, for messages.
+    let display: String
+
+    init(url text: String) throws {
+        display = Self.redacted(text)
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw StoreError.cannotOpen(path: display, reason: "not a postgres:// URL")
+        }
+        guard let host = components.host, !host.isEmpty else { throw StoreError.cannotOpen(path: display, reason: "the URL names no host") }
+        guard let user = components.user, !user.isEmpty else { throw StoreError.cannotOpen(path: display, reason: "the URL names no user") }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
+        guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
+            throw StoreError.cannotOpen(path: display, reason: "unknown sslmode \(sslMode)")
+        }
+        self.host = host
+        port = components.port ?? 5432
+        username = user
+        password = components.password
+        self.database = database.isEmpty ? nil : database
+    }
+
+    /// TLS as libpq's sslmode says; without one, TLS is used when the server offers it.
+    func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch sslMode {
+        case "disable": .disable
+        case "require", "verify-ca", "verify-full": .require(.makeClientConfiguration())
+        default: .prefer(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = maximumConnections
+        return configuration
+    }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch sslMode {
+        case "disable": .disable
+        case "require", "verify-ca", "verify-full": .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+
+    static func redacted(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? "postgres://…"
+    }
+}
