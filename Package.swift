@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "PaperboyWebTests",
             dependencies: [
-                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail",
+                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

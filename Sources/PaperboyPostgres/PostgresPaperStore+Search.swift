@@ -38,18 +38,19 @@ extension PostgresPaperStore {
             // The name must be among the authors (weight B), not just anywhere in the paper.
             authorConditions.append("ts_filter(paper.search, '{b}') @@ phraseto_tsquery(\(configuration), \(name))")
         }
-        var expressions = words.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }
+        var wordExpressions = words.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }
         for term in prefixTerms {
             // Stems from `indexedTerms`, matched as prefixes; letters and digits only, so `:*` is the only operator.
             let parts = SearchQuery.wordParts(term)
             guard !parts.isEmpty else { continue }
-            expressions.append("to_tsquery('simple', \(sql.bind(parts.map { $0 + ":*" }.joined(separator: " <-> "))))")
+            wordExpressions.append("to_tsquery('simple', \(sql.bind(parts.map { $0 + ":*" }.joined(separator: " <-> "))))")
         }
         let excluded = query.excluded.isEmpty ? nil
             : query.excluded.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }.joined(separator: " || ")
         let required = requiredParts.isEmpty ? nil : requiredParts.joined(separator: " && ")
         let filters = authorConditions + Self.filterConditions(query, &sql)
 
+        let expressions = wordExpressions
         guard !expressions.isEmpty || required != nil else {
             return try await filterOnly(filters: filters, limit: limit, sql: &sql)
         }

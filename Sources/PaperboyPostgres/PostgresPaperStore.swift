@@ -15,6 +15,10 @@ public final class PostgresPaperStore: PaperStore {
     let logger: Logger
     let runner: Task<Void, Never>
     let writes = Atomic<UInt64>(0)
+    /// Whether PostgreSQL answered lately; see `withConnection`.
+    let availability = Availability()
+    /// How long a request may wait for a pooled connection before the store reports itself unavailable.
+    let connectionWait: Duration = .seconds(2)
     /// See `keywordSearch`; lowered by tests to exercise the planned path on a small corpus.
     let postingBudget: Int
     /// Set when made from a URL: `migrate` first connects once directly, so a wrong address or
@@ -70,23 +74,79 @@ public final class PostgresPaperStore: PaperStore {
     // MARK: Running statements
 
     /// Runs `body` on a pooled connection, outside a transaction.
-    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func read<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await withConnection { connection in try await body(connection) }
         } catch let error as PSQLError {
             throw PostgresStoreError(error)
         }
     }
 
+    /// A pooled connection, or `StoreError.unavailable` at once while the server is known to be
+    /// away and within `connectionWait` when it stops answering: the pool would otherwise keep
+    /// requests waiting while it retries, and web requests would hang instead of answering 503.
+    func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        // The group below ends before this function returns, so `body` does not really escape.
+        try await withoutActuallyEscaping(body) { body in try await gatedConnection(body) }
+    }
+
+    private func gatedConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try availability.check()
+        let acquired = Flag()
+        let client = client
+        let wait = connectionWait
+        do {
+            let result = try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        acquired.value.store(true, ordering: .releasing)
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: wait)
+                    if acquired.value.load(ordering: .acquiring) { return nil }
+                    throw StoreError.unavailable(reason: "no connection to PostgreSQL within \(wait)")
+                }
+                while let next = try await group.next() {
+                    if let result = next {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw CancellationError()
+            }
+            availability.markUp()
+            return result
+        } catch let error as StoreError {
+            availability.markDown(error.description)
+            throw error
+        } catch let error as PSQLError where Self.isConnectionFailure(error) {
+            let failure = StoreError.unavailable(reason: Self.describe(error))
+            availability.markDown(failure.description)
+            throw failure
+        }
+    }
+
+    /// Errors that say the server went away rather than that a statement failed.
+    static func isConnectionFailure(_ error: PSQLError) -> Bool {
+        if let state = error.serverInfo?[.sqlState] {
+            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
+            return ["57P01", "57P02", "57P03"].contains(state) || state.hasPrefix("08")
+        }
+        return [PSQLError.Code.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+            .contains(error.code)
+    }
+
     /// Runs `body` in a transaction. Errors come out as thrown (not wrapped), and a transaction
     /// PostgreSQL aborted for a deadlock or a serialization failure is run again: SQLite's single
     /// writer never sees those, so callers of the protocol must not either.
-    func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func write<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
+                return try await withConnection { [logger] connection in
                     try await connection.run("BEGIN", logger: logger)
                     do {
                         let result = try await body(connection)
@@ -504,4 +564,27 @@ struct PostgresLocation: Sendable {
         components.password = "***"
         return components.string ?? "postgres://…"
     }
+}
+
+/// Remembers that PostgreSQL stopped answering, so that for a second afterwards calls fail at
+/// once instead of each waiting for a connection; the first call after that tries again.
+final class Availability: Sendable {
+    private let down = Mutex<(until: ContinuousClock.Instant, reason: String)?>(nil)
+
+    func check() throws {
+        let state = down.withLock { $0 }
+        if let state, ContinuousClock.now < state.until { throw StoreError.unavailable(reason: state.reason) }
+    }
+
+    func markDown(_ reason: String) {
+        down.withLock { $0 = (ContinuousClock.now.advanced(by: .seconds(1)), reason) }
+    }
+
+    func markUp() {
+        down.withLock { if $0 != nil { $0 = nil } }
+    }
+}
+
+final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
 }

@@ -71,10 +71,14 @@ public struct UpsertResult: Sendable, Equatable {
 
 public enum StoreError: Error, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
+    /// The database server cannot be reached right now (restarting, network down). Nothing was
+    /// written; the web layer answers 503 and the request can be retried.
+    case unavailable(reason: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "cannot open database at \(path): \(reason)"
+        case .unavailable(let reason): "the database is unavailable: \(reason)"
         }
     }
 }

@@ -49,6 +49,7 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: SecurityHeadersMiddleware())
     // Sessions outside error pages, so an error page still knows who is signed in.
+    router.add(middleware: StoreUnavailableMiddleware())
     router.add(middleware: SessionMiddleware(store: dependencies.store, security: dependencies.security, now: dependencies.now))
     router.add(middleware: ErrorPageMiddleware(
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))

@@ -1,4 +1,5 @@
 import Foundation
+import PaperboyStore
 import Hummingbird
 import Logging
 import PaperboyCore
@@ -20,6 +21,12 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             return Responses.redirect(to: Links.signIn(next: required.next))
         } catch let problem as RequestProblem {
             return try respond(request, status: problem.status, message: problem.message)
+        } catch StoreError.unavailable(let reason) {
+            // Fail fast while the database is away; the pool reconnects by itself when it is back.
+            context.logger.warning("database unavailable: \(reason)")
+            var response = try respond(request, status: .serviceUnavailable, message: "The database is not answering right now. Please try again in a few seconds.")
+            response.headers[.retryAfter] = "5"
+            return response
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "There is no page at this address." : error.status.reasonPhrase)
             return try respond(request, status: error.status, message: message)
@@ -40,9 +47,28 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unauthorized: "Please sign in"
         case .tooManyRequests: "Slow down a little"
         case .conflict: "Already done"
+        case .serviceUnavailable: "Back in a moment"
         default: "Something went wrong"
         }
         let model = ErrorPageModel(site: SiteChrome(name: siteName, today: Day(containing: now())), heading: heading, message: message)
         return Responses.html(resources.render(model, template: "error"), status: status).response()
+    }
+}
+
+/// Answers 503 when the database goes away before a handler runs (the session lookup, which
+/// happens outside `ErrorPageMiddleware` so that error pages know who is signed in).
+struct StoreUnavailableMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch StoreError.unavailable(let reason) {
+            context.logger.warning("database unavailable: \(reason)")
+            let message = "The database is not answering right now. Please try again in a few seconds."
+            var response = (request.headers[.accept] ?? "").hasPrefix("application/json")
+                ? try Responses.json(HubAPI.ErrorBody(error: message), status: .serviceUnavailable).response()
+                : Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
+            response.headers[.retryAfter] = "5"
+            return response
+        }
     }
 }

@@ -107,7 +107,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, logger: logger
         ) { boundPort in
             // Scripts and end-to-end tests read this line to learn the port.
-            let line = "Paperboy listening on http://\(host):\(boundPort) with \(papers) papers from \(database.location)\n"
+            let line = "Paperboy listening on http://\(host):\(boundPort) with \(papers) papers from \(database.displayLocation)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         let sync = try arxivSync.service(store: store, logger: logger)

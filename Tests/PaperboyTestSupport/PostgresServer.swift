@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,9 @@ import Glibc
 public final class PostgresServer: Sendable {
     public let port: Int
     public let directory: String
-    let pid: Int32
+    /// The postmaster's PID; changes when a dedicated server is restarted.
+    private let currentPID: Mutex<Int32>
+    var pid: Int32 { currentPID.withLock { $0 } }
 
     /// The binaries; `PAPERBOY_POSTGRES_BIN` overrides.
     static let binaries = ProcessInfo.processInfo.environment["PAPERBOY_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin"
@@ -46,7 +49,30 @@ public final class PostgresServer: Sendable {
     private init(port: Int, directory: String, pid: Int32) {
         self.port = port
         self.directory = directory
-        self.pid = pid
+        currentPID = Mutex(pid)
+    }
+
+    /// A server of the caller's own, which it may stop and restart (resilience tests); stopped
+    /// at exit like the shared one.
+    public static func dedicated() throws -> PostgresServer {
+        let server = try start(registering: false)
+        dedicatedServers.withLock { $0.append(server) }
+        _ = exitHook
+        return server
+    }
+
+    private static let dedicatedServers = Mutex<[PostgresServer]>([])
+
+    /// Stops the server at once (as a crash or `pg_ctl stop -m immediate` would), keeping its data.
+    public func stopImmediately() {
+        stop(removingDirectory: false)
+    }
+
+    /// Starts the server again on the same port and data directory, once it accepts connections.
+    public func restart() throws {
+        let process = try Self.launch(directory: directory, port: port)
+        currentPID.withLock { $0 = process.processIdentifier }
+        guard try waitUntilReady(process) else { throw Failure.failed("the restarted server did not come up") }
     }
 
     /// Creates an empty database and returns its `postgres://` URL.
@@ -66,7 +92,7 @@ public final class PostgresServer: Sendable {
 
     // MARK: Starting and stopping
 
-    private static func start() throws -> PostgresServer {
+    private static func start(registering: Bool = true) throws -> PostgresServer {
         guard getuid() == 0 else {
             throw Failure.unavailable("the tests start PostgreSQL as the postgres user, which needs root (running as uid \(getuid()))")
         }
@@ -90,35 +116,43 @@ public final class PostgresServer: Sendable {
         var lastLog = ""
         for _ in 0..<3 {
             let port = try freePort()
-            let log = "\(directory)/server.log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            _ = chown(log, uid, gid)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = asPostgres + [
-                "\(binaries)/postgres", "-D", "\(directory)/data", "-p", String(port),
-                "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory)",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=300", "-c", "logging_collector=off",
-            ]
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.standardOutput = output
-            process.standardError = output
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            let process = try launch(directory: directory, port: port)
             let server = PostgresServer(port: port, directory: directory, pid: process.processIdentifier)
             if try server.waitUntilReady(process) {
-                registerStopAtExit(server)
+                if registering { registerStopAtExit(server) }
                 return server
             }
-            lastLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            lastLog = (try? String(contentsOfFile: "\(directory)/server.log", encoding: .utf8)) ?? ""
             server.stop(removingDirectory: false)
         }
         throw Failure.failed("the server did not start; its log ends:\n\(lastLog.suffix(2000))")
     }
 
     private static let asPostgres = ["--reuid=postgres", "--regid=postgres", "--init-groups"]
+
+    /// Starts `postgres` on `port` over the data in `directory`, logging to server.log there.
+    private static func launch(directory: String, port: Int) throws -> Process {
+        guard let account = getpwnam("postgres") else { throw Failure.unavailable("there is no postgres user") }
+        let log = "\(directory)/server.log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        _ = chown(log, account.pointee.pw_uid, account.pointee.pw_gid)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = asPostgres + [
+            "\(binaries)/postgres", "-D", "\(directory)/data", "-p", String(port),
+            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory)",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            "-c", "max_connections=300", "-c", "logging_collector=off",
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        output.seekToEndOfFile()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
 
     /// True once the server accepts connections; false when it exited (or did not come up in 60 s).
     private func waitUntilReady(_ process: Process) throws -> Bool {
@@ -148,8 +182,16 @@ public final class PostgresServer: Sendable {
 
     private static func registerStopAtExit(_ server: PostgresServer) {
         serverToStop = server
-        atexit { PostgresServer.serverToStop?.stop() }
+        _ = exitHook
     }
+
+    /// Stops the shared server and every dedicated one when the test process exits.
+    private static let exitHook: Void = {
+        atexit {
+            PostgresServer.serverToStop?.stop()
+            for server in PostgresServer.dedicatedServers.withLock({ $0 }) { server.stop() }
+        }
+    }()
 
     private static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

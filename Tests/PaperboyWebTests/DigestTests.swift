@@ -78,7 +78,7 @@ func latestMailLink(in folder: URL, path: String) throws -> String? {
 
 /// Digests composed with the site's templates and sent over SMTP to a real aiosmtpd.
 @Suite struct DigestDeliveryTests {
-    static func activeSubscribers(_ store: SQLitePaperStore, count: Int, topics: [String] = []) async throws -> [Subscriber] {
+    static func activeSubscribers(_ store: any PaperStore, count: Int, topics: [String] = []) async throws -> [Subscriber] {
         var subscribers: [Subscriber] = []
         for index in 0..<count {
             let pending = try await store.subscribe(email: "reader\(index)@example.org", frequency: .daily, topics: topics, token: "token\(index)", now: testNow)

@@ -12,7 +12,7 @@ import Testing
 /// A store with a small known feed and an application over it, with the clock fixed at `testNow`.
 struct WebFixture {
     let directory: TemporaryDirectory
-    let store: SQLitePaperStore
+    let store: any PaperStore
     let application: Application<RouterResponder<PaperboyRequestContext>>
     /// Sign-in mail lands here as .eml files.
     let mailFolder: URL
@@ -23,17 +23,12 @@ struct WebFixture {
 
     init(
         publicURL: String? = "https://papers.example.org", cacheLifetime: Duration = .seconds(2),
-        metadata: any PaperMetadataSource = LocalOnlyMetadataSource()
+        metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
+        store given: (any PaperStore)? = nil, seed: Bool = true
     ) async throws {
         directory = try TemporaryDirectory()
-        store = try await makeStore(in: directory)
-        _ = try await store.upsert([
-            record(samplePaper(id: "2502.00001", title: "Sparse Subnetworks That Train", abstract: "We find $O(n^2)$ tickets. Code: https://github.com/lab/tickets", daily: "2025-02-04", dailyHour: 9, submittedBy: "ada", upvotes: 12, githubRepo: "https://github.com/lab/tickets")),
-            record(samplePaper(id: "2502.00002", title: "Dense Retrieval at Scale", daily: "2025-02-04", dailyHour: 11, upvotes: 30, published: "2025-01-15")),
-            record(samplePaper(id: "2502.00003", title: Self.hostileTitle, abstract: "<img src=x onerror=alert(1)> \"quoted\"", authors: ["<i>Mallory</i>"], daily: "2025-02-03", upvotes: 3)),
-            record(samplePaper(id: "2501.00004", title: "Last Month's Paper", daily: "2025-01-20", submittedBy: "bob", upvotes: 99)),
-            record(samplePaper(id: "hep-th/9901001", title: "An Old-Style Identifier", daily: nil)),
-        ])
+        if let given { store = given } else { store = try await makeStore(in: directory) }
+        if seed { try await Self.seed(store) }
         mailFolder = directory.url.appendingPathComponent("mail")
         let mailer = FolderSignInMailer(transport: EMLFolderTransport(folder: mailFolder))
         let resources = try await SiteResources.load()
@@ -47,6 +42,17 @@ struct WebFixture {
             mailTransport: EMLFolderTransport(folder: mailFolder), mailFrom: try MailAddress("paperboy@papers.example.org"),
             digests: composer, now: { testNow })
         application = Application(router: buildRouter(dependencies, resources: resources))
+    }
+
+    /// The small known feed every web test starts from.
+    static func seed(_ store: any PaperStore) async throws {
+        _ = try await store.upsert([
+            record(samplePaper(id: "2502.00001", title: "Sparse Subnetworks That Train", abstract: "We find $O(n^2)$ tickets. Code: https://github.com/lab/tickets", daily: "2025-02-04", dailyHour: 9, submittedBy: "ada", upvotes: 12, githubRepo: "https://github.com/lab/tickets")),
+            record(samplePaper(id: "2502.00002", title: "Dense Retrieval at Scale", daily: "2025-02-04", dailyHour: 11, upvotes: 30, published: "2025-01-15")),
+            record(samplePaper(id: "2502.00003", title: Self.hostileTitle, abstract: "<img src=x onerror=alert(1)> \"quoted\"", authors: ["<i>Mallory</i>"], daily: "2025-02-03", upvotes: 3)),
+            record(samplePaper(id: "2501.00004", title: "Last Month's Paper", daily: "2025-01-20", submittedBy: "bob", upvotes: 99)),
+            record(samplePaper(id: "hep-th/9901001", title: "An Old-Style Identifier", daily: nil)),
+        ])
     }
 
     /// Runs `body` with an in-process client.
