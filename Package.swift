@@ -43,6 +43,8 @@ let package = Package(
                 "PaperboyStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // OpenBLAS from Debian's libopenblas-dev, for the embedding model and vector search.
@@ -129,7 +131,7 @@ let package = Package(
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
         .testTarget(
             name: "PaperboySearchTests",
-            dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboyIngest", "PaperboyTestSupport"],
+            dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),

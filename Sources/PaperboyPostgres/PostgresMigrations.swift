@@ -272,5 +272,10 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        PostgresMigration(version: 6, name: "v6-embedding-changes", statements: [
+            // When each embedding was saved (the server's clock), so instances load what others embedded.
+            "ALTER TABLE paper_embedding ADD COLUMN saved_at double precision NOT NULL DEFAULT 0",
+            "CREATE INDEX paper_embedding_saved ON paper_embedding (model, saved_at, paper_key)",
+        ]),
     ]
 }

@@ -265,10 +265,10 @@ extension PostgresPaperStore {
             for embedding in embeddings {
                 let vector = ByteBuffer(bytes: VectorBlob.encode(embedding.vector))
                 try await connection.run("""
-                    INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector)
-                    VALUES (\(Int64(embedding.key)), \(model), \(embedding.sourceModifiedAt), \(vector))
+                    INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector, saved_at)
+                    VALUES (\(Int64(embedding.key)), \(model), \(embedding.sourceModifiedAt), \(vector), extract(epoch FROM clock_timestamp()))
                     ON CONFLICT (paper_key) DO UPDATE SET model = excluded.model,
-                        source_modified_at = excluded.source_modified_at, vector = excluded.vector
+                        source_modified_at = excluded.source_modified_at, vector = excluded.vector, saved_at = excluded.saved_at
                     """, logger: logger)
             }
         }
@@ -283,6 +283,21 @@ extension PostgresPaperStore {
                 """, logger: logger).collect().map { row in
                 let (key, vector, modifiedAt) = try row.decode((Int64, ByteBuffer, Double).self)
                 return StoredEmbedding(key: UInt32(key), vector: VectorBlob.decode(Data(vector.readableBytesView)), sourceModifiedAt: modifiedAt)
+            }
+        }
+    }
+
+    public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
+        try await read { connection in
+            try await connection.query("""
+                SELECT paper_key, vector, source_modified_at, saved_at FROM paper_embedding
+                WHERE model = \(model) AND (saved_at, paper_key) > (\(cursor.savedAt), \(Int64(cursor.key)))
+                ORDER BY saved_at, paper_key LIMIT \(limit)
+                """, logger: logger).collect().map { row in
+                let (key, vector, modifiedAt, savedAt) = try row.decode((Int64, ByteBuffer, Double, Double).self)
+                return SavedEmbedding(
+                    embedding: StoredEmbedding(key: UInt32(key), vector: VectorBlob.decode(Data(vector.readableBytesView)), sourceModifiedAt: modifiedAt),
+                    cursor: EmbeddingCursor(savedAt: savedAt, key: UInt32(key)))
             }
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PaperboyCore
 import PaperboyStore
 import PostgresNIO
@@ -82,9 +84,10 @@ public final class PostgresPaperStore: PaperStore {
         }
     }
 
-    /// A pooled connection, or `StoreError.unavailable` at once while the server is known to be
-    /// away and within `connectionWait` when it stops answering: the pool would otherwise keep
-    /// requests waiting while it retries, and web requests would hang instead of answering 503.
+    /// A pooled connection, or `StoreError.unavailable`: at once while the server is known to be
+    /// away, and after `connectionWait` when no connection came and the server refuses TCP
+    /// connections (a busy pool keeps waiting, up to 30 s). The pool would otherwise keep requests
+    /// waiting while it retries, and web requests would hang instead of answering 503.
     func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         // The group below ends before this function returns, so `body` does not really escape.
         try await withoutActuallyEscaping(body) { body in try await gatedConnection(body) }
@@ -95,6 +98,7 @@ public final class PostgresPaperStore: PaperStore {
         let acquired = Flag()
         let client = client
         let wait = connectionWait
+        let location = location
         do {
             let result = try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
@@ -103,10 +107,23 @@ public final class PostgresPaperStore: PaperStore {
                         return try await body(connection)
                     }
                 }
-                group.addTask {
-                    try await Task.sleep(for: wait)
-                    if acquired.value.load(ordering: .acquiring) { return nil }
-                    throw StoreError.unavailable(reason: "no connection to PostgreSQL within \(wait)")
+                if let location {
+                    group.addTask {
+                        // A busy pool is not an outage: past the wait, ask whether the server
+                        // accepts TCP connections at all, and give up only when it does not.
+                        try await Task.sleep(for: wait)
+                        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+                        while !acquired.value.load(ordering: .acquiring) {
+                            guard await location.acceptsConnections() else {
+                                throw StoreError.unavailable(reason: "PostgreSQL at \(location.host):\(location.port) does not accept connections")
+                            }
+                            guard ContinuousClock.now < deadline else {
+                                throw StoreError.unavailable(reason: "no pooled connection to PostgreSQL within 30 seconds")
+                            }
+                            try await Task.sleep(for: .milliseconds(500))
+                        }
+                        return nil
+                    }
                 }
                 while let next = try await group.next() {
                     if let result = next {
@@ -535,6 +552,20 @@ struct PostgresLocation: Sendable {
         username = user
         password = components.password
         self.database = database.isEmpty ? nil : database
+    }
+
+    /// Whether a TCP connection to the server opens within a second (refused at once when the
+    /// server is down; a timeout when the network is).
+    func acceptsConnections() async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(1))
+                .connect(host: host, port: port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// TLS as libpq's sslmode says; without one, TLS is used when the server offers it.

@@ -173,6 +173,13 @@ enum SQLiteMigrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6-embedding-changes") { db in
+            // When each embedding was saved, so servers can load what others embedded or re-embedded.
+            try db.execute(sql: """
+                ALTER TABLE paper_embedding ADD COLUMN saved_at REAL NOT NULL DEFAULT 0;
+                CREATE INDEX paper_embedding_saved ON paper_embedding(model, saved_at, paper_key);
+                """)
+        }
         return migrator
     }
 }

@@ -230,12 +230,13 @@ extension SQLitePaperStore {
         defer { writes.add(1, ordering: .releasing) }
         try await database.write { db in
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector) VALUES (?, ?, ?, ?)
+                INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector, saved_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(paper_key) DO UPDATE SET model = excluded.model,
-                    source_modified_at = excluded.source_modified_at, vector = excluded.vector
+                    source_modified_at = excluded.source_modified_at, vector = excluded.vector, saved_at = excluded.saved_at
                 """)
+            let now = Date().timeIntervalSince1970
             for embedding in embeddings {
-                try statement.execute(arguments: [Int64(embedding.key), model, embedding.sourceModifiedAt, VectorBlob.encode(embedding.vector)])
+                try statement.execute(arguments: [Int64(embedding.key), model, embedding.sourceModifiedAt, VectorBlob.encode(embedding.vector), now])
             }
         }
     }
@@ -247,6 +248,22 @@ extension SQLitePaperStore {
                 ORDER BY paper_key LIMIT ?
                 """, arguments: [model, Int64(afterKey), limit])
                 .map { StoredEmbedding(key: UInt32($0[0] as Int64), vector: VectorBlob.decode($0[1]), sourceModifiedAt: $0[2]) }
+        }
+    }
+
+    public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT paper_key, vector, source_modified_at, saved_at FROM paper_embedding
+                WHERE model = ? AND (saved_at > ? OR (saved_at = ? AND paper_key > ?))
+                ORDER BY saved_at, paper_key LIMIT ?
+                """, arguments: [model, cursor.savedAt, cursor.savedAt, Int64(cursor.key), limit])
+                .map { row in
+                    let key = UInt32(row[0] as Int64)
+                    return SavedEmbedding(
+                        embedding: StoredEmbedding(key: key, vector: VectorBlob.decode(row[1]), sourceModifiedAt: row[2]),
+                        cursor: EmbeddingCursor(savedAt: row[3], key: key))
+                }
         }
     }
 

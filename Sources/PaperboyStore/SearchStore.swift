@@ -82,4 +82,34 @@ public protocol SearchStore: Sendable {
     func embeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [StoredEmbedding]
 
     func embeddingCount(model: String) async throws -> Int
+
+    /// Embeddings of `model` saved (or saved again) after `cursor`, oldest first, a page at a
+    /// time: how a server picks up what other processes and instances embedded. `savedAt` comes
+    /// from the database's clock where it has one, so instances need not agree on the time.
+    func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding]
+}
+
+/// A position in the order embeddings were saved in: (time saved, paper key).
+public struct EmbeddingCursor: Sendable, Equatable, Comparable {
+    public var savedAt: Double
+    public var key: UInt32
+
+    public init(savedAt: Double, key: UInt32) {
+        self.savedAt = savedAt
+        self.key = key
+    }
+
+    public static func < (lhs: EmbeddingCursor, rhs: EmbeddingCursor) -> Bool {
+        (lhs.savedAt, lhs.key) < (rhs.savedAt, rhs.key)
+    }
+}
+
+public struct SavedEmbedding: Sendable {
+    public let embedding: StoredEmbedding
+    public let cursor: EmbeddingCursor
+
+    public init(embedding: StoredEmbedding, cursor: EmbeddingCursor) {
+        self.embedding = embedding
+        self.cursor = cursor
+    }
 }

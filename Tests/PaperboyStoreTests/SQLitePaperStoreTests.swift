@@ -9,7 +9,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let store = try await makeStore(in: directory)
         try await store.migrate()
-        #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination"])
+        #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes"])
     }
 
     @Test func upsert_newThenSameThenChanged_countsEachKind() async throws {

@@ -11,6 +11,8 @@ import Glibc
 public final class PostgresServer: Sendable {
     public let port: Int
     public let directory: String
+    /// fsync and synchronous commit on, as in production: what a crash test needs.
+    let durable: Bool
     /// The postmaster's PID; changes when a dedicated server is restarted.
     private let currentPID: Mutex<Int32>
     var pid: Int32 { currentPID.withLock { $0 } }
@@ -46,16 +48,18 @@ public final class PostgresServer: Sendable {
         try started.get()
     }
 
-    private init(port: Int, directory: String, pid: Int32) {
+    private init(port: Int, directory: String, pid: Int32, durable: Bool) {
         self.port = port
         self.directory = directory
+        self.durable = durable
         currentPID = Mutex(pid)
     }
 
     /// A server of the caller's own, which it may stop and restart (resilience tests); stopped
-    /// at exit like the shared one.
+    /// at exit like the shared one. Durable: an acknowledged commit survives an immediate stop
+    /// (the shared server trades that for speed).
     public static func dedicated() throws -> PostgresServer {
-        let server = try start(registering: false)
+        let server = try start(registering: false, durable: true)
         dedicatedServers.withLock { $0.append(server) }
         _ = exitHook
         return server
@@ -70,7 +74,7 @@ public final class PostgresServer: Sendable {
 
     /// Starts the server again on the same port and data directory, once it accepts connections.
     public func restart() throws {
-        let process = try Self.launch(directory: directory, port: port)
+        let process = try Self.launch(directory: directory, port: port, durable: durable)
         currentPID.withLock { $0 = process.processIdentifier }
         guard try waitUntilReady(process) else { throw Failure.failed("the restarted server did not come up") }
     }
@@ -92,7 +96,7 @@ public final class PostgresServer: Sendable {
 
     // MARK: Starting and stopping
 
-    private static func start(registering: Bool = true) throws -> PostgresServer {
+    private static func start(registering: Bool = true, durable: Bool = false) throws -> PostgresServer {
         guard getuid() == 0 else {
             throw Failure.unavailable("the tests start PostgreSQL as the postgres user, which needs root (running as uid \(getuid()))")
         }
@@ -116,8 +120,8 @@ public final class PostgresServer: Sendable {
         var lastLog = ""
         for _ in 0..<3 {
             let port = try freePort()
-            let process = try launch(directory: directory, port: port)
-            let server = PostgresServer(port: port, directory: directory, pid: process.processIdentifier)
+            let process = try launch(directory: directory, port: port, durable: durable)
+            let server = PostgresServer(port: port, directory: directory, pid: process.processIdentifier, durable: durable)
             if try server.waitUntilReady(process) {
                 if registering { registerStopAtExit(server) }
                 return server
@@ -131,7 +135,7 @@ public final class PostgresServer: Sendable {
     private static let asPostgres = ["--reuid=postgres", "--regid=postgres", "--init-groups"]
 
     /// Starts `postgres` on `port` over the data in `directory`, logging to server.log there.
-    private static func launch(directory: String, port: Int) throws -> Process {
+    private static func launch(directory: String, port: Int, durable: Bool) throws -> Process {
         guard let account = getpwnam("postgres") else { throw Failure.unavailable("there is no postgres user") }
         let log = "\(directory)/server.log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
@@ -141,9 +145,8 @@ public final class PostgresServer: Sendable {
         process.arguments = asPostgres + [
             "\(binaries)/postgres", "-D", "\(directory)/data", "-p", String(port),
             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory)",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=300", "-c", "logging_collector=off",
-        ]
+        ] + (durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         output.seekToEndOfFile()

@@ -10,8 +10,11 @@ public final class SemanticIndex: Sendable {
     let vectors: VectorStore
     let store: any PaperStore
     let logger: Logger
-    /// The highest paper key loaded from the store, so a refresh reads only what is new.
-    private let loadedThrough = Mutex<UInt32>(0)
+    /// How far the store's saved embeddings have been read, so a refresh reads only what changed.
+    private let loadedThrough = Mutex(EmbeddingCursor(savedAt: 0, key: 0))
+    /// Each refresh reads again what was saved in this many seconds before its cursor: a
+    /// transaction on another instance may commit after later saves were already read.
+    static let commitMargin: Double = 60
 
     public init(embedder: SentenceEmbedder, store: any PaperStore, logger: Logger = Logger(label: "paperboy.search")) {
         self.embedder = embedder
@@ -26,21 +29,24 @@ public final class SemanticIndex: Sendable {
 
     public var memoryBytes: Int { vectors.memoryBytes }
 
-    /// Loads stored embeddings newer than the last load into memory; returns how many.
+    /// Loads embeddings saved since the last load (new papers, re-embedded ones, from any process
+    /// or instance) into memory; returns how many were new to this index.
     @discardableResult
     public func loadStoredEmbeddings() async throws -> Int {
-        var after = loadedThrough.withLock { $0 }
+        let previous = loadedThrough.withLock { $0 }
+        var cursor = previous.savedAt > 0 ? EmbeddingCursor(savedAt: previous.savedAt - Self.commitMargin, key: 0) : previous
         var loaded = 0
         while true {
-            let page = try await store.embeddings(model: modelName, afterKey: after, limit: 5_000)
+            let page = try await store.embeddingsSaved(model: modelName, after: cursor, limit: 5_000)
             guard let last = page.last else { break }
-            // One batch add per page: assigning vectors to index lists is a matrix product then.
-            let valid = page.filter { $0.vector.count == SentenceEmbedder.dimensions }
-            vectors.add(keys: valid.map(\.key), vectors: valid.flatMap(\.vector))
-            loaded += page.count
-            after = last.key
+            // One batch add per page (it replaces vectors already held): assigning vectors to
+            // index lists is a matrix product then.
+            let valid = page.filter { $0.embedding.vector.count == SentenceEmbedder.dimensions }
+            vectors.add(keys: valid.map(\.embedding.key), vectors: valid.flatMap(\.embedding.vector))
+            loaded += page.lazy.filter { $0.cursor > previous }.count
+            cursor = last.cursor
         }
-        loadedThrough.withLock { $0 = max($0, after) }
+        loadedThrough.withLock { $0 = max($0, cursor) }
         return loaded
     }
 
@@ -57,7 +63,6 @@ public final class SemanticIndex: Sendable {
             let embeddings = zip(sources, vectors).map { StoredEmbedding(key: $0.key, vector: $1, sourceModifiedAt: $0.modifiedAt) }
             try await store.saveEmbeddings(embeddings, model: modelName)
             self.vectors.add(keys: embeddings.map(\.key), vectors: embeddings.flatMap(\.vector))
-            loadedThrough.withLock { $0 = max($0, last.key) }
             done += sources.count
             after = last.key
             progress?(done)
