@@ -47,3 +47,15 @@ extension PostgresPaperStore {
         }
     }
 }
+
+extension PostgresPaperStore {
+    /// The installed pgvector version, if any. Paperboy serves semantic search from each
+    /// instance's memory either way; this is reported at start-up so operators know what the
+    /// database offers.
+    public func pgvectorVersion() async throws -> String? {
+        try await read { connection in
+            try await connection.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'", logger: logger)
+                .collect().first?.decode(String.self)
+        }
+    }
+}

@@ -5,6 +5,7 @@ import Logging
 import PaperboyCore
 import PaperboyIngest
 import PaperboyMail
+import PaperboyPostgres
 import PaperboyStore
 import PaperboySearch
 import PaperboyWeb
@@ -66,6 +67,10 @@ struct Serve: AsyncParsableCommand {
             publicURL: publicURL ?? environment["PAPERBOY_PUBLIC_URL"],
             cacheLifetime: .milliseconds(Int(cacheSeconds * 1000)))
         let papers = try await store.paperCount()
+        if let postgres = store as? PostgresPaperStore {
+            let pgvector = try await postgres.pgvectorVersion()
+            logger.notice("PostgreSQL: pgvector \(pgvector.map { "\($0) is installed, but" } ?? "is not installed;") semantic search runs from this instance's in-memory index, refreshed from the database every 30 s")
+        }
         let semantic = model.semanticIndex(store: store, logger: logger)
         if let semantic {
             let loaded = try await semantic.loadStoredEmbeddings()
