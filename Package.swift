@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PaperboyCore", "PaperboyStore", "PaperboyTestSupport",
+                "PaperboyCore", "PaperboyStore", "PaperboyPostgres", "PaperboyTestSupport",
                 // A local OAI-PMH server for the ingest binary to harvest.
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
