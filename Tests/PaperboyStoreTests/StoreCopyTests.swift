@@ -180,10 +180,10 @@ import Testing
                 #expect(comment.id > fixture.comments.map(\.id).max()!)
                 let subscriber = try await destination.subscribe(email: "later@example.org", frequency: .daily, topics: [], token: "tok-later", now: testNow)
                 #expect(subscriber.id > 3)
-                _ = try await destination.upsert([record(samplePaper(id: "2503.00001", title: "After the copy"))])
+                _ = try await destination.upsert([record(samplePaper(id: "2503.00001", title: "Zebrafish after the copy"))])
                 let newKey = try #require(try await destination.paperKey(id: "2503.00001"))
                 #expect(newKey > (try await source.paperKey(id: "2502.00005"))!)
-                #expect(try await destination.keywordSearch(SearchQuery.parse("after"), prefixTerms: [], limit: 5).map(\.id) == ["2503.00001"])
+                #expect(try await destination.keywordSearch(SearchQuery.parse("zebrafish"), prefixTerms: [], limit: 5).map(\.id) == ["2503.00001"])
             }
         }
     }
