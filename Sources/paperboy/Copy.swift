@@ -32,15 +32,22 @@ struct Copy: AsyncParsableCommand {
         let source = try await sourceLocation.openSource()
         let destination = try await destinationLocation.openDestination()
         let copier = StoreCopier(source: source, destination: destination, batchSize: batchSize)
+        // Checked here too (run checks again), so a refusal is the only thing printed.
+        try await copier.checkSourceSchema()
+        try await copier.checkDestinationEmpty()
         print("copying \(sourceLocation.display) to \(destinationLocation.display)")
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let started = Date()
+        // Without a terminal (a log file), a line every so many rows instead of the bar.
+        let reportEvery = max(100_000 / batchSize, 1) * batchSize
         let summary = try await copier.run { table, copied, total, finished in
             if finished {
                 bar.finish()
                 print("\(table): \(copied) rows")
-            } else {
+            } else if bar.enabled {
                 bar.show(done: copied, total: total, label: "\(table) \(copied)/\(total)")
+            } else if copied % reportEvery == 0 {
+                print("\(table): \(copied) of \(total) rows")
             }
         }
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
