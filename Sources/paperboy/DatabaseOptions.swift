@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PaperboyPostgres
 import PaperboyStore
 
@@ -26,7 +27,11 @@ struct DatabaseOptions: ParsableArguments {
     func openStore() async throws -> any PaperStore {
         var path = location
         if isPostgres {
-            let store = try PostgresPaperStore(url: path)
+            // postgres-nio reports every failed reconnect at info: during an outage that is a line
+            // every few milliseconds. The server logs one warning per refused request instead.
+            var logger = Logger(label: "paperboy.postgres")
+            logger.logLevel = .warning
+            let store = try PostgresPaperStore(url: path, logger: logger)
             try await store.migrate()
             return store
         }
