@@ -58,7 +58,7 @@ extension PostgresPaperStore {
         // Every statement below starts from these bindings; the ones it does not use are harmless.
         let shared = sql
         let logger = logger
-        return try await read { connection in
+        return try await readThroughIndexBitmaps { connection in
             // PostgreSQL's ranking knows nothing of how rare a word is; BM25 does, so each free
             // term's score is weighted by its inverse document frequency, from the counts below.
             let paperCount = try await connection.query("""

@@ -244,7 +244,7 @@ public final class SQLitePaperStore: PaperStore {
 
     public func latestDay() async throws -> Day? {
         try await database.read { db in
-            try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper").map(Day.init(daysSinceEpoch:))
+            try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day IS NOT NULL").map(Day.init(daysSinceEpoch:))
         }
     }
 
