@@ -253,12 +253,19 @@ extension SQLitePaperStore {
 
     public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
+            // Two index seeks rather than one OR: embeddings saved before v6 all share saved_at 0,
+            // and an OR made each page of a million-row start-up load scan that run from its start.
+            var rows = try Row.fetchAll(db, sql: """
                 SELECT paper_key, vector, source_modified_at, saved_at FROM paper_embedding
-                WHERE model = ? AND (saved_at > ? OR (saved_at = ? AND paper_key > ?))
-                ORDER BY saved_at, paper_key LIMIT ?
-                """, arguments: [model, cursor.savedAt, cursor.savedAt, Int64(cursor.key), limit])
-                .map { row in
+                WHERE model = ? AND saved_at = ? AND paper_key > ? ORDER BY paper_key LIMIT ?
+                """, arguments: [model, cursor.savedAt, Int64(cursor.key), limit])
+            if rows.count < limit {
+                rows += try Row.fetchAll(db, sql: """
+                    SELECT paper_key, vector, source_modified_at, saved_at FROM paper_embedding
+                    WHERE model = ? AND saved_at > ? ORDER BY saved_at, paper_key LIMIT ?
+                    """, arguments: [model, cursor.savedAt, limit - rows.count])
+            }
+            return rows.map { row in
                     let key = UInt32(row[0] as Int64)
                     return SavedEmbedding(
                         embedding: StoredEmbedding(key: key, vector: VectorBlob.decode(row[1]), sourceModifiedAt: row[2]),
