@@ -202,7 +202,7 @@ public final class PostgresPaperStore: PaperStore {
                         throw error
                     }
                 }
-            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+            } catch let error as PSQLError where attempt < 8 && Self.isRetryable(error) {
                 logger.debug("retrying a transaction", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
                 // A short random pause, so the transactions that collided do not collide again.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
@@ -388,9 +388,15 @@ public final class PostgresPaperStore: PaperStore {
         return PostgresQuery(unsafeSQL: upsertSQL, binds: binds)
     }
 
-    public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
+    public func upsert(_ batch: [PaperRecord]) async throws -> UpsertResult {
         defer { writes.add(1, ordering: .releasing) }
-        guard !records.isEmpty else { return UpsertResult() }
+        guard !batch.isEmpty else { return UpsertResult() }
+        // New rows are written in id order too (an id that comes twice keeps its batch order):
+        // two batches inserting the same new papers in opposite orders deadlocked on the unique
+        // index, and under load the retries could deadlock again.
+        let records = batch.enumerated()
+            .sorted { ($0.element.paper.id, $0.offset) < ($1.element.paper.id, $1.offset) }
+            .map(\.element)
         let logger = logger
         return try await write { connection in
             // What is stored now, in one round trip: content hash and whether the paper has a day.
