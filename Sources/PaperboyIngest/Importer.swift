@@ -143,7 +143,7 @@ struct Batch {
     let store: any PaperStore
     let options: ImportOptions
     var pending: [PaperRecord] = []
-    var inFlight: Task<UpsertResult, any Error>?
+    var inFlight: [(ids: Set<String>, task: Task<UpsertResult, any Error>)] = []
     var accepted = 0
 
     init(store: any PaperStore, options: ImportOptions) {
@@ -167,24 +167,44 @@ struct Batch {
         if pending.count >= options.batchSize { try await flush(summary: &summary) }
     }
 
-    /// Hands the pending records to the store. One write runs while the next batch is parsed,
-    /// so parsing and SQLite each get a core; at most one write is in flight, in file order.
+    /// Hands the pending records to the store. Writes run while the next batch is parsed, so
+    /// parsing and the database each get a core; a server database gets `concurrentUpserts`
+    /// batches at once. A batch that shares an id with one in flight waits for every write in
+    /// flight, so a paper's records are written in file order.
     mutating func flush(summary: inout ImportSummary) async throws {
-        let previous = inFlight
-        inFlight = nil
-        if !pending.isEmpty {
-            let records = pending
-            pending.removeAll(keepingCapacity: true)
-            let store = store
-            inFlight = Task { try await store.upsert(records) }
+        guard !pending.isEmpty else { return }
+        let records = pending
+        pending.removeAll(keepingCapacity: true)
+        let ids = Set(records.map(\.paper.id))
+        if inFlight.contains(where: { !$0.ids.isDisjoint(with: ids) }) {
+            try await finish(summary: &summary)
         }
-        if let previous { summary.result += try await previous.value }
+        while inFlight.count >= max(1, store.concurrentUpserts) {
+            try await awaitOldest(summary: &summary)
+        }
+        let store = store
+        inFlight.append((ids, Task { try await store.upsert(records) }))
     }
 
-    /// Waits for the last write.
+    /// Writes what is pending and waits for every write.
     mutating func finish(summary: inout ImportSummary) async throws {
-        try await flush(summary: &summary)
-        try await flush(summary: &summary)
+        if !pending.isEmpty {
+            try await flush(summary: &summary)
+        }
+        while !inFlight.isEmpty { try await awaitOldest(summary: &summary) }
+    }
+
+    /// Waits for the oldest write. If it failed, the others are waited for too (what they wrote
+    /// stays written) before the error is thrown.
+    private mutating func awaitOldest(summary: inout ImportSummary) async throws {
+        let oldest = inFlight.removeFirst()
+        do {
+            summary.result += try await oldest.task.value
+        } catch {
+            for write in inFlight { _ = try? await write.task.value }
+            inFlight.removeAll()
+            throw error
+        }
     }
 
     func place(_ paper: inout Paper) {

@@ -90,20 +90,67 @@ extension PostgresPaperStore {
                     return KeywordHit(key: UInt32(key), id: id, rank: rank)
                 }
             }
-            func newestPostings(_ expression: String) async throws -> PostingCount {
+            /// How many papers match `expression`, exactly up to `budget` and else capped at `budget + 1`
+            /// with the key above which its newest `budget` papers lie. Only the newest keys are read:
+            /// the window widens until it holds `budget + 1` matches or covers every paper.
+            var newestKey: Int64?
+            func newestPostings(_ expression: String, estimate: Int) async throws -> PostingCount {
+                if newestKey == nil {
+                    // The key sequence's position, not max(key): with index scans off for this
+                    // transaction, max(key) would read the whole table.
+                    newestKey = try await connection.query("""
+                        SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('paper', 'key')), 0)::int8
+                        """, logger: logger).collect().first?.decode(Int64.self) ?? 0
+                }
+                let maxKey = newestKey ?? 0
+                // Keys grow with time, so a word in `estimate` papers has about `budget` of them among
+                // the newest budget/estimate of the keys; half as much again keeps most words to one try.
+                var span = Int64(Double(maxKey) * Double(budget + 1) / Double(max(estimate, 1)) * 1.5) + Int64(budget)
+                while true {
+                    let from = maxKey - span
+                    var statement = shared
+                    let text = """
+                        SELECT count(*), min(key) FROM (
+                            SELECT key FROM paper WHERE search @@ (\(expression)) AND key > \(statement.bind(max(from, 0)))
+                            ORDER BY key DESC LIMIT \(statement.bind(budget + 1))
+                        ) AS newest
+                        """
+                    let row = try await connection.query(statement.query(text), logger: logger).collect().first
+                    let (documents, oldest) = try row?.decode((Int, Int64?).self) ?? (0, nil)
+                    if documents > budget {
+                        return PostingCount(expression: expression, documents: documents, fromKey: oldest.map { $0 + 1 })
+                    }
+                    if from <= 0 { return PostingCount(expression: expression, documents: documents, fromKey: nil) }
+                    span *= 4
+                }
+            }
+            /// A free word's papers, counted from `paper_term` when the word is one stem (exact, no
+            /// paper read); a word of several stems (`state-of-the-art`) is counted over its papers.
+            func wordPostings(_ expression: String, word: String) async throws -> PostingCount {
+                let row = try await connection.query("""
+                    SELECT count(*)::int8, COALESCE(min(COALESCE(paper_term.documents, 0)), 0)::int8
+                    FROM unnest(tsvector_to_array(to_tsvector('paperboy_english', \(word)))) AS lexeme
+                    LEFT JOIN paper_term ON paper_term.term = lexeme
+                    """, logger: logger).collect().first
+                let (stems, fewest) = try row?.decode((Int, Int).self) ?? (0, 0)
+                if stems == 0 || fewest == 0 { return PostingCount(expression: expression, documents: 0, fromKey: nil) }
+                if fewest > budget { return try await newestPostings(expression, estimate: fewest) }
+                if stems == 1 { return PostingCount(expression: expression, documents: fewest, fromKey: nil) }
                 var statement = shared
-                let text = """
-                    SELECT count(*), min(key) FROM (
-                        SELECT key FROM paper WHERE search @@ (\(expression)) ORDER BY key DESC LIMIT \(statement.bind(budget + 1))
-                    ) AS newest
-                    """
-                let row = try await connection.query(statement.query(text), logger: logger).collect().first
-                let (documents, oldest) = try row?.decode((Int, Int64?).self) ?? (0, nil)
-                return PostingCount(expression: expression, documents: documents, fromKey: documents > budget ? oldest.map { $0 + 1 } : nil)
+                let text = "SELECT count(*) FROM paper WHERE search @@ (\(expression))"
+                let documents = try await connection.query(statement.query(text), logger: logger).collect().first?.decode(Int.self) ?? 0
+                return PostingCount(expression: expression, documents: documents, fromKey: nil)
             }
 
             var terms: [PostingCount] = []
-            for expression in expressions { terms.append(try await newestPostings(expression)) }
+            for (index, expression) in expressions.enumerated() {
+                if index < words.count {
+                    terms.append(try await wordPostings(expression, word: words[index]))
+                } else {
+                    // A prefix stands for many stems; the window search counts them all at once.
+                    terms.append(try await newestPostings(expression, estimate: Int(paperCount)))
+                }
+            }
             let postings = terms.reduce(0) { $0 + $1.documents }
             if postings <= budget || terms.isEmpty {
                 return try await ranked(Self.combine(required: required, optional: expressions, excluded: excluded), fromKey: nil, scoring: terms)

@@ -29,6 +29,13 @@ public final class PostgresPaperStore: PaperStore {
 
     public var changeCount: UInt64 { writes.load(ordering: .acquiring) }
 
+    /// Most of an import's time is PostgreSQL parsing text into `tsvector`s and filling the GIN
+    /// index, one core per connection; batches on several connections use the server's cores.
+    /// `PAPERBOY_PG_CONCURRENT_UPSERTS` overrides it (for benchmarks).
+    public var concurrentUpserts: Int {
+        ProcessInfo.processInfo.environment["PAPERBOY_PG_CONCURRENT_UPSERTS"].flatMap(Int.init) ?? 4
+    }
+
     /// Connects to `url`, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
     /// (TLS is preferred when `sslmode` is not given, as libpq does). Call `migrate()` before use.
     public convenience init(

@@ -14,6 +14,10 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
     /// Fields a record does not carry (no upvotes, no daily day, no authors) keep their stored values.
     func upsert(_ records: [PaperRecord]) async throws -> UpsertResult
 
+    /// How many `upsert` batches a bulk import should keep in flight at once (batches with
+    /// different ids only). SQLite has one writer; a server database works on several at a time.
+    var concurrentUpserts: Int { get }
+
     func paper(id: String) async throws -> Paper?
 
     /// Papers on the daily feed, filtered and ordered as `query` says.
@@ -29,6 +33,10 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 
     /// Increases with every write made through this store object, so caches know when to drop pages.
     var changeCount: UInt64 { get }
+}
+
+extension PaperStore {
+    public var concurrentUpserts: Int { 1 }
 }
 
 public struct DailyQuery: Sendable, Equatable {

@@ -215,4 +215,35 @@ let seedCorpusPath = URL(fileURLWithPath: #filePath)
         #expect(summary.result.inserted == 2_000)
         #expect(try await store.paperCount() == 2_000)
     }
+    /// PostgreSQL takes several batches at once; a paper whose records fall in different batches
+    /// must still end as its last record says, and each record is counted once.
+    @Test(arguments: StoreKind.allCases) func concurrentBatches_keepFileOrderForRepeatedIDs(_ kind: StoreKind) async throws {
+        let directory = try TemporaryDirectory()
+        var corpus = Data()
+        try SyntheticCorpus(count: 1_000, seed: 5).generate { corpus.append($0) }
+        var lines = String(decoding: corpus, as: UTF8.self).split(separator: "\n").map(String.init)
+        func retitled(_ line: String, _ title: String) throws -> String {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            object["title"] = title
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        let repeated = lines[10]
+        lines[10] = try retitled(repeated, "Quokka census first")
+        // Batches of 100: the same paper again two batches later, and once more in that batch.
+        lines.insert(try retitled(repeated, "Wombat census second"), at: 250)
+        lines.insert(try retitled(repeated, "Numbat census third"), at: 260)
+        let path = try directory.write("repeated.jsonl", lines.joined(separator: "\n"))
+        try await kind.withStore { store in
+            let summary = try await Importer(store: store).importFile(at: path, options: ImportOptions(batchSize: 100))
+            #expect(summary.skipped == [])
+            #expect(summary.result == UpsertResult(inserted: 1_000, updated: 2))
+            #expect(try await store.paperCount() == 1_000)
+            let id = try #require(try JSONSerialization.jsonObject(with: Data(repeated.utf8)) as? [String: Any])["id"] as? String
+            #expect(try await store.paper(id: try #require(id))?.title == "Numbat census third")
+            for (word, expected) in [("quokka", [String]()), ("wombat", []), ("numbat", [id].compactMap { $0 })] {
+                let hits = try await store.keywordSearch(SearchQuery.parse(word), prefixTerms: [], limit: 10)
+                #expect(hits.map(\.id) == expected, "\(word)")
+            }
+        }
+    }
 }

@@ -398,6 +398,27 @@ extension StoreConformanceTests {
             }
         }
 
+        @Test(arguments: StoreKind.allCases) func plannedQuery_wordOnlyInOldPapers_ranksItsNewestOnes(_ kind: StoreKind) async throws {
+            try await kind.withStore(searchPostingBudget: 20) { store in
+                // "kernel" is in the 100 oldest papers and none of the 300 newer ones, so the
+                // newest papers hold none of it: its newest 20 are found further back.
+                var batch = (0..<100).map { index in
+                    record(samplePaper(id: "2401.\(String(format: "%05d", index + 1))", title: "Kernel methods \(index)", abstract: "A kernel paper."))
+                }
+                batch += (0..<300).map { index in
+                    record(samplePaper(id: "2501.\(String(format: "%05d", index + 1))", title: "Graph methods \(index)", abstract: "A graph paper."))
+                }
+                _ = try await store.upsert(batch)
+                let hits = try await store.keywordSearch(SearchQuery.parse("kernel"), prefixTerms: [], limit: 200)
+                #expect(hits.count == 20)
+                #expect(hits.allSatisfy { $0.id >= "2401.00081" && $0.id < "2501" })
+                // With a rare word, papers with both come first, then the rarest word's.
+                _ = try await store.upsert([record(samplePaper(id: "2401.20000", title: "Quokka kernels", abstract: "Old kernel quokka."))])
+                let both = try await store.keywordSearch(SearchQuery.parse("kernel quokka"), prefixTerms: [], limit: 5)
+                #expect(both.first?.id == "2401.20000")
+            }
+        }
+
         @Test(arguments: StoreKind.allCases) func papersByKey_leaveOutHiddenAndUnknown(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 try await Self.seed(store)
