@@ -428,9 +428,12 @@ extension StoreConformanceTests {
                 #expect(try await store.papersNeedingEmbeddings(model: "m1", afterKey: 0, limit: 10).isEmpty)
                 #expect(try await store.papersNeedingEmbeddings(model: "m2", afterKey: 0, limit: 10).count == 4)
 
-                let firstPage = try await store.embeddings(model: "m1", afterKey: 0, limit: 3)
-                let secondPage = try await store.embeddings(model: "m1", afterKey: try #require(firstPage.last?.key), limit: 3)
-                let all = firstPage + secondPage
+                // Saved in one call, so they page in key order.
+                let firstPage = try await store.embeddingsSaved(model: "m1", after: EmbeddingCursor(savedAt: 0, key: 0), limit: 3)
+                #expect(firstPage.count == 3)
+                let secondPage = try await store.embeddingsSaved(model: "m1", after: try #require(firstPage.last).cursor, limit: 3)
+                #expect(try await store.embeddingsSaved(model: "m1", after: try #require(secondPage.last).cursor, limit: 3).isEmpty)
+                let all = (firstPage + secondPage).map(\.embedding)
                 #expect(all.map(\.key) == stored.map(\.key))
                 #expect(all.map(\.vector) == vectors)
                 #expect(all.map(\.sourceModifiedAt) == stored.map(\.sourceModifiedAt))
