@@ -707,6 +707,10 @@ extension StoreConformanceTests {
                 #expect(try await store.trendingPapers(since: day("2025-01-20"), now: testNow, offset: 1, limit: 10).map(\.id) == ["2502.00001"])
                 let api = try await store.dailyPapers(DailyQuery(period: .week(containing: day("2025-01-30")), sort: .trending, now: testNow))
                 #expect(api.map(\.id) == ["2502.00002", "2502.00001"])
+                // The whole feed, without a period, counts the votes the same way; the early paper is
+                // in it, its 1000 imported votes cast (by samplePaper's clock) three hours ago.
+                let feed = try await store.dailyPapers(DailyQuery(period: nil, sort: .trending, now: testNow))
+                #expect(feed.map(\.id) == ["2502.00003", "2502.00002", "2502.00001"])
                 let later = try await store.trendingPapers(since: day("2025-01-20"), now: testNow.addingTimeInterval(30 * 86_400), offset: 0, limit: 10)
                 #expect(later.map(\.id) == ["2502.00001", "2502.00002"])
             }
