@@ -9,14 +9,7 @@ import Testing
 @Suite struct KeywordSearchTests {
     static func store(_ directory: TemporaryDirectory) async throws -> SQLitePaperStore {
         let store = try await makeStore(in: directory)
-        var old = samplePaper(id: "1706.03762", title: "Attention Is All You Need", abstract: "The dominant sequence transduction models are based on recurrent networks. We propose the Transformer.", authors: ["Ashish Vaswani", "Noam Shazeer"], published: "2017-06-12")
-        old.categories = ["cs.CL", "cs.LG"]
-        _ = try await store.upsert([
-            record(old),
-            record(samplePaper(id: "1803.03635", title: "The Lottery Ticket Hypothesis", abstract: "Pruning finds sparse trainable subnetworks at initialization.", authors: ["Jonathan Frankle", "Michael Carbin"], published: "2018-03-09")),
-            record(samplePaper(id: "2006.11239", title: "Denoising Diffusion Probabilistic Models", abstract: "High quality image synthesis with diffusion probabilistic models; attention layers help.", authors: ["Jonathan Ho"], published: "2020-06-19")),
-            record(samplePaper(id: "2112.10752", title: "High-Resolution Image Synthesis with Latent Diffusion Models", abstract: "Latent diffusion trains in an autoencoder's latent space.", authors: ["Robin Rombach"], published: "2021-12-20")),
-        ])
+        try await StoreConformanceTests.Search.seed(store)
         return store
     }
 
