@@ -321,19 +321,6 @@ extension PostgresPaperStore {
         }
     }
 
-    public func embeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [StoredEmbedding] {
-        try await read { connection in
-            try await connection.query("""
-                SELECT paper_key, vector, source_modified_at FROM paper_embedding
-                WHERE model = \(model) AND paper_key > \(Int64(afterKey))
-                ORDER BY paper_key LIMIT \(limit)
-                """, logger: logger).collect().map { row in
-                let (key, vector, modifiedAt) = try row.decode((Int64, ByteBuffer, Double).self)
-                return StoredEmbedding(key: UInt32(key), vector: VectorBlob.decode(Data(vector.readableBytesView)), sourceModifiedAt: modifiedAt)
-            }
-        }
-    }
-
     public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
         try await read { connection in
             try await connection.query("""

@@ -241,16 +241,6 @@ extension SQLitePaperStore {
         }
     }
 
-    public func embeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [StoredEmbedding] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT paper_key, vector, source_modified_at FROM paper_embedding WHERE model = ? AND paper_key > ?
-                ORDER BY paper_key LIMIT ?
-                """, arguments: [model, Int64(afterKey), limit])
-                .map { StoredEmbedding(key: UInt32($0[0] as Int64), vector: VectorBlob.decode($0[1]), sourceModifiedAt: $0[2]) }
-        }
-    }
-
     public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
         try await database.read { db in
             // Two index seeks rather than one OR: embeddings saved before v6 all share saved_at 0,

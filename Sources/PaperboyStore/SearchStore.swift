@@ -78,9 +78,6 @@ public protocol SearchStore: Sendable {
 
     func saveEmbeddings(_ embeddings: [StoredEmbedding], model: String) async throws
 
-    /// Stored embeddings of `model` in key order, a page at a time.
-    func embeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [StoredEmbedding]
-
     func embeddingCount(model: String) async throws -> Int
 
     /// Embeddings of `model` saved (or saved again) after `cursor`, oldest first, a page at a

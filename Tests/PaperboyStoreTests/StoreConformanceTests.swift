@@ -449,9 +449,12 @@ extension StoreConformanceTests {
                 #expect(try await store.papersNeedingEmbeddings(model: "m1", afterKey: 0, limit: 10).isEmpty)
                 #expect(try await store.papersNeedingEmbeddings(model: "m2", afterKey: 0, limit: 10).count == 4)
 
-                let firstPage = try await store.embeddings(model: "m1", afterKey: 0, limit: 3)
-                let secondPage = try await store.embeddings(model: "m1", afterKey: try #require(firstPage.last?.key), limit: 3)
-                let all = firstPage + secondPage
+                // Saved in one call, so they page in key order.
+                let firstPage = try await store.embeddingsSaved(model: "m1", after: EmbeddingCursor(savedAt: 0, key: 0), limit: 3)
+                #expect(firstPage.count == 3)
+                let secondPage = try await store.embeddingsSaved(model: "m1", after: try #require(firstPage.last).cursor, limit: 3)
+                #expect(try await store.embeddingsSaved(model: "m1", after: try #require(secondPage.last).cursor, limit: 3).isEmpty)
+                let all = (firstPage + secondPage).map(\.embedding)
                 #expect(all.map(\.key) == stored.map(\.key))
                 #expect(all.map(\.vector) == vectors)
                 #expect(all.map(\.sourceModifiedAt) == stored.map(\.sourceModifiedAt))
@@ -725,6 +728,10 @@ extension StoreConformanceTests {
                 #expect(try await store.trendingPapers(since: day("2025-01-20"), now: testNow, offset: 1, limit: 10).map(\.id) == ["2502.00001"])
                 let api = try await store.dailyPapers(DailyQuery(period: .week(containing: day("2025-01-30")), sort: .trending, now: testNow))
                 #expect(api.map(\.id) == ["2502.00002", "2502.00001"])
+                // The whole feed, without a period, counts the votes the same way; the early paper is
+                // in it, its 1000 imported votes cast (by samplePaper's clock) three hours ago.
+                let feed = try await store.dailyPapers(DailyQuery(period: nil, sort: .trending, now: testNow))
+                #expect(feed.map(\.id) == ["2502.00003", "2502.00002", "2502.00001"])
                 let later = try await store.trendingPapers(since: day("2025-01-20"), now: testNow.addingTimeInterval(30 * 86_400), offset: 0, limit: 10)
                 #expect(later.map(\.id) == ["2502.00001", "2502.00002"])
             }
