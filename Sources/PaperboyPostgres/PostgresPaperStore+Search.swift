@@ -308,16 +308,23 @@ extension PostgresPaperStore {
         guard !embeddings.isEmpty else { return }
         // Similar-paper lists on cached pages depend on embeddings too.
         defer { writes.add(1, ordering: .releasing) }
+        // One statement for the whole batch (arrays unnested row by row): a statement per vector
+        // spent its time on round trips. Keys in order, so two writers lock rows in one order; a
+        // key given twice keeps its last vector (one statement may not change a row twice).
+        var latest: [UInt32: StoredEmbedding] = [:]
+        for embedding in embeddings { latest[embedding.key] = embedding }
+        let sorted = latest.values.sorted { $0.key < $1.key }
+        let keys = sorted.map { Int64($0.key) }
+        let modified = sorted.map(\.sourceModifiedAt)
+        let vectors = sorted.map { ByteBuffer(bytes: VectorBlob.encode($0.vector)) }
         try await write { connection in
-            for embedding in embeddings {
-                let vector = ByteBuffer(bytes: VectorBlob.encode(embedding.vector))
-                try await connection.run("""
-                    INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector, saved_at)
-                    VALUES (\(Int64(embedding.key)), \(model), \(embedding.sourceModifiedAt), \(vector), extract(epoch FROM clock_timestamp()))
-                    ON CONFLICT (paper_key) DO UPDATE SET model = excluded.model,
-                        source_modified_at = excluded.source_modified_at, vector = excluded.vector, saved_at = excluded.saved_at
-                    """, logger: logger)
-            }
+            try await connection.run("""
+                INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector, saved_at)
+                SELECT batch.paper_key, \(model), batch.source_modified_at, batch.vector, extract(epoch FROM clock_timestamp())
+                FROM unnest(\(keys)::int8[], \(modified)::float8[], \(vectors)::bytea[]) AS batch(paper_key, source_modified_at, vector)
+                ON CONFLICT (paper_key) DO UPDATE SET model = excluded.model,
+                    source_modified_at = excluded.source_modified_at, vector = excluded.vector, saved_at = excluded.saved_at
+                """, logger: logger)
         }
     }
 

@@ -462,6 +462,15 @@ extension StoreConformanceTests {
                 // An edited paper is embedded again.
                 _ = try await store.upsert([record(samplePaper(id: "2006.11239", title: "Denoising Diffusion, revised", published: "2020-06-19"))])
                 #expect(try await store.papersNeedingEmbeddings(model: "m1", afterKey: 0, limit: 10).map(\.key) == [try #require(try await store.paperKey(id: "2006.11239"))])
+
+                // A key given twice in one call keeps the later vector.
+                let key = stored[1].key
+                try await store.saveEmbeddings(
+                    [StoredEmbedding(key: key, vector: [9, 9, 9, 9], sourceModifiedAt: 1), StoredEmbedding(key: key, vector: [7, 7, 7, 7], sourceModifiedAt: 2)],
+                    model: "m1")
+                let saved = try await store.embeddingsSaved(model: "m1", after: EmbeddingCursor(savedAt: 0, key: 0), limit: 10).map(\.embedding)
+                #expect(saved.count == 4)
+                #expect(saved.first { $0.key == key }?.vector == [7, 7, 7, 7])
             }
         }
     }
