@@ -19,9 +19,8 @@ extension PostgresPaperStore {
     /// PostgreSQL as a bound parameter, turned into a `tsquery` by `plainto_tsquery` /
     /// `phraseto_tsquery`, which read no operators, so nothing typed is taken as query syntax.
     ///
-    /// Queries whose words occur in more than `postingBudget` papers in total are planned exactly
-    /// as `SQLitePaperStore.keywordSearch` describes (papers with every word first, then the
-    /// rarest words; a word commoner than the budget is ranked over its newest papers only).
+    /// Queries whose words occur in more than `postingBudget` papers in total are planned as
+    /// `KeywordPlan` says, the same plan as SQLite's.
     public func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit] {
         var sql = SQLBuilder()
         let configuration = Self.textSearchConfiguration
@@ -55,6 +54,7 @@ extension PostgresPaperStore {
             return try await filterOnly(filters: filters, limit: limit, sql: &sql)
         }
         let budget = postingBudget
+        let commonWords = commonWords
         // Every statement below starts from these bindings; the ones it does not use are harmless.
         let shared = sql
         let logger = logger
@@ -134,7 +134,14 @@ extension PostgresPaperStore {
                     """, logger: logger).collect().first
                 let (stems, fewest) = try row?.decode((Int, Int).self) ?? (0, 0)
                 if stems == 0 || fewest == 0 { return PostingCount(expression: expression, documents: 0, fromKey: nil) }
-                if fewest > budget { return try await newestPostings(expression, estimate: fewest) }
+                if fewest > budget {
+                    if let fromKey = commonWords.fromKey(for: word) {
+                        return PostingCount(expression: expression, documents: budget + 1, fromKey: fromKey)
+                    }
+                    let counted = try await newestPostings(expression, estimate: fewest)
+                    if let fromKey = counted.fromKey { commonWords.remember(fromKey, for: word) }
+                    return counted
+                }
                 if stems == 1 { return PostingCount(expression: expression, documents: fewest, fromKey: nil) }
                 var statement = shared
                 let text = "SELECT count(*) FROM paper WHERE search @@ (\(expression))"
@@ -151,38 +158,22 @@ extension PostgresPaperStore {
                     terms.append(try await newestPostings(expression, estimate: Int(paperCount)))
                 }
             }
-            let postings = terms.reduce(0) { $0 + $1.documents }
-            if postings <= budget || terms.isEmpty {
+            let plan = KeywordPlan(terms: terms, budget: budget)
+            if plan.isExact {
                 return try await ranked(Self.combine(required: required, optional: expressions, excluded: excluded), fromKey: nil, scoring: terms)
             }
-
             var hits: [KeywordHit] = []
-            // A word no paper contains is a misspelling whose correction is among the prefix terms.
-            let wordTerms = terms.filter { $0.documents > 0 }
-            if wordTerms.count > 1, let rarest = wordTerms.min(by: PostingCount.rarer) {
+            if let every = plan.every {
                 let all = Self.combine(
-                    required: ([required].compactMap { $0 } + wordTerms.map(\.expression)).joined(separator: " && "),
+                    required: ([required].compactMap { $0 } + every.terms.map(\.expression)).joined(separator: " && "),
                     optional: [], excluded: excluded)
-                hits = try await ranked(all, fromKey: rarest.fromKey, scoring: wordTerms)
+                hits = try await ranked(all, fromKey: every.fromKey, scoring: every.terms)
                 if hits.count >= limit { return hits }
             }
-            var chosen: [PostingCount] = []
-            for term in terms.sorted(by: PostingCount.rarer) where term.documents > 0 {
-                if !chosen.isEmpty && (term.fromKey != nil || chosen.reduce(term.documents, { $0 + $1.documents }) > budget) { break }
-                chosen.append(term)
-            }
-            guard !chosen.isEmpty else { return hits }
-            let some = Self.combine(required: required, optional: chosen.map(\.expression), excluded: excluded)
-            let more = try await ranked(some, fromKey: chosen.count == 1 ? chosen[0].fromKey : nil, scoring: chosen)
-            // Papers with every word stay first; the rest follow with ranks kept increasing,
-            // because keyword mode orders by rank.
-            var seen = Set(hits.map(\.key))
-            let offset = (hits.last?.rank ?? 0) - (more.first?.rank ?? 0)
-            for hit in more where !seen.contains(hit.key) && hits.count < limit {
-                seen.insert(hit.key)
-                hits.append(KeywordHit(key: hit.key, id: hit.id, rank: hit.rank + (offset >= 0 ? offset + 1e-9 : 0)))
-            }
-            return hits
+            guard let some = plan.some else { return hits }
+            let match = Self.combine(required: required, optional: some.terms.map(\.expression), excluded: excluded)
+            let more = try await ranked(match, fromKey: some.fromKey, scoring: some.terms)
+            return KeywordPlan.merged(hits, more, limit: limit)
         }
     }
 
@@ -193,25 +184,6 @@ extension PostgresPaperStore {
         var expression = parts.joined(separator: " && ")
         if let excluded { expression = "(\(expression)) && !!(\(excluded))" }
         return expression
-    }
-
-    /// How common a query term is, counted newest first up to a cap (as in the SQLite store).
-    struct PostingCount {
-        let expression: String
-        /// Exact when `fromKey` is nil, else `cap + 1`.
-        let documents: Int
-        /// Set when the term is in more than `cap` papers: the newest `cap` of them have keys at or above it.
-        let fromKey: Int64?
-
-        /// Fewer papers first; among terms over the cap, the one whose newest `cap` papers reach further back.
-        static func rarer(_ left: PostingCount, _ right: PostingCount) -> Bool {
-            switch (left.fromKey, right.fromKey) {
-            case (nil, nil): left.documents < right.documents
-            case (nil, _): true
-            case (_, nil): false
-            case let (leftKey?, rightKey?): leftKey < rightKey
-            }
-        }
     }
 
     static func filterConditions(_ query: SearchQuery, _ sql: inout SQLBuilder) -> [String] {

@@ -16,15 +16,8 @@ extension SQLitePaperStore {
     ///
     /// Each word's list is first counted up to the budget, newest papers first (a bounded scan,
     /// well under a millisecond). Queries whose words occur in more than `exactPostingBudget`
-    /// papers in total are then planned:
-    /// 1. papers containing every word (AND), which FTS5 finds by skipping through the lists,
-    ///    ranked by BM25 (among the newest papers holding the budget's worth of the rarest word,
-    ///    if even that word is common); if they fill `limit`, that is the answer;
-    /// 2. otherwise the rest come from the rarest words whose lists fit the budget together (OR):
-    ///    papers holding only the commonest words would rank low anyway;
-    /// 3. when even the rarest word is commoner than the budget, it is ranked over the newest
-    ///    papers that hold `exactPostingBudget` of its occurrences.
-    /// The semantic half of hybrid search still covers every paper.
+    /// papers in total are then planned as `KeywordPlan` says. The semantic half of hybrid search
+    /// still covers every paper.
     public func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit] {
         let filters = Self.filterConditions(query)
         let budget = postingBudget
@@ -38,58 +31,23 @@ extension SQLitePaperStore {
             }
             let expressions = words.map(FullTextExpression.quoted) + prefixTerms.map { FullTextExpression.quoted($0) + " *" }
             let terms = try expressions.map { try Self.newestPostings($0, db, cap: budget) }
-            let postings = terms.reduce(0) { $0 + $1.documents }
-            if postings <= budget || terms.isEmpty {
+            let plan = KeywordPlan(terms: terms, budget: budget)
+            if plan.isExact {
                 let match = FullTextExpression.combine(required: required, optional: expressions, excluded: excluded)
                 return try Self.ranked(db, match: match, filters: filters, fromKey: nil, limit: limit)
             }
-
             var hits: [KeywordHit] = []
-            // A word no paper contains is a misspelling whose correction is among the prefix terms.
-            let wordTerms = terms.filter { $0.documents > 0 }
-            if wordTerms.count > 1, let rarest = wordTerms.min(by: PostingCount.rarer) {
+            if let every = plan.every {
                 let all = FullTextExpression.combine(
-                    required: ([required].compactMap { $0 } + wordTerms.map(\.expression)).joined(separator: " AND "),
+                    required: ([required].compactMap { $0 } + every.terms.map(\.expression)).joined(separator: " AND "),
                     optional: [], excluded: excluded)
-                hits = try Self.ranked(db, match: all, filters: filters, fromKey: rarest.fromKey, limit: limit)
+                hits = try Self.ranked(db, match: all, filters: filters, fromKey: every.fromKey, limit: limit)
                 if hits.count >= limit { return hits }
             }
-            var chosen: [PostingCount] = []
-            for term in terms.sorted(by: PostingCount.rarer) where term.documents > 0 {
-                if !chosen.isEmpty && (term.fromKey != nil || chosen.reduce(term.documents, { $0 + $1.documents }) > budget) { break }
-                chosen.append(term)
-            }
-            guard !chosen.isEmpty else { return hits }
-            let some = FullTextExpression.combine(required: required, optional: chosen.map(\.expression), excluded: excluded)
-            let more = try Self.ranked(db, match: some, filters: filters, fromKey: chosen.count == 1 ? chosen[0].fromKey : nil, limit: limit)
-            // Papers with every word stay first; the rest follow with ranks kept increasing,
-            // because keyword mode orders by rank.
-            var seen = Set(hits.map(\.key))
-            let offset = (hits.last?.rank ?? 0) - (more.first?.rank ?? 0)
-            for hit in more where !seen.contains(hit.key) && hits.count < limit {
-                seen.insert(hit.key)
-                hits.append(KeywordHit(key: hit.key, id: hit.id, rank: hit.rank + (offset >= 0 ? offset + 1e-9 : 0)))
-            }
-            return hits
-        }
-    }
-
-    /// How common a query term is, counted newest first up to a cap.
-    struct PostingCount {
-        let expression: String
-        /// Exact when `fromKey` is nil, else `cap + 1`.
-        let documents: Int
-        /// Set when the term is in more than `cap` papers: the newest `cap` of them have keys at or above it.
-        let fromKey: Int64?
-
-        /// Fewer papers first; among terms over the cap, the one whose newest `cap` papers reach further back.
-        static func rarer(_ left: PostingCount, _ right: PostingCount) -> Bool {
-            switch (left.fromKey, right.fromKey) {
-            case (nil, nil): left.documents < right.documents
-            case (nil, _): true
-            case (_, nil): false
-            case let (leftKey?, rightKey?): leftKey < rightKey
-            }
+            guard let some = plan.some else { return hits }
+            let match = FullTextExpression.combine(required: required, optional: some.terms.map(\.expression), excluded: excluded)
+            let more = try Self.ranked(db, match: match, filters: filters, fromKey: some.fromKey, limit: limit)
+            return KeywordPlan.merged(hits, more, limit: limit)
         }
     }
 

@@ -98,13 +98,9 @@ public final class SQLitePaperStore: PaperStore {
             for record in records {
                 let hash = ContentHash.of(record)
                 let existing = try Row.fetchOne(lookup, arguments: [record.paper.id])
-                if let existing {
-                    let sameContent = (existing[0] as Int64) == hash
-                    let placementChangesNothing = !record.dayIsPlacement || existing[1] as Bool
-                    if sameContent, placementChangesNothing {
-                        result.unchanged += 1
-                        continue
-                    }
+                if let existing, ContentHash.changesNothing(record, hash: hash, storedHash: existing[0], storedOnFeed: existing[1]) {
+                    result.unchanged += 1
+                    continue
                 }
                 try write.execute(arguments: SQLitePaperStore.arguments(for: record, hash: hash, now: now))
                 if existing == nil { result.inserted += 1 } else { result.updated += 1 }
@@ -323,6 +319,12 @@ package enum ContentHash {
             hasher.add("\u{1E}")
         }
         return Int64(bitPattern: hasher.value)
+    }
+
+    /// Whether writing `record` (whose hash is `hash`) over a stored paper would change nothing:
+    /// the same content, and no placed feed day for a paper that has none yet.
+    package static func changesNothing(_ record: PaperRecord, hash: Int64, storedHash: Int64, storedOnFeed: Bool) -> Bool {
+        storedHash == hash && (!record.dayIsPlacement || storedOnFeed)
     }
 }
 
