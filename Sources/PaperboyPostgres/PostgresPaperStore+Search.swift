@@ -38,11 +38,14 @@ extension PostgresPaperStore {
             authorConditions.append("ts_filter(paper.search, '{b}') @@ phraseto_tsquery(\(configuration), \(name))")
         }
         var wordExpressions = words.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }
+        // Each prefix term's first stem, to count it by (see `prefixPostings`).
+        var prefixStems: [String] = []
         for term in prefixTerms {
             // Stems from `indexedTerms`, matched as prefixes; letters and digits only, so `:*` is the only operator.
             let parts = SearchQuery.wordParts(term)
-            guard !parts.isEmpty else { continue }
+            guard let first = parts.first else { continue }
             wordExpressions.append("to_tsquery('simple', \(sql.bind(parts.map { $0 + ":*" }.joined(separator: " <-> "))))")
+            prefixStems.append(first)
         }
         let excluded = query.excluded.isEmpty ? nil
             : query.excluded.map { "plainto_tsquery(\(configuration), \(sql.bind($0)))" }.joined(separator: " || ")
@@ -55,6 +58,7 @@ extension PostgresPaperStore {
         }
         let budget = postingBudget
         let commonWords = commonWords
+        let firstStems = prefixStems
         // Every statement below starts from these bindings; the ones it does not use are harmless.
         let shared = sql
         let logger = logger
@@ -143,10 +147,24 @@ extension PostgresPaperStore {
                     return counted
                 }
                 if stems == 1 { return PostingCount(expression: expression, documents: fewest, fromKey: nil) }
+                return try await allPostings(expression)
+            }
+            /// Every paper matching `expression`, counted; for terms known to be in at most `budget` papers.
+            func allPostings(_ expression: String) async throws -> PostingCount {
                 var statement = shared
                 let text = "SELECT count(*) FROM paper WHERE search @@ (\(expression))"
                 let documents = try await connection.query(statement.query(text), logger: logger).collect().first?.decode(Int.self) ?? 0
                 return PostingCount(expression: expression, documents: documents, fromKey: nil)
+            }
+
+            /// A prefix term's papers: at most as many as its stems' counts in `paper_term` add up to,
+            /// so a rare prefix (a typo's correction) is counted over its few papers.
+            func prefixPostings(_ expression: String, stem: String) async throws -> PostingCount {
+                let upper = stem + "\u{10FFFF}"
+                let most = try await connection.query("""
+                    SELECT COALESCE(sum(documents), 0)::int8 FROM paper_term WHERE term >= \(stem) AND term < \(upper)
+                    """, logger: logger).collect().first?.decode(Int.self) ?? 0
+                return most > budget ? try await newestPostings(expression, estimate: most) : try await allPostings(expression)
             }
 
             var terms: [PostingCount] = []
@@ -154,8 +172,7 @@ extension PostgresPaperStore {
                 if index < words.count {
                     terms.append(try await wordPostings(expression, word: words[index]))
                 } else {
-                    // A prefix stands for many stems; the window search counts them all at once.
-                    terms.append(try await newestPostings(expression, estimate: Int(paperCount)))
+                    terms.append(try await prefixPostings(expression, stem: firstStems[index - words.count]))
                 }
             }
             let plan = KeywordPlan(terms: terms, budget: budget)

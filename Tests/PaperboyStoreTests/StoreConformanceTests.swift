@@ -416,6 +416,12 @@ extension StoreConformanceTests {
                 _ = try await store.upsert([record(samplePaper(id: "2401.20000", title: "Quokka kernels", abstract: "Old kernel quokka."))])
                 let both = try await store.keywordSearch(SearchQuery.parse("kernel quokka"), prefixTerms: [], limit: 5)
                 #expect(both.first?.id == "2401.20000")
+                // Prefix terms (a typo's corrections) are planned the same way: a rare one over all
+                // its papers, a common one over its newest.
+                let rare = try await store.keywordSearch(SearchQuery.parse("qokka"), prefixTerms: ["quokk"], limit: 5)
+                #expect(rare.map(\.id) == ["2401.20000"])
+                let common = try await store.keywordSearch(SearchQuery.parse("kernal"), prefixTerms: ["kern"], limit: 200)
+                #expect(common.count == 20 && common.contains { $0.id == "2401.20000" })
             }
         }
 
