@@ -65,10 +65,15 @@ extension PostgresPaperStore {
         return try await readThroughIndexBitmaps { connection in
             // PostgreSQL's ranking knows nothing of how rare a word is; BM25 does, so each free
             // term's score is weighted by its inverse document frequency, from the counts below.
-            let paperCount = try await connection.query("""
-                SELECT CASE WHEN reltuples > 0 THEN reltuples::float8 ELSE (SELECT count(*) FROM paper)::float8 END
-                FROM pg_class WHERE oid = 'paper'::regclass
-                """, logger: logger).collect().first?.decode(Double.self) ?? 0
+            // The planner's estimate, kept by autovacuum; counted only before the first ANALYZE.
+            // (Written as one CASE with the count as a subquery, planning alone took 4–5 ms at 1M.)
+            var paperCount = try await connection.query(
+                "SELECT reltuples::float8 FROM pg_class WHERE oid = 'paper'::regclass", logger: logger
+            ).collect().first?.decode(Double.self) ?? 0
+            if paperCount <= 0 {
+                paperCount = try await connection.query("SELECT count(*)::float8 FROM paper", logger: logger)
+                    .collect().first?.decode(Double.self) ?? 0
+            }
             func inverseDocumentFrequency(_ term: PostingCount) -> Double {
                 let documents = Double(term.documents)
                 return log(1 + (max(paperCount, documents) - documents + 0.5) / (documents + 0.5))
@@ -151,9 +156,8 @@ extension PostgresPaperStore {
             }
             /// Every paper matching `expression`, counted; for terms known to be in at most `budget` papers.
             func allPostings(_ expression: String) async throws -> PostingCount {
-                var statement = shared
                 let text = "SELECT count(*) FROM paper WHERE search @@ (\(expression))"
-                let documents = try await connection.query(statement.query(text), logger: logger).collect().first?.decode(Int.self) ?? 0
+                let documents = try await connection.query(shared.query(text), logger: logger).collect().first?.decode(Int.self) ?? 0
                 return PostingCount(expression: expression, documents: documents, fromKey: nil)
             }
 
