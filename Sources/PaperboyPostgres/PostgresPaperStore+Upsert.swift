@@ -67,44 +67,17 @@ extension PostgresPaperStore {
         submitted_by text, upvotes bigint, comment_count bigint, content_hash bigint
         """
 
-    /// The stored papers of the batch, changed by the rules of `upsertSQL` (`batch` stands for `excluded`).
+    /// The stored papers of the batch, merged by `mergedFields`.
     static let batchUpdateSQL = """
         UPDATE paper SET
-            title = batch.title,
-            abstract = CASE WHEN batch.abstract = '' THEN paper.abstract ELSE batch.abstract END,
-            authors = CASE WHEN cardinality(batch.authors) = 0 THEN paper.authors ELSE batch.authors END,
-            author_count = GREATEST(batch.author_count, paper.author_count),
-            categories = CASE WHEN cardinality(batch.categories) = 0 THEN paper.categories ELSE batch.categories END,
-            published_at = COALESCE(batch.published_at, paper.published_at),
-            updated_at = COALESCE(batch.updated_at, paper.updated_at),
-            version = COALESCE(batch.version, paper.version),
-            doi = COALESCE(batch.doi, paper.doi),
-            journal_ref = COALESCE(batch.journal_ref, paper.journal_ref),
-            author_comments = COALESCE(batch.author_comments, paper.author_comments),
-            github_repo = COALESCE(batch.github_repo, paper.github_repo),
-            project_page = COALESCE(batch.project_page, paper.project_page),
-            pdf_url = COALESCE(batch.pdf_url, paper.pdf_url),
-            source = batch.source,
-            daily_day = COALESCE(paper.daily_day, batch.daily_day),
-            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, batch.submitted_on_daily_at),
-            submitted_by = COALESCE(paper.submitted_by, batch.submitted_by),
-            source_upvotes = COALESCE(batch.upvotes, paper.source_upvotes),
-            source_comment_count = COALESCE(batch.comment_count, paper.source_comment_count),
-            upvotes = COALESCE(batch.upvotes, paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
-            comment_count = COALESCE(batch.comment_count, paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
-            content_hash = batch.content_hash,
-            modified_at = $2
+        \(mergedFields(from: "batch", upvotes: "batch.upvotes", commentCount: "batch.comment_count", modifiedAt: "$2"))
         FROM jsonb_to_recordset($1::jsonb) AS batch(\(batchColumns))
         WHERE paper.id = batch.id
         """
 
     /// The new papers of the batch; ids another transaction inserted meanwhile come back missing.
     static let batchInsertSQL = """
-        INSERT INTO paper (
-            id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
-            doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
-            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
-            content_hash, created_at, modified_at)
+        INSERT INTO paper (\(importedColumns))
         SELECT id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
             doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
             daily_day, submitted_on_daily_at, submitted_by, COALESCE(upvotes, 0), COALESCE(comment_count, 0),

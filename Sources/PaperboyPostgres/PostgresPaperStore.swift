@@ -173,17 +173,11 @@ public final class PostgresPaperStore: PaperStore {
     func readThroughIndexBitmaps<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
             return try await withConnection { [logger] connection in
-                try await connection.run("BEGIN READ ONLY", logger: logger)
-                do {
+                try await Self.transaction(on: connection, begin: "BEGIN READ ONLY", logger: logger) { connection in
                     try await connection.run(
                         "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)",
                         logger: logger)
-                    let result = try await body(connection)
-                    try await connection.run("COMMIT", logger: logger)
-                    return result
-                } catch {
-                    do { try await connection.run("ROLLBACK", logger: logger) } catch {}
-                    throw error
+                    return try await body(connection)
                 }
             }
         } catch let error as PSQLError {
@@ -200,16 +194,7 @@ public final class PostgresPaperStore: PaperStore {
             attempt += 1
             do {
                 return try await withConnection { [logger] connection in
-                    try await connection.run("BEGIN", logger: logger)
-                    do {
-                        let result = try await body(connection)
-                        try await connection.run("COMMIT", logger: logger)
-                        return result
-                    } catch {
-                        // The closure's error is the one worth reporting; a failed rollback closes the connection anyway.
-                        do { try await connection.run("ROLLBACK", logger: logger) } catch {}
-                        throw error
-                    }
+                    try await Self.transaction(on: connection, begin: "BEGIN", logger: logger, body)
                 }
             } catch let error as PSQLError where attempt < 8 && Self.isRetryable(error) {
                 logger.debug("retrying a transaction", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
@@ -219,6 +204,22 @@ public final class PostgresPaperStore: PaperStore {
             } catch let error as PSQLError {
                 throw PostgresStoreError(error)
             }
+        }
+    }
+
+    /// Runs `body` between `begin` and COMMIT, rolling back when it throws.
+    static func transaction<Result: Sendable>(
+        on connection: PostgresConnection, begin: String, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await connection.run(PostgresQuery(unsafeSQL: begin), logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.run("COMMIT", logger: logger)
+            return result
+        } catch {
+            // The closure's error is the one worth reporting; a failed rollback closes the connection anyway.
+            do { try await connection.run("ROLLBACK", logger: logger) } catch {}
+            throw error
         }
     }
 
@@ -241,14 +242,7 @@ public final class PostgresPaperStore: PaperStore {
     // MARK: Migrations
 
     public func migrate() async throws {
-        if let location {
-            do {
-                let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 0, logger: logger)
-                try await connection.close()
-            } catch {
-                throw StoreError.cannotOpen(path: location.display, reason: Self.describe(error))
-            }
-        }
+        try await checkReachable()
         for migration in PostgresMigrations.all {
             try await write { connection in
                 // Held until commit: a second server starting now waits here, then sees the row.
@@ -329,44 +323,59 @@ public final class PostgresPaperStore: PaperStore {
         )
     }
 
-    // Optional metadata and community fields keep their stored value when an import lacks them
-    // (the same rules as `SQLitePaperStore.upsertSQL`). Casts type the parameters that may be NULL.
+    /// The columns an import writes into a new paper row, in the order `upsertSQL` and
+    /// `batchInsertSQL` give their values.
+    static let importedColumns = """
+        id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
+        doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
+        daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
+        content_hash, created_at, modified_at
+        """
+
+    /// One record, inserted or merged by `mergedFields`. Casts type the parameters that may be NULL.
     static let upsertSQL = """
-        INSERT INTO paper AS paper (
-            id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
-            doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
-            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
-            content_hash, created_at, modified_at)
+        INSERT INTO paper AS paper (\(importedColumns))
         VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7::float8, $8::float8, $9::bigint,
             $10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16,
             $17::bigint, $18::float8, $19::text, COALESCE($20::bigint, 0), COALESCE($21::bigint, 0),
             COALESCE($20::bigint, 0), COALESCE($21::bigint, 0), $22, $23, $23)
         ON CONFLICT (id) DO UPDATE SET
-            title = excluded.title,
-            abstract = CASE WHEN excluded.abstract = '' THEN paper.abstract ELSE excluded.abstract END,
-            authors = CASE WHEN cardinality(excluded.authors) = 0 THEN paper.authors ELSE excluded.authors END,
-            author_count = GREATEST(excluded.author_count, paper.author_count),
-            categories = CASE WHEN cardinality(excluded.categories) = 0 THEN paper.categories ELSE excluded.categories END,
-            published_at = COALESCE(excluded.published_at, paper.published_at),
-            updated_at = COALESCE(excluded.updated_at, paper.updated_at),
-            version = COALESCE(excluded.version, paper.version),
-            doi = COALESCE(excluded.doi, paper.doi),
-            journal_ref = COALESCE(excluded.journal_ref, paper.journal_ref),
-            author_comments = COALESCE(excluded.author_comments, paper.author_comments),
-            github_repo = COALESCE(excluded.github_repo, paper.github_repo),
-            project_page = COALESCE(excluded.project_page, paper.project_page),
-            pdf_url = COALESCE(excluded.pdf_url, paper.pdf_url),
-            source = excluded.source,
-            daily_day = COALESCE(paper.daily_day, excluded.daily_day),
-            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, excluded.submitted_on_daily_at),
-            submitted_by = COALESCE(paper.submitted_by, excluded.submitted_by),
-            source_upvotes = COALESCE($20::bigint, paper.source_upvotes),
-            source_comment_count = COALESCE($21::bigint, paper.source_comment_count),
-            upvotes = COALESCE($20::bigint, paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
-            comment_count = COALESCE($21::bigint, paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
-            content_hash = excluded.content_hash,
-            modified_at = excluded.modified_at
+        \(mergedFields(from: "excluded", upvotes: "$20::bigint", commentCount: "$21::bigint", modifiedAt: "excluded.modified_at"))
         """
+
+    /// The SET list that merges an import record (the row `source`: `excluded`, or a batch row)
+    /// into the stored `paper`: optional metadata and community fields keep their stored value
+    /// when the record lacks them, a feed day once set stays, and local votes and comments are
+    /// kept on top of the source's counts. `upvotes` and `commentCount` are the record's own
+    /// counts, NULL when it carries none. The same rules as `SQLitePaperStore.upsertSQL`.
+    static func mergedFields(from source: String, upvotes: String, commentCount: String, modifiedAt: String) -> String {
+        """
+            title = \(source).title,
+            abstract = CASE WHEN \(source).abstract = '' THEN paper.abstract ELSE \(source).abstract END,
+            authors = CASE WHEN cardinality(\(source).authors) = 0 THEN paper.authors ELSE \(source).authors END,
+            author_count = GREATEST(\(source).author_count, paper.author_count),
+            categories = CASE WHEN cardinality(\(source).categories) = 0 THEN paper.categories ELSE \(source).categories END,
+            published_at = COALESCE(\(source).published_at, paper.published_at),
+            updated_at = COALESCE(\(source).updated_at, paper.updated_at),
+            version = COALESCE(\(source).version, paper.version),
+            doi = COALESCE(\(source).doi, paper.doi),
+            journal_ref = COALESCE(\(source).journal_ref, paper.journal_ref),
+            author_comments = COALESCE(\(source).author_comments, paper.author_comments),
+            github_repo = COALESCE(\(source).github_repo, paper.github_repo),
+            project_page = COALESCE(\(source).project_page, paper.project_page),
+            pdf_url = COALESCE(\(source).pdf_url, paper.pdf_url),
+            source = \(source).source,
+            daily_day = COALESCE(paper.daily_day, \(source).daily_day),
+            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, \(source).submitted_on_daily_at),
+            submitted_by = COALESCE(paper.submitted_by, \(source).submitted_by),
+            source_upvotes = COALESCE(\(upvotes), paper.source_upvotes),
+            source_comment_count = COALESCE(\(commentCount), paper.source_comment_count),
+            upvotes = COALESCE(\(upvotes), paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
+            comment_count = COALESCE(\(commentCount), paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
+            content_hash = \(source).content_hash,
+            modified_at = \(modifiedAt)
+        """
+    }
 
     static func upsertQuery(for record: PaperRecord, hash: Int64, now: Double) throws -> PostgresQuery {
         let paper = record.paper
