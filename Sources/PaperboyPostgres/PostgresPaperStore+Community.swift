@@ -140,6 +140,15 @@ extension PostgresPaperStore {
             """)
     }
 
+    public func sessionStartedAt(hash: Data) async throws -> Date? {
+        let token = ByteBuffer(bytes: hash)
+        return try await read { connection in
+            let seconds = try await connection.query("SELECT created_at FROM session WHERE token_hash = \(token)", logger: logger)
+                .collect().first?.decode(Double.self)
+            return seconds.map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     public func deleteSession(hash: Data) async throws {
         let token = ByteBuffer(bytes: hash)
         try await write { connection in

@@ -46,6 +46,20 @@ extension PostgresPaperStore {
                 """, logger: logger)
         }
     }
+
+    public func initialServiceState(_ name: String, value: String, now: Date) async throws -> String {
+        try await write { connection in
+            // ON CONFLICT DO NOTHING waits for a concurrent insert of the same name to commit,
+            // so the SELECT after it sees the winner's value.
+            try await connection.run("""
+                INSERT INTO service_state (name, value, updated_at) VALUES (\(name), \(value), \(now.timeIntervalSince1970))
+                ON CONFLICT (name) DO NOTHING
+                """, logger: logger)
+            // The row is there after the insert either way: nothing deletes service state.
+            return try await connection.query("SELECT value FROM service_state WHERE name = \(name)", logger: logger)
+                .collect().first?.decode(String.self) ?? value
+        }
+    }
 }
 
 extension PostgresPaperStore {

@@ -25,6 +25,8 @@ public protocol CommunityStore: Sendable {
     /// The signed-in account for a session token hash, nil when unknown or expired.
     func sessionAccount(hash: Data, now: Date) async throws -> Account?
     func deleteSession(hash: Data) async throws
+    /// When the session was made, that is when its holder last proved who they are; nil when unknown.
+    func sessionStartedAt(hash: Data) async throws -> Date?
 
     /// Puts an arXiv paper (fetched or already stored) on `day`'s feed, credited to `username`,
     /// unless it is on the feed already.

@@ -21,6 +21,10 @@ public protocol CoordinationStore: Sendable {
     func serviceState(_ name: String) async throws -> String?
 
     func setServiceState(_ name: String, value: String, now: Date) async throws
+
+    /// The value of `name`, storing `value` first when there is none. Of several instances that
+    /// call this at once on an empty database, all get the same value: the one stored first.
+    func initialServiceState(_ name: String, value: String, now: Date) async throws -> String
 }
 
 /// One instance's hold on a lease: renewed when a third of its time has passed, taken over at

@@ -115,6 +115,13 @@ extension SQLitePaperStore {
         }
     }
 
+    public func sessionStartedAt(hash: Data) async throws -> Date? {
+        try await database.read { db in
+            try Double.fetchOne(db, sql: "SELECT created_at FROM session WHERE token_hash = ?", arguments: [hash])
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     public func deleteSession(hash: Data) async throws {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM session WHERE token_hash = ?", arguments: [hash])

@@ -39,4 +39,14 @@ extension SQLitePaperStore {
                 """, arguments: [name, value, now.timeIntervalSince1970])
         }
     }
+
+    public func initialServiceState(_ name: String, value: String, now: Date) async throws -> String {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO service_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING
+                """, arguments: [name, value, now.timeIntervalSince1970])
+            // In the same transaction as the insert: the row is there (nothing deletes service state).
+            return try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE name = ?", arguments: [name]) ?? value
+        }
+    }
 }

@@ -69,5 +69,21 @@ extension StoreConformanceTests {
                 #expect(try await store.serviceState("arxiv-sync") == "{\"a\":2} ünïcode")
             }
         }
+
+        @Test(arguments: StoreKind.allCases) func initialServiceState_manyInstancesAtOnce_allGetTheFirstValue(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let values = try await withThrowingTaskGroup(of: String.self) { group in
+                    for index in 0..<20 {
+                        group.addTask { try await store.initialServiceState("secret-keys", value: "key-\(index)", now: testNow) }
+                    }
+                    return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+                }
+                #expect(values.count == 1)
+                let stored = try #require(try await store.serviceState("secret-keys"))
+                #expect(values == [stored])
+                // Once set, it is what every later start reads.
+                #expect(try await store.initialServiceState("secret-keys", value: "later", now: testNow) == stored)
+            }
+        }
     }
 }
