@@ -41,6 +41,9 @@ public struct ImportSummary: Sendable, Equatable {
 
     public var processed: Int { result.inserted + result.updated + result.unchanged + skipped.count }
 
+    /// True when not one record could be read: an empty file, or one whose every record was skipped.
+    public var readNothing: Bool { processed == skipped.count }
+
     /// `imported 228 papers (new 228, updated 0, unchanged 0, skipped 0) in 0.05 s, 4560 papers/s`
     public var line: String {
         let rate = seconds > 0 ? Int(Double(processed) / seconds) : 0
@@ -114,11 +117,11 @@ public struct Importer: Sendable {
             let decoder = JSONDecoder()
             var reader = LineReader(handle: handle)
             var lastReport = Date()
-            while let (number, line) = try reader.next() {
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            while let (number, line, tooLong) = try reader.next() {
+                if !tooLong, line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                 let raw: Result<RawRecord, RecordRejection>
-                if line.count > Importer.maxLineBytes {
-                    raw = .failure(RecordRejection("line longer than \(Importer.maxLineBytes) bytes"))
+                if tooLong {
+                    raw = .failure(RecordRejection("line longer than \(Importer.maxLineBytes / 1_048_576) MiB: a record is one line of JSON; is this a JSON Lines file?"))
                 } else if format == .arxiv {
                     raw = DecodeResult(decoding: ArxivSnapshotLine.self, from: line, with: decoder).map(\.raw)
                 } else {
@@ -283,22 +286,32 @@ enum JSONErrorText {
 }
 
 /// Splits a file into lines without loading it whole: the arXiv snapshot is several gigabytes.
+///
+/// Each byte is searched once, and a line is held in memory only up to `maxLineBytes`: a longer
+/// one (a file with no line breaks, binary junk) is read past, not kept, and reported as too long.
 struct LineReader {
     let handle: FileHandle
+    let maxLineBytes: Int
     var buffer = Data()
     var start = 0
+    /// Where the search for the next newline goes on: bytes before it are known to have none.
+    var scanned = 0
     var lineNumber = 0
     var bytesConsumed = 0
     var atEnd = false
+    /// True while reading past the rest of a line already found too long.
+    var discarding = false
 
-    init(handle: FileHandle) {
+    init(handle: FileHandle, maxLineBytes: Int = Importer.maxLineBytes) {
         self.handle = handle
+        self.maxLineBytes = maxLineBytes
     }
 
-    mutating func next() throws -> (Int, Data)? {
+    /// The next line's number and bytes; `tooLong` lines come with no bytes.
+    mutating func next() throws -> (number: Int, line: Data, tooLong: Bool)? {
         while true {
             // memchr over the raw bytes: a per-byte Data search pays an exclusivity check per byte here.
-            let searchFrom = start
+            let searchFrom = max(start, scanned)
             let newline: Int? = buffer.withUnsafeBytes { raw in
                 guard searchFrom < raw.count, let base = raw.baseAddress,
                       let hit = memchr(base + searchFrom, 0x0A, raw.count - searchFrom)
@@ -306,22 +319,36 @@ struct LineReader {
                 return base.distance(to: UnsafeRawPointer(hit))
             }
             if let newline {
-                let line = buffer.subdata(in: start..<newline)
+                let tooLong = discarding || newline - start > maxLineBytes
+                let line = tooLong ? Data() : buffer.subdata(in: start..<newline)
                 bytesConsumed += newline + 1 - start
                 start = newline + 1
+                scanned = start
+                discarding = false
                 lineNumber += 1
-                return (lineNumber, line)
+                return (lineNumber, line, tooLong)
             }
             if atEnd {
-                guard start < buffer.count else { return nil }
-                let line = buffer.subdata(in: start..<buffer.count)
+                guard start < buffer.count || discarding else { return nil }
+                let tooLong = discarding || buffer.count - start > maxLineBytes
+                let line = tooLong ? Data() : buffer.subdata(in: start..<buffer.count)
                 bytesConsumed += buffer.count - start
                 start = buffer.count
+                scanned = start
+                discarding = false
                 lineNumber += 1
-                return (lineNumber, line)
+                return (lineNumber, line, tooLong)
             }
-            buffer = buffer.subdata(in: start..<buffer.count)
+            if buffer.count - start > maxLineBytes {
+                // Past the limit with no line break: drop what is held and keep looking for one.
+                bytesConsumed += buffer.count - start
+                buffer = Data()
+                discarding = true
+            } else {
+                buffer = buffer.subdata(in: start..<buffer.count)
+            }
             start = 0
+            scanned = buffer.count
             let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
             if chunk.isEmpty { atEnd = true } else { buffer.append(chunk) }
         }

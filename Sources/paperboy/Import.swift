@@ -71,6 +71,11 @@ struct Import: AsyncParsableCommand {
             FileHandle.standardError.write(Data("… and \(summary.skipped.count - 20) more skipped records (--verbose lists them all)\n".utf8))
         }
         print(summary.line)
+        if summary.readNothing {
+            throw ImportFailed(message: summary.processed == 0
+                ? "no records in \(file): it is empty, or holds only blank lines"
+                : "no record could be read from \(file), so nothing was stored: is it a \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")) file? (see the reasons above)")
+        }
         guard !noEmbed else { return }
         var logger = Logger(label: "paperboy.import")
         logger.logLevel = .warning
@@ -102,4 +107,10 @@ final class ProgressBar: Sendable {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\n".utf8))
     }
+}
+
+/// The import read nothing: the command fails with this message rather than report success.
+struct ImportFailed: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -160,6 +160,45 @@ let seedCorpusPath = URL(fileURLWithPath: #filePath)
         #expect(summary.line.contains("new 3, updated 0, unchanged 0, skipped 8"))
     }
 
+    @Test func lineReader_overlongLines_areReadPast_notHeld_andTheNextLineIsRead() throws {
+        let directory = try TemporaryDirectory()
+        // 3 MiB with no line break, then a short line: the long one is reported without its bytes.
+        var data = Data(repeating: 0x61, count: 3 << 20)
+        data.append(Data("\n{\"title\": \"After\"}\nlast".utf8))
+        let path = try directory.write("long.jsonl", data)
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var reader = LineReader(handle: handle, maxLineBytes: 1 << 20)
+        let first = try #require(try reader.next())
+        #expect(first.number == 1 && first.tooLong && first.line.isEmpty)
+        #expect(reader.buffer.count <= 2 << 20 + 2, "a too-long line is not kept in memory")
+        let second = try #require(try reader.next())
+        #expect(second.number == 2 && !second.tooLong && String(decoding: second.line, as: UTF8.self) == #"{"title": "After"}"#)
+        let third = try #require(try reader.next())
+        #expect(String(decoding: third.line, as: UTF8.self) == "last")
+        #expect(try reader.next() == nil)
+        #expect(reader.bytesConsumed == data.count)
+    }
+
+    @Test func fileWithNoLineBreaks_isSkippedWithAClearReason_andReadsNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        _ = try await Importer(store: store).importFile(at: seedCorpusPath)
+        let path = try directory.write("one-line.jsonl", Data(repeating: 0x7B, count: 9 << 20))
+        let summary = try await Importer(store: store).importFile(at: path)
+        #expect(summary.skipped.map(\.position) == [1])
+        #expect(summary.skipped.first?.reason.contains("line longer than 4 MiB") == true)
+        #expect(summary.readNothing)
+        #expect(try await store.paperCount() == 228, "nothing already stored is lost")
+        // Binary junk: every line is skipped, so the import read nothing.
+        var generator = SplitMix64(seed: 7)
+        // (Starting with a control byte: junk starting with "[" is read as a JSON array, and fails as one.)
+        let junk = Data([0x00]) + Data((0..<200_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+        let junkSummary = try await Importer(store: store).importFile(at: try directory.write("junk.bin", junk))
+        #expect(junkSummary.readNothing && junkSummary.processed > 0)
+        #expect(try await store.paperCount() == 228)
+    }
+
     @Test func controlCharacters_areStripped() async throws {
         let directory = try TemporaryDirectory()
         let store = try await makeStore(in: directory)
