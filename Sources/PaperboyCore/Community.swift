@@ -40,15 +40,26 @@ public struct Account: Sendable, Equatable {
 /// Usernames appear in URLs (`/u/NAME`) and next to every comment: ASCII letters, digits,
 /// `-` and `_`, 2 to 32 characters, starting with a letter or digit.
 public enum Username {
-    public static func validate(_ raw: String) throws(AccountInputError) -> String {
+    /// A name a reader may choose. `allowReserved`: the operator, creating accounts from the
+    /// command line, may take a reserved name (an `admin` account is theirs to make).
+    public static func validate(_ raw: String, allowReserved: Bool = false) throws(AccountInputError) -> String {
         let name = raw.trimmingCharacters(in: .whitespaces)
         guard (2...32).contains(name.utf8.count) else { throw .badUsername("a username has 2 to 32 characters") }
         guard name.utf8.allSatisfy({ byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
         }) else { throw .badUsername("a username has only letters a–z, digits, - and _") }
         guard let first = name.utf8.first, first != 0x2D, first != 0x5F else { throw .badUsername("a username starts with a letter or digit") }
+        guard allowReserved || !reserved.contains(name.lowercased()) else { throw .badUsername("\(name) is reserved; choose another") }
         return name
     }
+
+    /// Names a reader could take to pass as the site or its staff, or that clash with a path.
+    public static let reserved: Set<String> = [
+        "admin", "administrator", "root", "support", "help", "paperboy", "staff", "moderator", "mod", "curator",
+        "security", "abuse", "postmaster", "webmaster", "hostmaster", "info", "noreply", "no-reply", "mailer-daemon",
+        "system", "official", "team", "api", "www", "mail", "settings", "signin", "signout", "login", "logout",
+        "register", "account", "accounts", "anonymous", "null", "nil", "undefined", "everyone", "owner",
+    ]
 }
 
 /// A pragmatic check of an address typed into a form: one @, a dotted domain, no spaces or
@@ -60,6 +71,11 @@ public enum EmailAddress {
         guard address.utf8.count <= 254 else { throw .badEmail("that address is too long") }
         guard !address.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) else {
             throw .badEmail("an address has no spaces or control characters")
+        }
+        // Mail headers carry ASCII; an internationalised address (RFC 6531) needs every relay on
+        // the way to support SMTPUTF8, which we cannot promise, so it is refused plainly.
+        guard address.utf8.allSatisfy({ $0 < 0x80 }) else {
+            throw .badEmail("this site can only send mail to addresses written in plain ASCII letters (a domain such as bücher.de in its xn-- form)")
         }
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { throw .badEmail("that is not an email address") }

@@ -54,7 +54,7 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
     router.add(middleware: ErrorPageMiddleware(
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
     router.get("/healthz") { _, _ in "ok" }
-    let cache = PageCache(store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime)
+    let cache = PageCache(store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime, maxBytes: dependencies.configuration.cacheBytes)
     // Search first: /api/papers/search must not be taken for a paper id.
     SearchRoutes(engine: dependencies.search, resources: resources, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
@@ -77,8 +77,16 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
     return router
 }
 
+/// The router behind `HeadRequestResponder`: what the server and in-process tests run.
+public func buildResponder(
+    _ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")
+) -> HeadRequestResponder<RouterResponder<PaperboyRequestContext>> {
+    HeadRequestResponder(base: buildRouter(dependencies, resources: resources, logger: logger).buildResponder())
+}
+
 /// The Hummingbird application serving Paperboy on `host:port`.
-/// `onServerRunning` receives the bound port (useful with port 0).
+/// `onServerRunning` receives the bound port (useful with port 0); links that come from the
+/// listening address get that port before any request is answered.
 public func buildApplication(
     _ dependencies: WebDependencies,
     host: String,
@@ -87,11 +95,34 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let resources = try await SiteResources.load()
+    let site = dependencies.configuration.site
     return Application(
-        router: buildRouter(dependencies, resources: resources, logger: logger),
+        responder: buildResponder(dependencies, resources: resources, logger: logger),
+        // A connection that sends no complete request head (slowloris), or sits idle between
+        // requests, for this long is closed.
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(dependencies.configuration.idleTimeoutSeconds)))),
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Paperboy"),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        onServerRunning: { channel in
+            let bound = channel.localAddress?.port ?? port
+            site.bound(host: host, port: bound)
+            await onServerRunning(bound)
+        },
         logger: logger)
+}
+
+/// Answers `HEAD` wherever `GET` works (RFC 9110): the GET response's status and headers,
+/// with its length but without its body.
+public struct HeadRequestResponder<Base: HTTPResponder>: HTTPResponder {
+    public typealias Context = Base.Context
+    let base: Base
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .head else { return try await base.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        // Hummingbird's own HEAD form of a response: the same headers, Content-Length included.
+        return try await base.respond(to: Request(head: head, body: request.body), context: context).createHeadResponse()
+    }
 }
 
 /// Headers every response carries: no MIME sniffing, no framing, and a content policy that allows

@@ -15,7 +15,7 @@ struct AtomFeedRoute: Sendable {
             try await cache.page(for: request) {
                 let papers = try await store.dailyPapers(DailyQuery(period: nil, sort: .upvotes, limit: 100, now: now()))
                 return Responses.text(
-                    AtomFeed.render(papers, siteName: configuration.siteName, baseURL: configuration.baseURL(for: request), now: now()),
+                    AtomFeed.render(papers, siteName: configuration.siteName, baseURL: configuration.baseURL, now: now()),
                     contentType: "application/atom+xml; charset=utf-8")
             }
         }

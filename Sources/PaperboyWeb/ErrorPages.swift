@@ -20,7 +20,9 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return Responses.redirect(to: Links.signIn(next: required.next))
         } catch let problem as RequestProblem {
-            return try respond(request, status: problem.status, message: problem.message)
+            var response = try respond(request, status: problem.status, message: problem.message)
+            if let retryAfter = problem.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+            return response
         } catch StoreError.unavailable(let reason) {
             // Fail fast while the database is away; the pool reconnects by itself when it is back.
             context.logger.warning("database unavailable: \(reason)")

@@ -13,19 +13,22 @@ struct SitePages: Sendable {
     let now: @Sendable () -> Date
     let cache: PageCache
 
+    /// The query parameters a feed page reads (the page cache keys on these only).
+    static let feedParameters = ["sort", "p"]
+
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/") { request, _ in try await cache.page(for: request) { try await self.latestFeed(request) } }
-        router.get("/papers") { request, _ in try await cache.page(for: request) { try await self.latestFeed(request) } }
+        router.get("/") { request, _ in try await cache.page(for: request, parameters: Self.feedParameters) { try await self.latestFeed(request) } }
+        router.get("/papers") { request, _ in try await cache.page(for: request, parameters: Self.feedParameters) { try await self.latestFeed(request) } }
         router.get("/papers/date/:period") { request, context in
-            try await cache.page(for: request) { try await self.feed(request, period: FeedPeriod.day(iso: context.parameters.require("period")), kind: "date", expected: "YYYY-MM-DD") }
+            try await cache.page(for: request, parameters: Self.feedParameters) { try await self.feed(request, period: FeedPeriod.day(iso: context.parameters.require("period")), kind: "date", expected: "YYYY-MM-DD") }
         }
         router.get("/papers/week/:period") { request, context in
-            try await cache.page(for: request) {
+            try await cache.page(for: request, parameters: Self.feedParameters) {
                 try await self.feed(request, period: FeedPeriod.week(iso: context.parameters.require("period")), kind: "week", expected: "YYYY-Www, like 2025-W09")
             }
         }
         router.get("/papers/month/:period") { request, context in
-            try await cache.page(for: request) {
+            try await cache.page(for: request, parameters: Self.feedParameters) {
                 try await self.feed(request, period: FeedPeriod.month(iso: context.parameters.require("period")), kind: "month", expected: "YYYY-MM")
             }
         }
@@ -140,13 +143,10 @@ struct SitePages: Sendable {
         if rawID.hasSuffix(".md") {
             let id = String(rawID.dropLast(3))
             let paper = try await requirePaper(id)
-            return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL(for: request)), contentType: "text/markdown; charset=utf-8")
+            return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL), contentType: "text/markdown; charset=utf-8")
         }
         let paper = try await requirePaper(rawID)
         let viewer = Viewer.current
-        if paper.hidden, viewer?.canCurate != true {
-            throw RequestProblem.notFound("There is no paper with id \"\(rawID.prefix(80))\" here.")
-        }
         let similar = try await search.similarPapers(to: paper.id, limit: 5)
         let comments = try await store.comments(paperID: paper.id, includeHidden: viewer?.canCurate == true)
         var voted = false
@@ -156,7 +156,8 @@ struct SitePages: Sendable {
     }
 
     func requirePaper(_ id: String) async throws -> Paper {
-        guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id) else {
+        // A hidden (spam) paper is there only for curators, in every format.
+        guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id), !paper.hidden || Viewer.current?.canCurate == true else {
             throw RequestProblem.notFound("There is no paper with id \"\(id.prefix(80))\" here.")
         }
         return paper
@@ -164,25 +165,61 @@ struct SitePages: Sendable {
 }
 
 /// The Markdown page the Hub serves at `/papers/{id}.md` (`hf papers read`).
+///
+/// Markdown passes HTML through, so every text from the paper has `&`, `<` and `>` escaped as
+/// entities: a renderer shows them as typed and a title cannot become markup. Links come only
+/// from checked http(s) addresses, with characters that would end the link target escaped.
 enum PaperMarkdown {
     static func render(_ paper: Paper, baseURL: String) -> String {
-        var lines = ["# \(paper.title)", ""]
-        lines.append("**Authors:** \(PaperText.authorsLine(paper, limit: nil))")
+        var lines = ["# \(text(paper.title))", ""]
+        lines.append("**Authors:** \(text(PaperText.authorsLine(paper, limit: nil)))")
         if let published = paper.publishedAt { lines.append("**Published:** \(Day(containing: published).iso)") }
-        if !paper.categories.isEmpty { lines.append("**Categories:** \(paper.categories.joined(separator: ", "))") }
+        if !paper.categories.isEmpty { lines.append("**Categories:** \(text(paper.categories.joined(separator: ", ")))") }
         lines.append("**Upvotes:** \(paper.upvotes)")
         lines.append("")
-        var links = ["[Paperboy](\(baseURL)\(Links.paper(paper.id)))"]
+        var links = ["[Paperboy](\(target(baseURL + Links.paper(paper.id))))"]
         if paper.isArxiv {
-            links.append("[arXiv](\(Links.arxivAbstract(paper.id)))")
+            links.append("[arXiv](\(target(Links.arxivAbstract(paper.id))))")
         }
-        if let pdf = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil) { links.append("[PDF](\(pdf))") }
-        if let github = paper.githubRepo { links.append("[GitHub](\(github))") }
-        if let project = paper.projectPage { links.append("[Project page](\(project))") }
+        if let pdf = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil) { links.append("[PDF](\(target(pdf)))") }
+        if let github = paper.githubRepo { links.append("[GitHub](\(target(github)))") }
+        if let project = paper.projectPage { links.append("[Project page](\(target(project)))") }
         lines.append(links.joined(separator: " · "))
-        lines += ["", "## Abstract", "", paper.abstract, ""]
-        if let comments = paper.authorComments { lines += ["**Comments:** \(comments)", ""] }
-        if let journal = paper.journalRef { lines += ["**Journal reference:** \(journal)", ""] }
+        lines += ["", "## Abstract", "", text(paper.abstract), ""]
+        if let comments = paper.authorComments { lines += ["**Comments:** \(text(comments))", ""] }
+        if let journal = paper.journalRef { lines += ["**Journal reference:** \(text(journal))", ""] }
         return lines.joined(separator: "\n")
+    }
+
+    /// Text with HTML's three significant characters as entities.
+    static func text(_ raw: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(raw.utf8.count)
+        for character in raw {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// A link target: percent-escapes what could close it or start markup.
+    static func target(_ url: String) -> String {
+        var escaped = ""
+        for character in url {
+            switch character {
+            case "(": escaped += "%28"
+            case ")": escaped += "%29"
+            case "<": escaped += "%3C"
+            case ">": escaped += "%3E"
+            case " ": escaped += "%20"
+            case "\"": escaped += "%22"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 }

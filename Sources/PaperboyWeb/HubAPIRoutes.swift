@@ -13,7 +13,7 @@ struct HubAPIRoutes: Sendable {
     let cache: PageCache
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/api/daily_papers") { request, _ in try await cache.page(for: request) { try await self.dailyPapers(request) } }
+        router.get("/api/daily_papers") { request, _ in try await cache.page(for: request, parameters: ["date", "week", "month", "sort", "p", "limit"]) { try await self.dailyPapers(request) } }
         router.get("/api/papers/:id") { request, context in
             try await cache.page(for: request) { try await self.paper(id: context.parameters.require("id")) }
         }
@@ -46,7 +46,7 @@ struct HubAPIRoutes: Sendable {
     }
 
     func paper(id: String) async throws -> Page {
-        guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id) else {
+        guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id), !paper.hidden || Viewer.current?.canCurate == true else {
             throw RequestProblem.notFound("Paper \"\(id.prefix(80))\" not found.")
         }
         return try Responses.json(HubAPI.paper(paper))

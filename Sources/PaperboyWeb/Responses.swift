@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// A finished response body with its type: what handlers return and what the page cache keeps.
 struct Page: ResponseGenerator, Sendable {
@@ -39,11 +40,15 @@ enum Responses {
 struct RequestProblem: Error {
     let status: HTTPResponse.Status
     let message: String
+    /// Seconds for the `Retry-After` header (429 and 503 answers).
+    var retryAfter: Int? = nil
 
     static func badRequest(_ message: String) -> RequestProblem { RequestProblem(status: .badRequest, message: message) }
     static func notFound(_ message: String) -> RequestProblem { RequestProblem(status: .notFound, message: message) }
     static func forbidden(_ message: String) -> RequestProblem { RequestProblem(status: .forbidden, message: message) }
-    static func tooMany(_ message: String) -> RequestProblem { RequestProblem(status: .tooManyRequests, message: message) }
+    static func tooMany(_ message: String, retryAfter: Int) -> RequestProblem {
+        RequestProblem(status: .tooManyRequests, message: message, retryAfter: max(1, retryAfter))
+    }
 }
 
 extension Responses {
@@ -52,5 +57,23 @@ extension Responses {
         var headers: HTTPFields = [.location: location]
         for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return Response(status: .seeOther, headers: headers)
+    }
+}
+
+extension Request {
+    /// The whole body, at most `limit` bytes: 413 past that, 400 for a body that cannot be read
+    /// (a malformed chunked encoding, a connection cut mid-body). Never a 500.
+    func collectBody(atMost limit: Int, describing what: String) async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw RequestProblem(status: .contentTooLarge, message: "\(what) is too large (at most \(limit / 1024) KB).")
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw RequestProblem(status: .contentTooLarge, message: "\(what) is too large (at most \(limit / 1024) KB).")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw RequestProblem.badRequest("\(what) could not be read: the request body is malformed.")
+        }
     }
 }

@@ -15,13 +15,13 @@ struct SearchRoutes: Sendable {
     let cache: PageCache
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/search") { request, _ in try await cache.page(for: request) { try await self.searchPage(request) } }
-        router.get("/api/papers/search") { request, _ in try await cache.page(for: request) { try await self.searchAPI(request) } }
+        router.get("/search") { request, _ in try await cache.page(for: request, parameters: ["q", "mode", "p"]) { try await self.searchPage(request) } }
+        router.get("/api/papers/search") { request, _ in try await cache.page(for: request, parameters: ["q", "mode", "limit", "p"]) { try await self.searchAPI(request) } }
         router.get("/api/papers/:id/similar") { request, context in
-            try await cache.page(for: request) { try await self.similarAPI(request, id: context.parameters.require("id")) }
+            try await cache.page(for: request, parameters: ["limit"]) { try await self.similarAPI(request, id: context.parameters.require("id")) }
         }
         router.get("/api/papers/:id/:number/similar") { request, context in
-            try await cache.page(for: request) {
+            try await cache.page(for: request, parameters: ["limit"]) {
                 try await self.similarAPI(request, id: "\(context.parameters.require("id"))/\(context.parameters.require("number"))")
             }
         }
@@ -101,10 +101,10 @@ struct SearchRoutes: Sendable {
 
     func similarAPI(_ request: Request, id: String) async throws -> Page {
         let limit = try QueryParameters(request).integer("limit", default: 10, range: 1...50)
-        guard id.count <= 80, try await engine.store.paperKey(id: ArxivID.parse(id)?.id ?? id) != nil else {
+        guard id.count <= 80, let paper = try await engine.store.paper(id: ArxivID.parse(id)?.id ?? id), !paper.hidden || Viewer.current?.canCurate == true else {
             throw RequestProblem.notFound("Paper \"\(id.prefix(80))\" not found.")
         }
-        let papers = try await engine.similarPapers(to: ArxivID.parse(id)?.id ?? id, limit: limit)
+        let papers = try await engine.similarPapers(to: paper.id, limit: limit)
         return try Responses.json(papers.map(HubAPI.paper))
     }
 }

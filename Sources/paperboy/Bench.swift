@@ -201,7 +201,7 @@ struct Bench: AsyncParsableCommand {
             }
             let semantic = model.semanticIndex(store: store, logger: Logger(label: "paperboy.bench"))
             if let semantic { _ = try await semantic.loadStoredEmbeddings(); await semantic.waitForIndexBuilds() }
-            let composer = DigestComposer(
+            let composer = try DigestComposer(
                 store: store, search: SearchEngine(store: store, semantic: semantic), resources: try await SiteResources.load(),
                 siteName: "Paperboy", baseURL: "https://papers.example.org", security: Security(secret: String(repeating: "b", count: 40), secureCookies: true),
                 from: try MailAddress("digest@papers.example.org"))

@@ -43,11 +43,10 @@ struct Digest: AsyncParsableCommand {
             let semantic = model.semanticIndex(store: store, logger: logger)
             if let semantic { _ = try await semantic.loadStoredEmbeddings() }
             let baseURL = publicURL ?? environment["PAPERBOY_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
-            let security = Security(secret: environment["PAPERBOY_SECRET"], secureCookies: false)
-            if environment["PAPERBOY_SECRET"] == nil {
-                logger.warning("PAPERBOY_SECRET is not set: links in these mails will not verify on a server with another secret")
-            }
-            let composer = DigestComposer(
+            // The database's keys, as the server uses: the links in these mails verify there.
+            let security = Security(
+                keys: try await SecretKeyRing.load(store: store, environmentSecret: environment["PAPERBOY_SECRET"]), secureCookies: false)
+            let composer = try DigestComposer(
                 store: store, search: SearchEngine(store: store, semantic: semantic, logger: logger), resources: try await SiteResources.load(),
                 siteName: environment["PAPERBOY_SITE_NAME"] ?? "Paperboy", baseURL: baseURL, security: security, from: try mail.sender())
             let periods: [DigestPeriod]

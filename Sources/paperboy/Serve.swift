@@ -23,8 +23,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one (env: PAPERBOY_PORT).")
     var port: Int?
 
-    @Option(name: .customLong("public-url"), help: "Base URL for absolute links in feeds (env: PAPERBOY_PUBLIC_URL; default: from each request's Host header).")
+    @Option(name: .customLong("public-url"), help: "The address people reach the site at, for links in mail, feeds and exports (env: PAPERBOY_PUBLIC_URL; default: http://HOST:PORT as listened on). Set it when serving behind a reverse proxy or on a public address.")
     var publicURL: String?
+
+    @Option(name: .customLong("trusted-proxies"), help: "Reverse proxies, as addresses or CIDR ranges (\"127.0.0.1,10.0.0.0/8\"), whose X-Forwarded-For or Forwarded header names the client for rate limits (env: PAPERBOY_TRUSTED_PROXIES; default: none, the connecting address counts).")
+    var trustedProxies: String?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds after which a connection that has not sent a whole request head, or sits idle, is closed (env: PAPERBOY_IDLE_TIMEOUT; default: 30).")
+    var idleTimeout: Int?
 
     @Option(name: .customLong("site-name"), help: "Name shown in the footer and feed titles (env: PAPERBOY_SITE_NAME).")
     var siteName: String?
@@ -61,11 +67,27 @@ struct Serve: AsyncParsableCommand {
         guard let cacheSeconds = Double(cacheText), (0...3600).contains(cacheSeconds) else {
             throw ValidationError("--cache-seconds (or PAPERBOY_CACHE_SECONDS) must be a number from 0 to 3600, not \"\(cacheText)\".")
         }
+        // Links (mail, Atom ids, Markdown) come from configuration only, never from a request's Host.
+        let site: SiteAddress
+        if let url = publicURL ?? environment["PAPERBOY_PUBLIC_URL"] {
+            do { site = try SiteAddress(publicURL: url) } catch { throw ValidationError("--public-url (or PAPERBOY_PUBLIC_URL): \(error)") }
+        } else {
+            site = SiteAddress(listeningOn: host, port: port)
+            if IPAddress(host).map({ $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] }) != true, host != "localhost" {
+                logger.warning("--public-url is not set: links in mail and feeds point at \(site.url), which only works where that address does; set --public-url to the address people use")
+            }
+        }
+        let proxies: TrustedProxies
+        do { proxies = try TrustedProxies(parsing: trustedProxies ?? environment["PAPERBOY_TRUSTED_PROXIES"] ?? "") } catch { throw ValidationError("\(error)") }
         let store = try await database.openStore()
-        let configuration = WebConfiguration(
-            siteName: siteName ?? environment["PAPERBOY_SITE_NAME"] ?? "Paperboy",
-            publicURL: publicURL ?? environment["PAPERBOY_PUBLIC_URL"],
-            cacheLifetime: .milliseconds(Int(cacheSeconds * 1000)))
+        var configuration = WebConfiguration(
+            siteName: siteName ?? environment["PAPERBOY_SITE_NAME"] ?? "Paperboy", site: site,
+            cacheLifetime: .milliseconds(Int(cacheSeconds * 1000)), trustedProxies: proxies)
+        let idleText = idleTimeout.map(String.init) ?? environment["PAPERBOY_IDLE_TIMEOUT"] ?? "30"
+        guard let idleSeconds = Int(idleText), (1...3600).contains(idleSeconds) else {
+            throw ValidationError("--idle-timeout (or PAPERBOY_IDLE_TIMEOUT) is 1 to 3600 seconds, not \"\(idleText)\".")
+        }
+        configuration.idleTimeoutSeconds = idleSeconds
         let papers = try await store.paperCount()
         if let postgres = store as? PostgresPaperStore {
             let pgvector = try await postgres.pgvectorVersion()
@@ -90,16 +112,12 @@ struct Serve: AsyncParsableCommand {
         }
         let search = SearchEngine(store: store, semantic: semantic, logger: logger)
         let mailer = TransportSignInMailer(transport: try mail.transport(), from: try mail.sender())
-        if environment["PAPERBOY_SECRET"] == nil {
-            logger.notice("PAPERBOY_SECRET is not set: using a random secret, so forms opened before a restart must be reloaded")
-        }
-        let baseURL = configuration.publicURL ?? "http://\(host):\(port)"
-        let security = Security(
-            secret: environment["PAPERBOY_SECRET"],
-            secureCookies: configuration.publicURL?.lowercased().hasPrefix("https://") ?? false)
+        let keys = try await SecretKeyRing.load(store: store, environmentSecret: environment["PAPERBOY_SECRET"])
+        logger.notice("forms and mailed links are signed with \(keys.isFixed ? "PAPERBOY_SECRET" : "the database's key (shared by every instance; paperboy secret rotate makes a new one)")")
+        let security = Security(keys: keys, secureCookies: site.isHTTPS)
         let composer = DigestComposer(
             store: store, search: search, resources: try await SiteResources.load(), siteName: configuration.siteName,
-            baseURL: baseURL, security: security, from: try mail.sender())
+            site: site, security: security, from: try mail.sender())
         let hourText = digestHour.map(String.init) ?? environment["PAPERBOY_DIGEST_HOUR"] ?? "7"
         guard let hour = Int(hourText), (-1...23).contains(hour) else {
             throw ValidationError("--digest-hour (or PAPERBOY_DIGEST_HOUR) is 0 to 23, or -1 for never, not \"\(hourText)\".")
@@ -119,10 +137,11 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = [app]
         if let sync { services.append(sync) }
         if let semantic { services.append(EmbeddingRefreshService(index: semantic, logger: logger)) }
+        if !keys.isFixed { services.append(SecretRefreshService(keys: keys, store: store, logger: logger)) }
         if hour >= 0 {
             let lease = LeaseKeeper(store: store, name: DigestRunner.leaseName, duration: 180)
             let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), lease: lease, logger: logger)
-            services.append(DigestService(store: store, runner: runner, lease: lease, hour: hour, messageIDDomain: URL(string: baseURL)?.host ?? "localhost", logger: logger))
+            services.append(DigestService(store: store, runner: runner, lease: lease, hour: hour, messageIDDomain: site.host, logger: logger))
         }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -149,6 +168,27 @@ struct EmbeddingRefreshService: Service {
                 }
                 // Cancelled at shutdown: end quietly, the server is stopping too.
                 do { try await Task.sleep(for: interval) } catch { return }
+            }
+        }
+    }
+}
+
+/// Rereads the signing keys every minute, so a `paperboy secret rotate` reaches every instance
+/// well within the old key's grace period.
+struct SecretRefreshService: Service {
+    let keys: SecretKeyRing
+    let store: any PaperStore
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: .seconds(60)) } catch { return }
+                do {
+                    try await keys.refresh(store: store)
+                } catch {
+                    logger.error("rereading the signing keys failed: \(error)")
+                }
             }
         }
     }

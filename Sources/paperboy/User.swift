@@ -31,7 +31,7 @@ struct User: AsyncParsableCommand {
             let role: Role = admin ? .admin : curator ? .curator : .member
             do {
                 let account = try await store.createAccount(
-                    username: try Username.validate(username), email: try EmailAddress.normalize(email), role: role,
+                    username: try Username.validate(username, allowReserved: true), email: try EmailAddress.normalize(email), role: role,
                     passwordHash: nil, now: Date())
                 print("created \(account.role.rawValue) \(account.username) <\(account.email)>")
             } catch let error as AccountInputError {

@@ -1,3 +1,6 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -58,12 +61,15 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         }
     }
 
-    @Test func feed_withoutPublicURL_usesTheRequestAuthority() async throws {
+    @Test func feed_withoutPublicURL_usesTheListeningAddress_neverTheRequestHost() async throws {
         let fixture = try await WebFixture(publicURL: nil)
         try await fixture.test { client in
-            // The in-process client sends requests for authority "localhost".
-            let xml = try await client.get("/feed.atom").body
-            #expect(xml.contains("<id>http://localhost/feed.atom</id>"))
+            // The in-process client sends requests for authority "localhost"; ids must not follow it.
+            let xml = try await client.execute(uri: "/feed.atom", method: .get, headers: [HTTPField.Name("X-Forwarded-Host")!: "attacker.example"]) {
+                String(buffer: $0.body)
+            }
+            #expect(xml.contains("<id>http://127.0.0.1:8080/feed.atom</id>"))
+            #expect(!xml.contains("localhost") && !xml.contains("attacker.example"))
         }
     }
 }

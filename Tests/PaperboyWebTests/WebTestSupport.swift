@@ -13,7 +13,7 @@ import Testing
 struct WebFixture {
     let directory: TemporaryDirectory
     let store: any PaperStore
-    let application: Application<RouterResponder<PaperboyRequestContext>>
+    let application: Application<HeadRequestResponder<RouterResponder<PaperboyRequestContext>>>
     /// Sign-in mail lands here as .eml files.
     let mailFolder: URL
     let security: Security
@@ -24,7 +24,7 @@ struct WebFixture {
     init(
         publicURL: String? = "https://papers.example.org", cacheLifetime: Duration = .seconds(2),
         metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
-        store given: (any PaperStore)? = nil, seed: Bool = true
+        store given: (any PaperStore)? = nil, seed: Bool = true, trustedProxies: TrustedProxies = TrustedProxies()
     ) async throws {
         directory = try TemporaryDirectory()
         if let given { store = given } else { store = try await makeStore(in: directory) }
@@ -33,15 +33,15 @@ struct WebFixture {
         let mailer = FolderSignInMailer(transport: EMLFolderTransport(folder: mailFolder))
         let resources = try await SiteResources.load()
         security = Security(secret: String(repeating: "s", count: 40), secureCookies: true, bcryptCost: 4)
-        composer = DigestComposer(
+        composer = try DigestComposer(
             store: store, search: SearchEngine(store: store, semantic: nil), resources: resources, siteName: "Test Lab Papers",
             baseURL: "https://papers.example.org", security: security, from: try MailAddress("paperboy@papers.example.org"))
         let dependencies = WebDependencies(
-            store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL, cacheLifetime: cacheLifetime),
+            store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL, cacheLifetime: cacheLifetime, trustedProxies: trustedProxies),
             security: security, mailer: mailer, metadata: metadata,
             mailTransport: EMLFolderTransport(folder: mailFolder), mailFrom: try MailAddress("paperboy@papers.example.org"),
             digests: composer, now: { testNow })
-        application = Application(router: buildRouter(dependencies, resources: resources))
+        application = Application(responder: buildResponder(dependencies, resources: resources))
     }
 
     /// The small known feed every web test starts from.
@@ -58,6 +58,12 @@ struct WebFixture {
     /// Runs `body` with an in-process client.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await application.test(.router, body)
+    }
+
+    /// Runs `body` against the application listening on a loopback port: requests come from a
+    /// real client address (127.0.0.1), as rate limits and trusted proxies need.
+    func testLive(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await application.test(.live, body)
     }
 }
 

@@ -163,14 +163,16 @@ public final class SearchEngine: Sendable {
     public func similarPapers(to id: String, limit: Int = 6) async throws -> [Paper] {
         guard let key = try await store.paperKey(id: id) else { return [] }
         var keys: [UInt32] = []
-        if let semantic, let matches = semantic.neighbours(ofKey: key, k: limit + 1) {
+        // A few more than asked for: hidden (spam) papers are dropped from what is found.
+        let wanted = limit + 1 + max(4, limit / 2)
+        if let semantic, let matches = semantic.neighbours(ofKey: key, k: wanted) {
             keys = matches.map(\.key).filter { $0 != key }
         } else if let paper = try await store.papers(keys: [key])[key],
                   let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(paper.title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
-            keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: limit + 1).map(\.key).filter { $0 != key }
+            keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: wanted).map(\.key).filter { $0 != key }
         }
-        let papers = try await store.papers(keys: Array(keys.prefix(limit)))
-        return keys.prefix(limit).compactMap { papers[$0] }
+        let papers = try await store.papers(keys: keys)
+        return Array(keys.compactMap { papers[$0] }.filter { !$0.hidden }.prefix(limit))
     }
 }
 

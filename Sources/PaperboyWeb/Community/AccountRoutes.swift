@@ -36,7 +36,7 @@ struct AccountRoutes: Sendable {
     }
 
     func signIn(_ request: Request, context: some RequestContext) async throws -> Response {
-        let form = try await security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         let next = SafeRedirect.path(try form.string("next", maxLength: 300), otherwise: "/")
         let typed = try form.string("email", maxLength: 300) ?? ""
         let email: String
@@ -47,18 +47,18 @@ struct AccountRoutes: Sendable {
         }
         let ip = community.clientAddress(request, context: context)
         if let password = try form.string("password", maxLength: 200), !password.isEmpty {
-            try community.limit(.passwordAttempt, keys: ["ip:\(ip)", "email:\(email)"])
+            try community.limit(.passwordAttempt, client: ip, target: "email:\(email)")
             let account = try await store.account(email: email)
             guard security.verifyPassword(password, hash: account?.passwordHash), let account else {
                 return try await signInPage(request, problem: "That email address and password do not match. Leave the password empty to get a sign-in link instead.", email: email, status: .unauthorized)
             }
             return try await startSession(for: account, next: next)
         }
-        try community.limit(.signInMail, keys: ["ip:\(ip)", "email:\(email)"])
+        try community.limit(.signInMail, client: ip, target: "email:\(email)")
         let token = security.newToken()
         let expiry = community.now().addingTimeInterval(Security.signInLinkLifetime)
         try await store.saveSignInToken(hash: security.hash(token), email: email, expiresAt: expiry)
-        let link = community.configuration.baseURL(for: request) + Links.signInConfirm(token: token)
+        let link = community.configuration.baseURL + Links.signInConfirm(token: token)
         do {
             try await community.mailer.sendSignInLink(
                 to: email, link: link, siteName: community.configuration.siteName,
@@ -91,7 +91,7 @@ struct AccountRoutes: Sendable {
     }
 
     func confirm(_ request: Request, context: some RequestContext) async throws -> Response {
-        let form = try await security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         let token = try form.string("token", maxLength: 100) ?? ""
         let hash = security.hash(token)
         guard let email = try await store.signInTokenIsValid(hash: hash, now: community.now()) else {
@@ -136,7 +136,7 @@ struct AccountRoutes: Sendable {
     }
 
     func signOut(_ request: Request, context: some RequestContext) async throws -> Response {
-        _ = try await security.readForm(request, context: context)
+        _ = try await community.readForm(request, context: context)
         if let viewer = Viewer.current { try await store.deleteSession(hash: viewer.sessionHash) }
         return Responses.redirect(to: "/", cookies: [security.expiredCookieHeader(name: Security.sessionCookie)])
     }
@@ -167,9 +167,26 @@ struct AccountRoutes: Sendable {
         return community.page("settings", model, status: status)
     }
 
+    /// A stolen session cookie must not become a permanent password: changing or removing a
+    /// password needs the current one, and setting a first password needs a sign-in (by link)
+    /// within the last `freshSignIn`.
+    static let freshSignIn: TimeInterval = 15 * 60
+
     func setPassword(_ request: Request, context: some RequestContext) async throws -> Response {
-        let form = try await security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         guard let viewer = Viewer.current else { return Responses.redirect(to: Links.signIn(next: Links.settings())) }
+        if viewer.account.passwordHash != nil {
+            try community.limit(.passwordAttempt, client: community.clientAddress(request, context: context), account: viewer.account.id)
+            let current = try form.string("current", maxLength: 200) ?? ""
+            guard !current.isEmpty, security.verifyPassword(current, hash: viewer.account.passwordHash) else {
+                return try await settingsPage(request, message: nil, problem: "Your current password is not right, so nothing was changed.", status: .forbidden)
+            }
+        } else {
+            let started = try await store.sessionStartedAt(hash: viewer.sessionHash)
+            guard let started, community.now().timeIntervalSince(started) <= Self.freshSignIn else {
+                return try await settingsPage(request, message: nil, problem: "To set a password, sign out and sign in again by emailed link first: it proves the address is yours. Then set it within 15 minutes.", status: .forbidden)
+            }
+        }
         if try form.flag("remove") {
             try await store.setPasswordHash(nil, accountID: viewer.account.id)
             return Responses.redirect(to: Links.settings())

@@ -33,6 +33,11 @@ struct CommunityContext: Sendable {
         return page("message", model, status: status)
     }
 
+    /// A form post that passed the same-origin and CSRF checks.
+    func readForm(_ request: Request, context: some RequestContext) async throws -> PostedForm {
+        try await security.readForm(request, context: context, site: configuration.site)
+    }
+
     /// Cards with the viewer's vote buttons.
     func cards(_ papers: [Paper]) async throws -> [PaperCard] {
         guard let viewer = Viewer.current else { return papers.map { PaperCard($0) } }
@@ -49,7 +54,9 @@ struct CommunityContext: Sendable {
         case comment
         case submit
 
-        /// Per person (account, address) and per network address.
+        /// Per person: a signed-in account, or one client address asking about one target
+        /// (an email address). A stranger who uses up their own allowance for someone's
+        /// address has not touched that person's.
         var limit: RateLimit {
             switch self {
             case .signInMail: RateLimit(count: 5, per: .seconds(3600))
@@ -64,24 +71,50 @@ struct CommunityContext: Sendable {
         var addressLimit: RateLimit {
             RateLimit(count: limit.count * 5, per: limit.period)
         }
+
+        /// One target from all addresses together: keeps an inbox from being flooded and a
+        /// password from being guessed from many addresses, high enough that it takes several
+        /// addresses, each spending its own allowance, to reach it.
+        var targetLimit: RateLimit {
+            RateLimit(count: limit.count * 4, per: limit.period)
+        }
     }
 
-    /// Throws a 429 when any of `keys` ("user:42", "ip:…", "email:…") is over the action's limit.
-    func limit(_ action: Action, keys: [String]) throws {
+    /// Throws a 429 with `Retry-After` when the client's address, the signed-in `account`, the
+    /// client's requests about `target`, or all requests about `target` are over the action's limit.
+    /// Checked in that order and stopping at the first refusal, so a refused request spends
+    /// nothing of the buckets after it.
+    func limit(_ action: Action, client: String, account: Int64? = nil, target: String? = nil) throws {
+        var buckets: [(key: String, limit: RateLimit)] = [("ip:\(client)", action.addressLimit)]
+        if let account { buckets.append(("user:\(account)", action.limit)) }
+        if let target {
+            buckets.append(("\(target)|ip:\(client)", action.limit))
+            buckets.append((target, action.targetLimit))
+        }
         let now = now()
-        for key in keys {
-            let limit = key.hasPrefix("ip:") ? action.addressLimit : action.limit
-            let decision = limiter.allow("\(action.rawValue)|\(key)", limit: limit, now: now)
+        for bucket in buckets {
+            let decision = limiter.allow("\(action.rawValue)|\(bucket.key)", limit: bucket.limit, now: now)
             if case .limited(let retryAfter) = decision {
                 let minutes = max(1, Int((retryAfter / 60).rounded(.up)))
-                throw RequestProblem.tooMany("Too many attempts for now. Please wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.")
+                throw RequestProblem.tooMany(
+                    "Too many attempts for now. Please wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.",
+                    retryAfter: Int(retryAfter.rounded(.up)))
             }
         }
     }
 
+    /// The client's address as rate limits count it: the connecting address, or through
+    /// `--trusted-proxies` the one they forwarded for; an IPv6 client by its /64.
     func clientAddress(_ request: Request, context: some RequestContext) -> String {
-        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return "unknown" }
-        return address.ipAddress ?? "unknown"
+        Self.clientAddress(request, context: context, proxies: configuration.trustedProxies)?.rateLimitKey ?? "unknown"
+    }
+
+    static func clientAddress(_ request: Request, context: some RequestContext, proxies: TrustedProxies) -> IPAddress? {
+        guard let text = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress, let peer = IPAddress(text) else { return nil }
+        guard !proxies.isEmpty else { return peer }
+        return proxies.client(
+            peer: peer, forwarded: request.headers[values: HTTPField.Name("Forwarded")!],
+            forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!])
     }
 
     /// The viewer, or a redirect to sign in and come back to `next`.

@@ -45,8 +45,10 @@ struct CommunityRoutes: Sendable {
         (request.headers[.accept] ?? "").hasPrefix("application/json")
     }
 
+    /// The paper to act on. A hidden (spam) paper exists only for curators: members can neither
+    /// vote on it nor comment, as they cannot see it.
     func paper(_ id: String) async throws -> Paper {
-        guard id.utf8.count <= 80, let paper = try await store.paper(id: id) else {
+        guard id.utf8.count <= 80, let paper = try await store.paper(id: id), !paper.hidden || Viewer.current?.canCurate == true else {
             throw RequestProblem.notFound("There is no paper with id \"\(id.prefix(80))\" here.")
         }
         return paper
@@ -60,9 +62,9 @@ struct CommunityRoutes: Sendable {
     }
 
     func vote(_ request: Request, context: some RequestContext, id: String) async throws -> Response {
-        let form = try await community.security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         let viewer = try community.requireViewer(next: Links.paper(id))
-        try community.limit(.vote, keys: ["user:\(viewer.account.id)", "ip:\(community.clientAddress(request, context: context))"])
+        try community.limit(.vote, client: community.clientAddress(request, context: context), account: viewer.account.id)
         let paper = try await paper(id)
         let state = try await store.setVote(try form.flag("on"), paperID: paper.id, accountID: viewer.account.id, now: community.now())
         if wantsJSON(request) { return try Responses.json(VoteBody(upvoted: state.upvoted, upvotes: state.upvotes)).response() }
@@ -72,9 +74,9 @@ struct CommunityRoutes: Sendable {
     // MARK: Comments
 
     func addComment(_ request: Request, context: some RequestContext, id: String) async throws -> Response {
-        let form = try await community.security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         let viewer = try community.requireViewer(next: Links.paper(id))
-        try community.limit(.comment, keys: ["user:\(viewer.account.id)", "ip:\(community.clientAddress(request, context: context))"])
+        try community.limit(.comment, client: community.clientAddress(request, context: context), account: viewer.account.id)
         let body = try commentBody(form)
         let paper = try await paper(id)
         let comment = try await store.addComment(paperID: paper.id, accountID: viewer.account.id, body: body, now: community.now())
@@ -91,14 +93,14 @@ struct CommunityRoutes: Sendable {
     enum CommentChange { case edit, delete, hide }
 
     func changeComment(_ request: Request, context: some RequestContext, id rawID: String, change: CommentChange) async throws -> Response {
-        let form = try await community.security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         guard let id = Int64(rawID), let comment = try await store.comment(id: id) else {
             throw RequestProblem.notFound("There is no comment \(rawID.prefix(20)).")
         }
         let viewer = try community.requireViewer(next: Links.paper(comment.paperID))
         switch change {
         case .edit:
-            try community.limit(.comment, keys: ["user:\(viewer.account.id)"])
+            try community.limit(.comment, client: community.clientAddress(request, context: context), account: viewer.account.id)
             guard try await store.editComment(id: id, accountID: viewer.account.id, body: try commentBody(form), now: community.now()) else {
                 throw RequestProblem.forbidden("Only the author can edit a comment.")
             }
@@ -118,7 +120,7 @@ struct CommunityRoutes: Sendable {
     enum Curation { case feature, hide }
 
     func curate(_ request: Request, context: some RequestContext, id: String, action: Curation) async throws -> Response {
-        let form = try await community.security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         let viewer = try community.requireViewer(next: Links.paper(id))
         guard viewer.canCurate else { throw RequestProblem.forbidden("Only curators can feature or hide papers.") }
         let paper = try await paper(id)
@@ -143,13 +145,13 @@ struct CommunityRoutes: Sendable {
     }
 
     func submit(_ request: Request, context: some RequestContext) async throws -> Response {
-        let form = try await community.security.readForm(request, context: context)
+        let form = try await community.readForm(request, context: context)
         let viewer = try community.requireViewer(next: Links.submit())
         let typed = try form.required("paper", label: "The arXiv id or URL", maxLength: 300)
         guard let id = ArxivID.fromReference(typed) else {
             return try await submitPage(request, problem: "That is not an arXiv id or arXiv URL (for example 2401.12345 or https://arxiv.org/abs/2401.12345).", typed: typed, status: .badRequest)
         }
-        try community.limit(.submit, keys: ["user:\(viewer.account.id)", "ip:\(community.clientAddress(request, context: context))"])
+        try community.limit(.submit, client: community.clientAddress(request, context: context), account: viewer.account.id)
         let record: PaperRecord
         if let stored = try await store.paper(id: id) {
             record = PaperRecord(paper: stored, hasUpvotes: false)

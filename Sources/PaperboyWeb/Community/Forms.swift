@@ -30,20 +30,15 @@ struct PostedForm {
 extension Security {
     /// Reads a form post, refusing cross-site posts, oversized or non-UTF-8 bodies and a
     /// missing or wrong CSRF token, each with a message that says what to do.
-    func readForm(_ request: Request, context: some RequestContext) async throws -> PostedForm {
-        guard Security.isSameOrigin(request) else {
+    func readForm(_ request: Request, context: some RequestContext, site: SiteAddress) async throws -> PostedForm {
+        guard Security.isSameOrigin(request, site: site) else {
             throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.")
         }
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw RequestProblem.badRequest("Send the form as application/x-www-form-urlencoded.")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: PostedForm.maximumBytes)
-        } catch {
-            throw RequestProblem(status: .contentTooLarge, message: "That form is too large (at most 64 KB).")
-        }
+        let buffer = try await request.collectBody(atMost: PostedForm.maximumBytes, describing: "That form")
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw RequestProblem.badRequest("The form is not valid UTF-8.")
         }

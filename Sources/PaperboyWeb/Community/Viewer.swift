@@ -30,9 +30,13 @@ struct SessionMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let hash = security.hash(token)
         guard let account = try await store.sessionAccount(hash: hash, now: now()) else {
-            // An expired or signed-out session: drop the cookie so pages are cacheable again.
+            // An expired or signed-out session: drop the cookie so pages are cacheable again,
+            // unless this very response signs in (it sets a new one, which must not be deleted).
             var response = try await next(request, context)
-            response.headers.append(HTTPField(name: .setCookie, value: security.expiredCookieHeader(name: Security.sessionCookie)))
+            let setsSession = response.headers[values: .setCookie].contains { $0.hasPrefix(Security.sessionCookie + "=") }
+            if !setsSession {
+                response.headers.append(HTTPField(name: .setCookie, value: security.expiredCookieHeader(name: Security.sessionCookie)))
+            }
             return response
         }
         let viewer = Viewer(account: account, sessionHash: hash, csrfToken: security.csrfToken(binding: hash.base64URLEncoded))

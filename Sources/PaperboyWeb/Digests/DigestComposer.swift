@@ -16,23 +16,31 @@ public final class DigestComposer: DigestComposing {
     let search: SearchEngine
     let resources: SiteResources
     let siteName: String
-    let baseURL: String
+    let site: SiteAddress
+    var baseURL: String { site.url }
     let security: Security
     let from: MailAddress
     let trendingCount: Int
     let perTopic = 5
     let cache = Mutex<[String: PeriodContent]>([:])
 
-    public init(store: any PaperStore, search: SearchEngine, resources: SiteResources, siteName: String, baseURL: String,
+    /// `site`: the server's own address, so a server on port 0 links to the port it was given.
+    public init(store: any PaperStore, search: SearchEngine, resources: SiteResources, siteName: String, site: SiteAddress,
                 security: Security, from: MailAddress, trendingCount: Int = 10) {
         self.store = store
         self.search = search
         self.resources = resources
         self.siteName = siteName
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.site = site
         self.security = security
         self.from = from
         self.trendingCount = trendingCount
+    }
+
+    public convenience init(store: any PaperStore, search: SearchEngine, resources: SiteResources, siteName: String, baseURL: String,
+                            security: Security, from: MailAddress, trendingCount: Int = 10) throws {
+        self.init(store: store, search: search, resources: resources, siteName: siteName, site: try SiteAddress(publicURL: baseURL),
+                  security: security, from: from, trendingCount: trendingCount)
     }
 
     /// A paper rendered once, in both forms.
@@ -82,7 +90,7 @@ public final class DigestComposer: DigestComposing {
         return resources.render(model, template: "digest")
     }
 
-    var host: String { URL(string: baseURL)?.host ?? "localhost" }
+    var host: String { site.host }
 
     func links(for subscriber: Subscriber, period: DigestPeriod) -> (unsubscribe: String, webView: String) {
         let unsubscribe = "\(baseURL)/unsubscribe?s=\(security.signed(subscriber.token, purpose: "subscriber"))"

@@ -32,7 +32,7 @@ struct DigestRoutes: Sendable {
     func subscribeForm(_ request: Request, context: some RequestContext) async throws -> Response {
         // No form token: the form sits on cached pages. A forged post can only send a
         // confirmation mail, which does nothing until its link is used.
-        guard Security.isSameOrigin(request) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
+        guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
         let fields = try await formFields(request)
         let email = try fields.string("email", maxLength: 300) ?? ""
         let frequency = try fields.string("frequency", maxLength: 10) ?? "daily"
@@ -56,7 +56,7 @@ struct DigestRoutes: Sendable {
         guard (request.headers[.contentType] ?? "").hasPrefix("application/json") else {
             throw RequestProblem(status: .unsupportedMediaType, message: "Send JSON: {\"email\": …, \"frequency\": \"daily\"|\"weekly\", \"topics\": […]}.")
         }
-        let buffer = try await request.body.collect(upTo: 16 * 1024)
+        let buffer = try await request.collectBody(atMost: 16 * 1024, describing: "The subscription")
         let body: SubscriptionBody
         do {
             body = try JSONDecoder().decode(SubscriptionBody.self, from: Data(buffer.readableBytesView))
@@ -79,10 +79,10 @@ struct DigestRoutes: Sendable {
         guard let frequency = DigestFrequency(rawValue: typedFrequency) else {
             throw RequestProblem.badRequest("frequency is daily or weekly.")
         }
-        try community.limit(.signInMail, keys: ["ip:\(community.clientAddress(request, context: context))", "subscribe:\(email)"])
+        try community.limit(.signInMail, client: community.clientAddress(request, context: context), target: "subscribe:\(email)")
         let subscriber = try await store.subscribe(email: email, frequency: frequency, topics: topicList, token: security.newToken(), now: community.now())
         guard subscriber.status == .pending else { return }
-        let link = community.configuration.baseURL(for: request) + "/subscriptions/confirm?s=" + security.signed(subscriber.token, purpose: "subscriber")
+        let link = community.configuration.baseURL + "/subscriptions/confirm?s=" + security.signed(subscriber.token, purpose: "subscriber")
         let text = """
             Hello,
 
@@ -105,12 +105,7 @@ struct DigestRoutes: Sendable {
         guard (request.headers[.contentType] ?? "").hasPrefix("application/x-www-form-urlencoded") else {
             throw RequestProblem.badRequest("Send the form as application/x-www-form-urlencoded.")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: PostedForm.maximumBytes)
-        } catch {
-            throw RequestProblem(status: .contentTooLarge, message: "That form is too large.")
-        }
+        let buffer = try await request.collectBody(atMost: PostedForm.maximumBytes, describing: "That form")
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else { throw RequestProblem.badRequest("The form is not valid UTF-8.") }
         return QueryParameters(encoded: text)
     }
@@ -160,7 +155,7 @@ struct DigestRoutes: Sendable {
     }
 
     func updatePreferences(_ request: Request, context: some RequestContext) async throws -> Response {
-        guard Security.isSameOrigin(request) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
+        guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
         let subscriber = try await subscriberFromLink(request)
         let fields = try await formFields(request)
         guard let frequency = DigestFrequency(rawValue: try fields.string("frequency", maxLength: 10) ?? "") else {
