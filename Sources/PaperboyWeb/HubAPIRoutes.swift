@@ -13,7 +13,7 @@ struct HubAPIRoutes: Sendable {
     let cache: PageCache
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/api/daily_papers") { request, _ in try await cache.page(for: request, parameters: ["date", "week", "month", "sort", "p", "limit"]) { try await self.dailyPapers(request) } }
+        router.get("/api/daily_papers") { request, _ in try await cache.page(for: request, parameters: ["date", "week", "month", "submitter", "sort", "p", "limit"]) { try await self.dailyPapers(request) } }
         router.get("/api/papers/:id") { request, context in
             try await cache.page(for: request) { try await self.paper(id: context.parameters.require("id")) }
         }

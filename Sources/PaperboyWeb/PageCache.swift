@@ -59,6 +59,12 @@ final class PageCache: @unchecked Sendable {
     /// The cached page for `request`, or the one `make` renders (kept when it is a 200).
     /// `parameters`: the query parameters the route reads; any others do not change the page.
     func page(for request: Request, parameters: [String] = [], make: () async throws -> Page) async throws -> Page {
+        try await QueryParameters.$declaredForCache.withValue(Set(parameters)) {
+            try await cachedPage(for: request, parameters: parameters, make: make)
+        }
+    }
+
+    private func cachedPage(for request: Request, parameters: [String], make: () async throws -> Page) async throws -> Page {
         // Signed-in pages carry a name, vote buttons and form tokens: never shared.
         guard lifetimeNanoseconds > 0, Viewer.current == nil, let key = Self.key(for: request, parameters: parameters) else {
             return try await make()

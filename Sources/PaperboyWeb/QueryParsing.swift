@@ -30,7 +30,15 @@ struct QueryParameters {
         self.malformed = malformed
     }
 
+    /// While a cached route renders: the parameters it declared to the page cache. Reading any
+    /// other would serve one cached page for requests that differ in it, so debug builds (and
+    /// with them the tests) stop there.
+    @TaskLocal static var declaredForCache: Set<String>?
+
     func string(_ name: String, maxLength: Int = 100) throws -> String? {
+        if let declared = Self.declaredForCache {
+            assert(declared.contains(name), "the route reads \(name) but does not declare it to the page cache")
+        }
         if malformed.contains(name) { throw RequestProblem.badRequest("\(name) is not valid percent-encoded UTF-8.") }
         guard let value = values[name] else { return nil }
         guard value.count <= maxLength else { throw RequestProblem.badRequest("\(name) is too long (at most \(maxLength) characters).") }
