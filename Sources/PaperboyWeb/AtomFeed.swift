@@ -62,7 +62,11 @@ enum AtomFeed {
         String(DateParsing.iso8601String(date).prefix(19)) + "Z"
     }
 
-    static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String { escapeMarkup(text, quotes: true) }
+
+    /// `&`, `<` and `>` as entities (and quotes too, for attribute values), without the control
+    /// characters XML 1.0 forbids even escaped. Shared by the Atom feed and the Markdown export.
+    static func escapeMarkup(_ text: String, quotes: Bool) -> String {
         var output = ""
         output.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -70,9 +74,8 @@ enum AtomFeed {
             case "&": output += "&amp;"
             case "<": output += "&lt;"
             case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&apos;"
-            // XML 1.0 forbids most control characters even when escaped.
+            case "\"" where quotes: output += "&quot;"
+            case "'" where quotes: output += "&apos;"
             case "\t", "\n", "\r": output.unicodeScalars.append(scalar)
             case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF: continue
             default: output.unicodeScalars.append(scalar)

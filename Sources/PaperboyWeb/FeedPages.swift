@@ -191,20 +191,8 @@ enum PaperMarkdown {
         return lines.joined(separator: "\n")
     }
 
-    /// Text with HTML's three significant characters as entities.
-    static func text(_ raw: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(raw.utf8.count)
-        for character in raw {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// Text with HTML's three significant characters as entities; quotes stay readable.
+    static func text(_ raw: String) -> String { AtomFeed.escapeMarkup(raw, quotes: false) }
 
     /// A link target: percent-escapes what could close it or start markup.
     static func target(_ url: String) -> String {
