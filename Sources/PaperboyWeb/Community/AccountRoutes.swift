@@ -28,10 +28,7 @@ struct AccountRoutes: Sendable {
         let query = QueryParameters(request)
         let next = SafeRedirect.path(try? query.string("next", maxLength: 300), otherwise: "/")
         let (token, cookie) = security.anonymousFormToken(request)
-        let model: [String: Any] = [
-            "site": community.site, "action": "/signin", "csrf": token, "next": next,
-            "problem": problem as Any, "email": email as Any,
-        ]
+        let model = SignInPageModel(site: community.site, action: "/signin", csrf: token, next: next, problem: problem, email: email)
         return community.page("signin", model, status: status, cookies: [cookie].compactMap { $0 })
     }
 
@@ -83,10 +80,7 @@ struct AccountRoutes: Sendable {
         let isNew = try await store.account(email: email) == nil
         let (csrf, cookie) = security.anonymousFormToken(request)
         // A button, not an automatic sign-in: mail scanners open links, and must not use them up.
-        let model: [String: Any] = [
-            "site": community.site, "action": Links.signInConfirmAction(), "csrf": csrf, "token": token,
-            "email": email, "isNew": isNew,
-        ]
+        let model = SignInConfirmPageModel(site: community.site, action: Links.signInConfirmAction(), csrf: csrf, token: token, email: email, isNew: isNew)
         return community.page("signin-confirm", model, cookies: [cookie].compactMap { $0 })
     }
 
@@ -149,21 +143,18 @@ struct AccountRoutes: Sendable {
         }
         let submissions = try await store.submissions(username: account.username, limit: 100)
         let upvoted = try await store.upvotedPapers(username: account.username, limit: 100)
-        let model: [String: Any] = [
-            "site": community.site, "username": account.username, "role": account.role == .member ? "" : account.role.rawValue,
-            "joined": Day(containing: account.createdAt).iso,
-            "submissions": try await community.cards(submissions), "hasSubmissions": !submissions.isEmpty,
-            "upvoted": try await community.cards(upvoted), "hasUpvoted": !upvoted.isEmpty,
-        ]
+        let model = ProfilePageModel(
+            site: community.site, username: account.username, role: account.role == .member ? nil : account.role.rawValue,
+            joined: Day(containing: account.createdAt).iso,
+            submissions: try await community.cards(submissions), upvoted: try await community.cards(upvoted))
         return community.page("profile", model)
     }
 
     func settingsPage(_ request: Request, message: String?, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         guard let viewer = Viewer.current else { return Responses.redirect(to: Links.signIn(next: Links.settings())) }
-        let model: [String: Any] = [
-            "site": community.site, "email": viewer.account.email, "hasPassword": viewer.account.passwordHash != nil,
-            "action": Links.settingsPassword(), "csrf": viewer.csrfToken, "message": message as Any, "problem": problem as Any,
-        ]
+        let model = SettingsPageModel(
+            site: community.site, email: viewer.account.email, hasPassword: viewer.account.passwordHash != nil,
+            action: Links.settingsPassword(), csrf: viewer.csrfToken, message: message, problem: problem)
         return community.page("settings", model, status: status)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Mustache
 import NIOCore
 import PaperboyCore
 import PaperboyStore
@@ -21,15 +22,14 @@ struct CommunityContext: Sendable {
 
     var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
 
-    func page(_ template: String, _ model: [String: Any], status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
+    func page(_ template: String, _ model: some MustacheParent, status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
         var response = Responses.html(resources.render(model, template: template), status: status).response()
         for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return response
     }
 
     func message(heading: String, text: String, link: (url: String, label: String)? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        var model: [String: Any] = ["site": site, "heading": heading, "text": text]
-        if let link { model["link"] = ["url": link.url, "label": link.label] }
+        let model = MessagePageModel(site: site, heading: heading, text: text, link: link.map { NavigationLink(label: $0.label, url: $0.url) })
         return page("message", model, status: status)
     }
 

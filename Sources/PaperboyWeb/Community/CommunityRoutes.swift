@@ -136,11 +136,9 @@ struct CommunityRoutes: Sendable {
 
     func submitPage(_ request: Request, problem: String? = nil, existing: (url: String, label: String)? = nil, typed: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let viewer = try community.requireViewer(next: Links.submit())
-        var model: [String: Any] = [
-            "site": community.site, "action": Links.submit(), "csrf": viewer.csrfToken,
-            "problem": problem as Any, "typed": typed as Any,
-        ]
-        if let existing { model["existing"] = ["url": existing.url, "label": existing.label] }
+        let model = SubmitPageModel(
+            site: community.site, action: Links.submit(), csrf: viewer.csrfToken, problem: problem, typed: typed,
+            existing: existing.map { NavigationLink(label: $0.label, url: $0.url) })
         return community.page("submit", model, status: status)
     }
 
@@ -189,13 +187,10 @@ struct CommunityRoutes: Sendable {
         let pageSize = community.configuration.pageSize
         let now = community.now()
         let papers = try await store.trendingPapers(since: Day(containing: now).adding(days: -14), now: now, offset: page * pageSize, limit: pageSize + 1)
-        let model: [String: Any] = [
-            "site": community.site,
-            "papers": try await community.cards(Array(papers.prefix(pageSize))), "hasPapers": !papers.isEmpty,
-            "firstRank": page * pageSize + 1,
-            "previousPage": page > 0 ? Links.trending(page: page - 1) : nil as String? as Any,
-            "nextPage": papers.count > pageSize ? Links.trending(page: page + 1) : nil as String? as Any,
-        ]
+        let model = TrendingPageModel(
+            site: community.site, papers: try await community.cards(Array(papers.prefix(pageSize))), firstRank: page * pageSize + 1,
+            previousPage: page > 0 ? Links.trending(page: page - 1) : nil,
+            nextPage: papers.count > pageSize ? Links.trending(page: page + 1) : nil)
         return community.page("trending", model)
     }
 }

@@ -59,12 +59,7 @@ public final class DigestComposer: DigestComposing {
         let content = try await content(for: subscriber, period: period)
         guard !content.trending.isEmpty || content.sections.contains(where: { !$0.papers.isEmpty }) else { return nil }
         let links = links(for: subscriber, period: period)
-        let model: [String: Any] = [
-            "siteName": siteName, "periodName": periodName(period), "home": baseURL,
-            "trending": content.trending.map(\.html), "trendingText": content.trending.map(\.text),
-            "sections": content.sections.map { ["topic": $0.topic, "papers": $0.papers.map(\.html), "papersText": $0.papers.map(\.text), "hasPapers": !$0.papers.isEmpty] },
-            "unsubscribe": links.unsubscribe, "preferences": links.unsubscribe, "webView": links.webView,
-        ]
+        let model = digestModel(content, period: period, links: links)
         let subject = "\(siteName): trending papers, \(periodName(period))"
         return MailMessage(
             from: from, to: try MailAddress(subscriber.email), subject: subject,
@@ -81,13 +76,15 @@ public final class DigestComposer: DigestComposing {
     func webView(for subscriber: Subscriber, period: DigestPeriod) async throws -> String {
         let content = try await content(for: subscriber, period: period)
         let links = links(for: subscriber, period: period)
-        let model: [String: Any] = [
-            "siteName": siteName, "periodName": periodName(period), "home": baseURL,
-            "trending": content.trending.map(\.html), "hasTrending": !content.trending.isEmpty,
-            "sections": content.sections.map { ["topic": $0.topic, "papers": $0.papers.map(\.html), "hasPapers": !$0.papers.isEmpty] },
-            "unsubscribe": links.unsubscribe, "preferences": links.unsubscribe, "webView": links.webView,
-        ]
-        return resources.render(model, template: "digest")
+        return resources.render(digestModel(content, period: period, links: links), template: "digest")
+    }
+
+    func digestModel(_ content: (trending: [Block], sections: [(topic: String, papers: [Block])]), period: DigestPeriod, links: (unsubscribe: String, webView: String)) -> DigestModel {
+        DigestModel(
+            siteName: siteName, periodName: periodName(period), home: baseURL,
+            trending: content.trending.map(\.html), trendingText: content.trending.map(\.text),
+            sections: content.sections.map { DigestModel.Section(topic: $0.topic, papers: $0.papers.map(\.html), papersText: $0.papers.map(\.text)) },
+            unsubscribe: links.unsubscribe, webView: links.webView)
     }
 
     var host: String { site.host }
@@ -155,15 +152,10 @@ public final class DigestComposer: DigestComposing {
     }
 
     func block(_ paper: Paper) -> Block {
-        let model: [String: Any] = [
-            "title": LatexText.legible(paper.title),
-            "url": baseURL + Links.paper(paper.id),
-            "authors": PaperText.authorsLine(paper, limit: 4),
-            "abstract": TextTools.trimmed(LatexText.legible(paper.abstract), to: 300),
-            "upvotes": paper.upvotes,
-            "arxivURL": paper.isArxiv ? Links.arxivAbstract(paper.id) : nil as String? as Any,
-            "githubRepo": paper.githubRepo as Any,
-        ]
+        let model = DigestPaperModel(
+            title: LatexText.legible(paper.title), url: baseURL + Links.paper(paper.id),
+            authors: PaperText.authorsLine(paper, limit: 4), abstract: TextTools.trimmed(LatexText.legible(paper.abstract), to: 300),
+            upvotes: paper.upvotes, arxivURL: paper.isArxiv ? Links.arxivAbstract(paper.id) : nil, githubRepo: paper.githubRepo)
         return Block(html: resources.render(model, template: "digest-paper"), text: resources.render(model, template: "digest-paper.txt"))
     }
 }

@@ -135,13 +135,12 @@ struct DigestRoutes: Sendable {
     func preferencesPage(_ token: String, notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         guard let subscriber = try await store.subscriber(token: token) else { throw RequestProblem.notFound("This subscription is gone.") }
         let signed = security.signed(token, purpose: "subscriber")
-        let model: [String: Any] = [
-            "site": community.site, "email": subscriber.email, "notice": notice as Any,
-            "active": subscriber.status == .active, "status": subscriber.status.rawValue,
-            "daily": subscriber.frequency == .daily, "weekly": subscriber.frequency == .weekly,
-            "topics": subscriber.topics.joined(separator: "\n"),
-            "preferencesAction": "/preferences?s=\(signed)", "unsubscribeAction": "/unsubscribe?s=\(signed)",
-        ]
+        let model = PreferencesPageModel(
+            site: community.site, email: subscriber.email, notice: notice,
+            active: subscriber.status == .active, status: subscriber.status.rawValue,
+            daily: subscriber.frequency == .daily, weekly: subscriber.frequency == .weekly,
+            topics: subscriber.topics.joined(separator: "\n"),
+            preferencesAction: "/preferences?s=\(signed)", unsubscribeAction: "/unsubscribe?s=\(signed)")
         return community.page("preferences", model, status: status)
     }
 

@@ -1,0 +1,253 @@
+import Mustache
+import PaperboyCore
+
+// The account, community and digest pages as structs: a missing field is a compile error, and an
+// absent optional renders as nothing (its section is skipped), never as the text "nil".
+// `child(named:)` answers Mustache's lookups without Mirror (see PageModels+Mustache.swift).
+
+struct MessagePageModel: MustacheParent {
+    let site: SiteChrome
+    let heading: String
+    let text: String
+    var link: NavigationLink? = nil
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "heading": heading
+        case "text": text
+        case "link": link
+        default: nil
+        }
+    }
+}
+
+struct SignInPageModel: MustacheParent {
+    let site: SiteChrome
+    let action: String
+    let csrf: String
+    let next: String
+    let problem: String?
+    let email: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "action": action
+        case "csrf": csrf
+        case "next": self.next
+        case "problem": problem
+        case "email": email
+        default: nil
+        }
+    }
+}
+
+struct SignInConfirmPageModel: MustacheParent {
+    let site: SiteChrome
+    let action: String
+    let csrf: String
+    let token: String
+    let email: String
+    let isNew: Bool
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "action": action
+        case "csrf": csrf
+        case "token": token
+        case "email": email
+        case "isNew": isNew
+        default: nil
+        }
+    }
+}
+
+struct ProfilePageModel: MustacheParent {
+    let site: SiteChrome
+    let username: String
+    /// Shown for curators and admins; nil for members.
+    let role: String?
+    let joined: String
+    let submissions: [PaperCard]
+    let upvoted: [PaperCard]
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "username": username
+        case "role": role
+        case "joined": joined
+        case "submissions": submissions
+        case "hasSubmissions": !submissions.isEmpty
+        case "upvoted": upvoted
+        case "hasUpvoted": !upvoted.isEmpty
+        default: nil
+        }
+    }
+}
+
+struct SettingsPageModel: MustacheParent {
+    let site: SiteChrome
+    let email: String
+    let hasPassword: Bool
+    let action: String
+    let csrf: String
+    let message: String?
+    let problem: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "email": email
+        case "hasPassword": hasPassword
+        case "action": action
+        case "csrf": csrf
+        case "message": message
+        case "problem": problem
+        default: nil
+        }
+    }
+}
+
+struct SubmitPageModel: MustacheParent {
+    let site: SiteChrome
+    let action: String
+    let csrf: String
+    let problem: String?
+    let typed: String?
+    /// The paper already on a feed, when that was the problem.
+    let existing: NavigationLink?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "action": action
+        case "csrf": csrf
+        case "problem": problem
+        case "typed": typed
+        case "existing": existing
+        default: nil
+        }
+    }
+}
+
+struct TrendingPageModel: MustacheParent {
+    let site: SiteChrome
+    let papers: [PaperCard]
+    let firstRank: Int
+    let previousPage: String?
+    let nextPage: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "papers": papers
+        case "hasPapers": !papers.isEmpty
+        case "firstRank": firstRank
+        case "previousPage": previousPage
+        case "nextPage": nextPage
+        default: nil
+        }
+    }
+}
+
+struct PreferencesPageModel: MustacheParent {
+    let site: SiteChrome
+    let email: String
+    let notice: String?
+    let active: Bool
+    let status: String
+    let daily: Bool
+    let weekly: Bool
+    let topics: String
+    let preferencesAction: String
+    let unsubscribeAction: String
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "email": email
+        case "notice": notice
+        case "active": active
+        case "status": status
+        case "daily": daily
+        case "weekly": weekly
+        case "topics": topics
+        case "preferencesAction": preferencesAction
+        case "unsubscribeAction": unsubscribeAction
+        default: nil
+        }
+    }
+}
+
+/// One digest, as mail (text and HTML) and as the web view. Paper blocks are rendered once per
+/// period and shared by every subscriber, so they arrive here as finished HTML and text.
+struct DigestModel: MustacheParent {
+    struct Section: MustacheParent {
+        let topic: String
+        let papers: [String]
+        let papersText: [String]
+
+        func child(named name: String) -> Any? {
+            switch name {
+            case "topic": topic
+            case "papers": papers
+            case "papersText": papersText
+            case "hasPapers": !papers.isEmpty
+            default: nil
+            }
+        }
+    }
+
+    let siteName: String
+    let periodName: String
+    let home: String
+    let trending: [String]
+    let trendingText: [String]
+    let sections: [Section]
+    let unsubscribe: String
+    let webView: String
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "siteName": siteName
+        case "periodName": periodName
+        case "home": home
+        case "trending": trending
+        case "trendingText": trendingText
+        case "hasTrending": !trending.isEmpty
+        case "sections": sections
+        case "unsubscribe": unsubscribe
+        // The preferences page is where the unsubscribe link leads.
+        case "preferences": unsubscribe
+        case "webView": webView
+        default: nil
+        }
+    }
+}
+
+/// A paper's block in a digest.
+struct DigestPaperModel: MustacheParent {
+    let title: String
+    let url: String
+    let authors: String
+    let abstract: String
+    let upvotes: Int
+    let arxivURL: String?
+    let githubRepo: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "title": title
+        case "url": url
+        case "authors": authors
+        case "abstract": abstract
+        case "upvotes": upvotes
+        case "arxivURL": arxivURL
+        case "githubRepo": githubRepo
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PaperboyCore
+import PaperboyMail
+import PaperboyStore
+import PaperboyTestSupport
+import PaperboyWeb
+import Testing
+
+/// Renders every page and every mail, in the states that leave optional fields empty, and fails on
+/// `nil` or `Optional(` anywhere in text or attributes: an optional that reached a template as a
+/// value (a `[String: Any]` model) once put "nil" in the sign-in form and dead links in digests.
+@Suite struct NoNilTests {
+    /// "nil" as a word, or Swift's Optional printout. The fixture's papers contain neither.
+    static func leaks(_ text: String) -> [String] {
+        var found: [String] = []
+        for pattern in [#"\bnil\b"#, #"Optional\("#] {
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                guard let range = Range(match.range, in: text) else { continue }
+                let start = text.index(range.lowerBound, offsetBy: -60, limitedBy: text.startIndex) ?? text.startIndex
+                let end = text.index(range.upperBound, offsetBy: 60, limitedBy: text.endIndex) ?? text.endIndex
+                found.append(String(text[start..<end]))
+            }
+        }
+        return found
+    }
+
+    static func check(_ what: String, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!text.isEmpty, "\(what) rendered nothing", sourceLocation: sourceLocation)
+        let leaked = leaks(text)
+        #expect(leaked.isEmpty, "\(what): \(leaked)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyPageAndMail_rendersNoNilOrOptional() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero)
+        let subscriber = try #require(try await DigestDeliveryTests.activeSubscribers(fixture.store, count: 1, topics: ["retrieval", "nothing matches this"]).first)
+        try await fixture.test { client in
+            let anonymous = Browser(client)
+            let pages = [
+                "/", "/papers", "/papers/date/2025-02-04", "/papers/date/2025-02-03", "/papers/week/2025-W06", "/papers/month/2025-01",
+                "/papers/date/2024-01-01", "/papers/2502.00001", "/papers/2502.00003", "/papers/hep-th/9901001", "/papers/2502.00001.md",
+                "/search", "/search?q=retrieval", "/search?q=zzqxv+blorft", "/search?q=%22unclosed", "/trending", "/trending?p=1",
+                "/signin", "/signin?next=/trending", "/signin/confirm?token=expired", "/u/nobody", "/papers/9999.99999",
+                "/feed.atom", "/api/daily_papers", "/api/papers/2502.00001", "/api/papers/search?q=retrieval",
+            ]
+            for path in pages {
+                Self.check("GET \(path)", try await anonymous.get(path).body)
+            }
+            // A sign-in problem page with the typed address refilled.
+            let form = try await anonymous.get("/signin")
+            Self.check("sign-in problem", try await anonymous.post("/signin", ["email": "not-an-address", "csrf": try #require(form.csrf)]).body)
+            Self.check("sign-in sent", try await anonymous.post("/signin", ["email": "ada@example.org", "csrf": try #require(form.csrf)]).body)
+            Self.check("sign-in mail", try #require(try SecurityTests.latestMail(in: fixture.mailFolder, to: "ada@example.org")))
+
+            let member = Browser(client)
+            try await member.signIn(email: "grace@example.org", username: "grace", mailFolder: fixture.mailFolder)
+            for path in ["/", "/papers/2502.00001", "/settings", "/submit", "/u/grace", "/trending", "/search?q=retrieval"] {
+                Self.check("signed in: GET \(path)", try await member.get(path).body)
+            }
+            let csrf = try #require(try await member.get("/submit").csrf)
+            Self.check("submit problem", try await member.post("/submit", ["paper": "not an id", "csrf": csrf]).body)
+            Self.check("submit duplicate", try await member.post("/submit", ["paper": "2502.00001", "csrf": csrf]).body)
+            Self.check("settings problem", try await member.post("/settings/password", ["password": "short", "csrf": csrf]).body)
+            _ = try await member.post("/settings/password", ["password": "correct horse battery", "csrf": csrf])
+            Self.check("settings with a password", try await member.get("/settings").body)
+            _ = try await member.post("/papers/2502.00002/upvote", ["on": "1", "csrf": csrf])
+            Self.check("profile with an upvote", try await member.get("/u/grace").body)
+
+            // Subscribing, its mail, the preferences page, the digest page and mail.
+            Self.check("subscribe", try await anonymous.post("/subscribe", ["email": "new@example.org", "frequency": "weekly"]).body)
+            Self.check("subscription mail", try #require(try SecurityTests.latestMail(in: fixture.mailFolder, to: "new@example.org")))
+            let signed = fixture.security.signed(subscriber.token, purpose: "subscriber")
+            Self.check("preferences", try await anonymous.get("/unsubscribe?s=\(signed)").body)
+            Self.check("digest web view", try await anonymous.get("/digest?s=\(signed)&period=2025-02-04").body)
+            Self.check("empty digest web view", try await anonymous.get("/digest?s=\(signed)&period=2024-01-01").body)
+        }
+        let period = try #require(DigestPeriod("2025-02-04"))
+        let mail = try #require(try await fixture.composer.message(for: subscriber, period: period))
+        Self.check("digest text", mail.text)
+        Self.check("digest HTML", try #require(mail.html))
+        // Papers without an arXiv page or a repository get no link at all, not a dead one.
+        #expect(!(mail.html ?? "").contains(#"href="""#) && !(mail.html ?? "").contains("href=\"nil\""))
+    }
+}
