@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // Models, dates, ranking and text helpers: pure logic, no I/O.
@@ -105,9 +107,30 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // The composition root: one typed configuration (command line, environment, JSON file),
+        // opening stores, the scheduled jobs and everything `serve` runs, so tests can start it in-process.
+        .target(
+            name: "PaperboyApp",
+            dependencies: [
+                "PaperboyCore",
+                "PaperboyStore",
+                "PaperboyPostgres",
+                "PaperboyIngest",
+                "PaperboySearch",
+                "PaperboyMail",
+                "PaperboyWeb",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "paperboy",
             dependencies: [
+                "PaperboyApp",
                 "PaperboyCore",
                 "PaperboyStore",
                 "PaperboyIngest",
@@ -154,6 +177,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PaperboyMailTests", dependencies: ["PaperboyMail", "PaperboyCore", "PaperboyTestSupport"]),
+        .testTarget(
+            name: "PaperboyAppTests",
+            dependencies: [
+                "PaperboyApp", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -33,10 +33,11 @@ public final class PostgresPaperStore: PaperStore {
 
     /// Most of an import's time is PostgreSQL parsing text into `tsvector`s and filling the GIN
     /// index, one core per connection; batches on several connections use the server's cores.
-    /// `PAPERBOY_PG_CONCURRENT_UPSERTS` overrides it (for benchmarks).
-    public var concurrentUpserts: Int {
-        ProcessInfo.processInfo.environment["PAPERBOY_PG_CONCURRENT_UPSERTS"].flatMap(Int.init) ?? 4
-    }
+    /// Set from the configuration (`PAPERBOY_PG_CONCURRENT_UPSERTS`, for benchmarks).
+    public var concurrentUpserts: Int { upsertsInFlight.load(ordering: .relaxed) }
+    let upsertsInFlight = Atomic<Int>(4)
+
+    public func setConcurrentUpserts(_ count: Int) { upsertsInFlight.store(max(1, count), ordering: .relaxed) }
 
     /// Connects to `url`, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
     /// (TLS is preferred when `sslmode` is not given, as libpq does). Call `migrate()` before use.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import Logging
 import PaperboyCore
@@ -29,7 +30,8 @@ struct Bench: AsyncParsableCommand {
         var queries: Int = 200
 
         func run() async throws {
-            let store = try await database.openStore()
+            let configuration = try await loadConfiguration(database, model)
+            let store = try await Stores.open(configuration)
             let existing = try await store.paperCount()
             if existing < count {
                 let file = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-bench-\(UUID().uuidString).jsonl")
@@ -41,7 +43,7 @@ struct Bench: AsyncParsableCommand {
                 let summary = try await Importer(store: store).importFile(at: file.path, options: ImportOptions(placement: .published))
                 print(summary.line)
             }
-            let index = try model.requireSemanticIndex(store: store)
+            let index = try configuration.requireSemanticIndex(store: store)
             // Random vectors stand in for embeddings: embedding a million abstracts takes hours.
             var after: UInt32 = 0
             var written = 0
@@ -133,7 +135,7 @@ struct Bench: AsyncParsableCommand {
         func run() async throws {
             let embedder: SentenceEmbedder
             do {
-                embedder = try SentenceEmbedder(modelDirectory: model.location)
+                embedder = try SentenceEmbedder(modelDirectory: try await loadConfiguration(model).modelDirectory)
             } catch {
                 throw ValidationError("cannot load the embedding model: \(error). Run scripts/install-model.")
             }
@@ -178,7 +180,8 @@ struct Bench: AsyncParsableCommand {
         var topicPool: Int = 500
 
         func run() async throws {
-            let store = try await database.openStore()
+            let configuration = try await loadConfiguration(database, model)
+            let store = try await Stores.open(configuration)
             guard let day = try await store.latestDay() else { throw ValidationError("the database has no papers on the feed") }
             let period = DigestPeriod(day: day)
             let existing = try await store.activeSubscribers(frequency: .daily).count
@@ -199,7 +202,7 @@ struct Bench: AsyncParsableCommand {
                 }
                 print("added \(subscribers - existing) subscribers in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             }
-            let semantic = model.semanticIndex(store: store, logger: Logger(label: "paperboy.bench"))
+            let semantic = configuration.semanticIndex(store: store, logger: Logger(label: "paperboy.bench"))
             if let semantic { _ = try await semantic.loadStoredEmbeddings(); await semantic.waitForIndexBuilds() }
             let composer = try DigestComposer(
                 store: store, search: SearchEngine(store: store, semantic: semantic), resources: try await SiteResources.load(),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import PaperboyPostgres
 import PaperboyStore
@@ -25,8 +26,8 @@ struct Copy: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 100000") }
-        let sourceLocation = try CopyLocation(from, option: "--from")
-        let destinationLocation = try CopyLocation(to, option: "--to")
+        let sourceLocation = try DatabaseLocation(copying: from, option: "--from")
+        let destinationLocation = try DatabaseLocation(copying: to, option: "--to")
         if sourceLocation == destinationLocation { throw ValidationError("--from and --to name the same database") }
 
         let source = try await sourceLocation.openSource()
@@ -35,7 +36,7 @@ struct Copy: AsyncParsableCommand {
         // Checked here too (run checks again), so a refusal is the only thing printed.
         try await copier.checkSourceSchema()
         try await copier.checkDestinationEmpty()
-        print("copying \(sourceLocation.display) to \(destinationLocation.display)")
+        print("copying \(sourceLocation.copyDisplay) to \(destinationLocation.copyDisplay)")
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let started = Date()
         // Without a terminal (a log file), a line every so many rows instead of the bar.
@@ -59,39 +60,16 @@ struct Copy: AsyncParsableCommand {
 }
 
 /// Where `paperboy copy` reads or writes: a SQLite file or a PostgreSQL URL.
-enum CopyLocation: Equatable {
-    case sqlite(path: String)
-    case postgres(url: String)
-
-    init(_ text: String, option: String) throws {
-        let lowered = text.lowercased()
-        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
-            self = .postgres(url: text)
-            return
-        }
-        var path = text
-        if lowered.hasPrefix("sqlite://") {
-            path.removeFirst("sqlite://".count)
-        } else if lowered.hasPrefix("sqlite:") {
-            path.removeFirst("sqlite:".count)
-        } else if let scheme = text.range(of: "^[A-Za-z][A-Za-z0-9+.-]*://", options: .regularExpression) {
-            throw ValidationError("\(option): unsupported database URL scheme \(text[scheme].dropLast(3)); use sqlite:PATH or postgres://…")
-        }
-        guard !path.isEmpty else { throw ValidationError("\(option) needs a file path after sqlite:") }
-        self = .sqlite(path: path)
+extension DatabaseLocation {
+    init(copying text: String, option: String) throws {
+        do { self = try DatabaseLocation(text, option: option) } catch { throw ValidationError(error.description) }
     }
 
-    var display: String {
+    var copyDisplay: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
-        case .postgres(let url): Self.redacted(url)
+        case .postgres: display
         }
-    }
-
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? url
     }
 
     /// Opens the source without migrating it or creating anything: a missing file is an error, not a new database.

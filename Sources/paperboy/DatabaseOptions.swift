@@ -1,44 +1,43 @@
 import ArgumentParser
 import Foundation
-import Logging
-import PaperboyPostgres
+import PaperboyApp
 import PaperboyStore
 
-/// `--database`, shared by every command that touches the store.
-/// Order of precedence: the flag, then `PAPERBOY_DATABASE`, then `var/paperboy.sqlite`.
-struct DatabaseOptions: ParsableArguments {
+/// The flags a command was given, by configuration key; `PaperboyConfiguration.load` puts them
+/// before the environment and the config file.
+protocol ConfigurationFlags {
+    var flags: [PaperboyConfiguration.Key: String] { get }
+}
+
+/// Reads the configuration once for a command, from the flags of its option groups.
+func loadConfiguration(_ groups: any ConfigurationFlags...) async throws -> PaperboyConfiguration {
+    var flags: [PaperboyConfiguration.Key: String] = [:]
+    for group in groups { flags.merge(group.flags) { $1 } }
+    do {
+        return try await PaperboyConfiguration.load(commandLine: flags)
+    } catch let error as ConfigurationError {
+        throw ValidationError(error.description)
+    }
+}
+
+/// `--database` and `--config`, shared by every command that touches the store.
+struct DatabaseOptions: ParsableArguments, ConfigurationFlags {
     @Option(name: .long, help: "SQLite file path, sqlite:PATH URL or postgres://USER:PASSWORD@HOST:PORT/DATABASE URL (env: PAPERBOY_DATABASE; default: var/paperboy.sqlite).")
     var database: String?
 
-    var location: String {
-        database ?? ProcessInfo.processInfo.environment["PAPERBOY_DATABASE"] ?? "var/paperboy.sqlite"
+    @Option(name: .long, help: "A JSON file of settings, by the names of their environment variables without PAPERBOY_ in camelCase ({\"publicURL\": …, \"mail\": …}); flags and the environment come first (env: PAPERBOY_CONFIG).")
+    var config: String?
+
+    var flags: [PaperboyConfiguration.Key: String] {
+        var flags: [PaperboyConfiguration.Key: String] = [:]
+        flags[.database] = database
+        flags[.config] = config
+        return flags
     }
 
-    /// Where the store is, with any password left out, for messages.
-    var displayLocation: String {
-        guard isPostgres, var components = URLComponents(string: location), components.password != nil else { return location }
-        components.password = "***"
-        return components.string ?? location
-    }
-
-    var isPostgres: Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
-
-    /// Opens and migrates the store. A PostgreSQL store runs its connection pool until the process ends.
-    func openStore() async throws -> any PaperStore {
-        var path = location
-        if isPostgres {
-            // postgres-nio reports every failed reconnect at info: during an outage that is a line
-            // every few milliseconds. The server logs one warning per refused request instead.
-            var logger = Logger(label: "paperboy.postgres")
-            logger.logLevel = .warning
-            let store = try PostgresPaperStore(url: path, logger: logger)
-            try await store.migrate()
-            return store
-        }
-        if path.hasPrefix("sqlite://") { path.removeFirst("sqlite://".count) } else if path.hasPrefix("sqlite:") { path.removeFirst("sqlite:".count) }
-        guard !path.isEmpty else { throw ValidationError("--database needs a file path.") }
-        let store = try SQLitePaperStore(path: path)
-        try await store.migrate()
-        return store
+    /// Reads the configuration with only these flags, and opens and migrates its store.
+    func openStore() async throws -> (any PaperStore, PaperboyConfiguration) {
+        let configuration = try await loadConfiguration(self)
+        return (try await Stores.open(configuration), configuration)
     }
 }

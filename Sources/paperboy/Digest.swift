@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import Logging
 import PaperboyCore
@@ -11,7 +12,7 @@ import PaperboyWeb
 struct Digest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Email digests of trending papers.", subcommands: [Send.self])
 
-    struct Send: AsyncParsableCommand {
+    struct Send: AsyncParsableCommand, ConfigurationFlags {
         static let configuration = CommandConfiguration(
             abstract: "Plan and send the digests due today (or for --period); retries and resumes through the outbox.",
             discussion: "Safe to run again or after a crash: each subscriber gets one digest per period.")
@@ -35,20 +36,37 @@ struct Digest: AsyncParsableCommand {
         @Option(name: .customLong("public-url"), help: "Base URL of links in the mail (env: PAPERBOY_PUBLIC_URL; default: http://127.0.0.1:8080).")
         var publicURL: String?
 
+        @Option(name: .customLong("site-name"), help: "Name the mail is signed with (env: PAPERBOY_SITE_NAME).")
+        var siteName: String?
+
+        var flags: [PaperboyConfiguration.Key: String] {
+            var flags: [PaperboyConfiguration.Key: String] = [:]
+            flags[.publicURL] = publicURL
+            flags[.siteName] = siteName
+            return flags
+        }
+
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            let store = try await database.openStore()
+            let configuration = try await loadConfiguration(database, model, mail, self)
+            let store = try await Stores.open(configuration)
             var logger = Logger(label: "paperboy.digest")
             logger.logLevel = .notice
-            let semantic = model.semanticIndex(store: store, logger: logger)
+            let semantic = configuration.semanticIndex(store: store, logger: logger)
             if let semantic { _ = try await semantic.loadStoredEmbeddings() }
-            let baseURL = publicURL ?? environment["PAPERBOY_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+            let site: SiteAddress
+            do {
+                site = try SiteAddress(publicURL: configuration.server.publicURL ?? "http://127.0.0.1:8080")
+            } catch {
+                throw ValidationError("--public-url (or PAPERBOY_PUBLIC_URL): \(error)")
+            }
             // The database's keys, as the server uses: the links in these mails verify there.
             let security = Security(
-                keys: try await SecretKeyRing.load(store: store, environmentSecret: environment["PAPERBOY_SECRET"]), secureCookies: false)
-            let composer = try DigestComposer(
+                keys: try await SecretKeyRing.load(store: store, environmentSecret: configuration.secret), secureCookies: false)
+            let sender: MailAddress
+            do { sender = try configuration.mail.sender() } catch { throw ValidationError(error.description) }
+            let composer = DigestComposer(
                 store: store, search: SearchEngine(store: store, semantic: semantic, logger: logger), resources: try await SiteResources.load(),
-                siteName: environment["PAPERBOY_SITE_NAME"] ?? "Paperboy", baseURL: baseURL, security: security, from: try mail.sender())
+                siteName: configuration.server.siteName, site: site, security: security, from: sender)
             let periods: [DigestPeriod]
             if let period {
                 guard let parsed = DigestPeriod(period) else { throw ValidationError("--period is a day (2026-11-23) or an ISO week (2026-W47), not \(period)") }
@@ -59,7 +77,7 @@ struct Digest: AsyncParsableCommand {
             }
 
             if let to {
-                try await sendOne(to: to, periods: periods, store: store, composer: composer)
+                try await sendOne(to: to, periods: periods, store: store, composer: composer, configuration: configuration)
                 return
             }
             if dryRun {
@@ -74,24 +92,22 @@ struct Digest: AsyncParsableCommand {
                 let holder = try await store.leaseHolder(DigestRunner.leaseName, now: Date()) ?? "another process"
                 throw ValidationError("digests are being sent by \(holder); try again later or raise --wait")
             }
-            let domain = URL(string: baseURL)?.host ?? "localhost"
-            for period in periods {
-                let planned = try await store.planDigests(period: period, messageIDDomain: domain, now: Date())
-                print("planned \(planned) \(period.frequency.rawValue) digests for \(period.key)")
-            }
-            let runner = DigestRunner(store: store, composer: composer, destination: try mail.digestDestination(), lease: lease, logger: logger)
-            let summary: DigestRunSummary
+            let destination: DigestDestination
+            do { destination = try configuration.mail.digestDestination() } catch { throw ValidationError(error.description) }
+            let sending = DigestSending(store: store, composer: composer, destination: destination, lease: lease, messageIDDomain: site.host, logger: logger)
+            let outcome: (planned: [(period: DigestPeriod, count: Int)], summary: DigestRunSummary)
             do {
-                summary = try await runner.sendDue()
+                outcome = try await sending.planAndSend(periods, now: Date())
             } catch {
                 try? await lease.release()
                 throw error
             }
             try await lease.release()
-            print(summary)
+            for (period, count) in outcome.planned { print("planned \(count) \(period.frequency.rawValue) digests for \(period.key)") }
+            print(outcome.summary)
         }
 
-        func sendOne(to address: String, periods: [DigestPeriod], store: any PaperStore, composer: DigestComposer) async throws {
+        func sendOne(to address: String, periods: [DigestPeriod], store: any PaperStore, composer: DigestComposer, configuration: PaperboyConfiguration) async throws {
             let email: String
             do { email = try EmailAddress.normalize(address) } catch { throw ValidationError("--to: \(error)") }
             guard let subscriber = try await store.subscriber(email: email) else { throw ValidationError("nobody subscribed with \(email)") }
@@ -103,7 +119,7 @@ struct Digest: AsyncParsableCommand {
                 if dryRun {
                     print(try message.render(date: Date(), messageID: "<dry-run@localhost>"))
                 } else {
-                    let id = try await mail.transport().send(message)
+                    let id = try await configuration.mail.messageTransport().send(message)
                     print("sent \(period.key) digest to \(email) as \(id)")
                 }
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import PaperboyCore
 import PaperboyIngest
@@ -29,7 +30,7 @@ struct Eval: AsyncParsableCommand {
         try await store.migrate()
         let summary = try await Importer(store: store).importFile(at: corpus)
         guard summary.skipped.isEmpty else { throw ValidationError("the corpus has bad records: \(summary.skipped.prefix(3))") }
-        let semantic = try model.requireSemanticIndex(store: store)
+        let semantic = try await loadConfiguration(model).requireSemanticIndex(store: store)
         _ = try await embedMissingPapers(semantic, store: store)
         let engine = SearchEngine(store: store, semantic: semantic)
 

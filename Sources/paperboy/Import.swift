@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import PaperboyCore
 import Logging
@@ -57,7 +58,8 @@ struct Import: AsyncParsableCommand {
         }
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 100000") }
 
-        let store = try await database.openStore()
+        let configuration = try await loadConfiguration(database, model)
+        let store = try await Stores.open(configuration)
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let summary = try await Importer(store: store).importFile(
             at: file,
@@ -79,7 +81,7 @@ struct Import: AsyncParsableCommand {
         guard !noEmbed else { return }
         var logger = Logger(label: "paperboy.import")
         logger.logLevel = .warning
-        if let semantic = model.semanticIndex(store: store, logger: logger) {
+        if let semantic = configuration.semanticIndex(store: store, logger: logger) {
             let (count, seconds) = try await embedMissingPapers(semantic, store: store)
             print("embedded \(count) papers in \(String(format: "%.1f", seconds)) s")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 
 struct Index: AsyncParsableCommand {
@@ -9,8 +10,9 @@ struct Index: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
 
     func run() async throws {
-        let store = try await database.openStore()
-        let index = try model.requireSemanticIndex(store: store)
+        let configuration = try await loadConfiguration(database, model)
+        let store = try await Stores.open(configuration)
+        let index = try configuration.requireSemanticIndex(store: store)
         let (count, seconds) = try await embedMissingPapers(index, store: store)
         let rate = seconds > 0 ? Double(count) / seconds : 0
         let stored = try await store.embeddingCount(model: index.modelName)

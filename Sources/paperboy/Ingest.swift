@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PaperboyApp
 import PaperboyCore
 import PaperboyIngest
 import PaperboyStore
 
 /// `paperboy ingest`: harvest new and changed arXiv papers by OAI-PMH.
-struct Ingest: AsyncParsableCommand {
+struct Ingest: AsyncParsableCommand, ConfigurationFlags {
     static let configuration = CommandConfiguration(
         abstract: "Harvest arXiv papers in some categories since a date (OAI-PMH); resumable, idempotent.",
         discussion: "Progress is saved after each page in --checkpoints; an interrupted run continues where it stopped.")
@@ -34,8 +35,15 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Seconds between requests (arXiv asks for at least 3).")
     var interval: Double = 3
 
+    var flags: [PaperboyConfiguration.Key: String] {
+        var flags: [PaperboyConfiguration.Key: String] = [:]
+        flags[.oaiURL] = oai
+        return flags
+    }
+
     func run() async throws {
-        let wanted = try arxivCategories(categories, option: "--categories")
+        let wanted: [String]
+        do { wanted = try PaperboyConfiguration.arxivCategories(categories, option: "--categories") } catch { throw ValidationError(error.description) }
         var day: Day?
         if let since {
             guard let parsed = Day(iso: since) else { throw ValidationError("--since is a date like 2026-11-01, not \(since)") }
@@ -45,12 +53,10 @@ struct Ingest: AsyncParsableCommand {
         guard let format = OAIMetadataFormat(rawValue: format) else { throw ValidationError("--format is arXiv or arXivRaw") }
         guard interval >= 0 else { throw ValidationError("--interval cannot be negative") }
         try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
-        let store = try await database.openStore()
+        let configuration = try await loadConfiguration(database, self)
+        let store = try await Stores.open(configuration)
         let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(interval * 1000))))
-        let ingest = ArxivIngest(
-            store: store, client: client,
-            oaiBaseURL: oai ?? ProcessInfo.processInfo.environment["PAPERBOY_OAI_URL"] ?? "https://oaipmh.arxiv.org/oai", policy: policy,
-            format: format)
+        let ingest = ArxivIngest(store: store, client: client, oaiBaseURL: configuration.oaiURL, policy: policy, format: format)
         let summary = try await ingest.run(categories: wanted, since: day, checkpointFolder: checkpoints)
         print(summary)
     }

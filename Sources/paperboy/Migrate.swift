@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema (serve and import also do this).")
@@ -6,8 +7,8 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try await database.openStore()
+        let (store, configuration) = try await database.openStore()
         let applied = try await store.appliedMigrations()
-        print("database \(database.displayLocation) is at schema \(applied.last ?? "none") (\(applied.count) migration\(applied.count == 1 ? "" : "s") applied)")
+        print("database \(configuration.database.display) is at schema \(applied.last ?? "none") (\(applied.count) migration\(applied.count == 1 ? "" : "s") applied)")
     }
 }

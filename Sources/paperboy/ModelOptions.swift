@@ -1,34 +1,33 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PaperboyApp
 import PaperboySearch
 import PaperboyStore
 
 /// `--model`: the folder with all-MiniLM-L6-v2's model.safetensors and vocab.txt.
 /// Flag, then `PAPERBOY_MODEL`, then `.build-tools/model/all-MiniLM-L6-v2` (where scripts/install-model puts it).
-struct ModelOptions: ParsableArguments {
+struct ModelOptions: ParsableArguments, ConfigurationFlags {
     @Option(name: .long, help: "Folder with the all-MiniLM-L6-v2 weights (env: PAPERBOY_MODEL; default: .build-tools/model/all-MiniLM-L6-v2).")
     var model: String?
 
-    var location: String {
-        model ?? ProcessInfo.processInfo.environment["PAPERBOY_MODEL"] ?? ".build-tools/model/all-MiniLM-L6-v2"
+    var flags: [PaperboyConfiguration.Key: String] {
+        var flags: [PaperboyConfiguration.Key: String] = [:]
+        flags[.model] = model
+        return flags
     }
+}
 
+extension PaperboyConfiguration {
     /// The semantic index over `store`, or nil (with one clear log line) when the model is missing or broken.
     func semanticIndex(store: any PaperStore, logger: Logger) -> SemanticIndex? {
-        do {
-            let embedder = try SentenceEmbedder(modelDirectory: location)
-            return SemanticIndex(embedder: embedder, store: store, logger: logger)
-        } catch {
-            logger.warning("semantic search is off, keyword search only: \(error). Run scripts/install-model to fetch the model.")
-            return nil
-        }
+        SemanticSearch.index(modelDirectory: modelDirectory, store: store, logger: logger)
     }
 
     /// Like `semanticIndex`, but a missing model is an error: for commands that exist to embed.
     func requireSemanticIndex(store: any PaperStore) throws -> SemanticIndex {
         do {
-            return SemanticIndex(embedder: try SentenceEmbedder(modelDirectory: location), store: store)
+            return SemanticIndex(embedder: try SentenceEmbedder(modelDirectory: modelDirectory), store: store)
         } catch {
             throw ValidationError("cannot load the embedding model: \(error). Run scripts/install-model, or pass --model.")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import Logging
 import PaperboyCore
@@ -22,10 +23,11 @@ struct Search: AsyncParsableCommand {
     func run() async throws {
         guard let mode = SearchMode(rawValue: mode) else { throw ValidationError("--mode must be keyword, semantic or hybrid") }
         guard (1...100).contains(limit) else { throw ValidationError("--limit must be from 1 to 100") }
-        let store = try await database.openStore()
+        let configuration = try await loadConfiguration(database, model)
+        let store = try await Stores.open(configuration)
         var logger = Logger(label: "paperboy.search")
         logger.logLevel = .warning
-        let semantic = mode == .keyword ? nil : model.semanticIndex(store: store, logger: logger)
+        let semantic = mode == .keyword ? nil : configuration.semanticIndex(store: store, logger: logger)
         try await semantic?.loadStoredEmbeddings()
         let engine = SearchEngine(store: store, semantic: semantic)
         let response: SearchResponse

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import PaperboyWeb
 
@@ -18,14 +19,14 @@ struct Secret: AsyncParsableCommand {
 
         func run() async throws {
             guard (0...365).contains(graceDays) else { throw ValidationError("--grace-days is 0 to 365, not \(graceDays)") }
-            if ProcessInfo.processInfo.environment["PAPERBOY_SECRET"] != nil {
+            let (store, configuration) = try await database.openStore()
+            if configuration.secret != nil {
                 print("note: PAPERBOY_SECRET is set here; servers started with it sign with it and ignore the database's keys")
             }
-            let store = try await database.openStore()
             let now = Date()
             let keys = try await SecretKeyRing.rotate(store: store, grace: graceDays * 86_400, now: now)
             let until = ISO8601DateFormatter().string(from: now.addingTimeInterval(graceDays * 86_400))
-            print("rotated the signing key in \(database.displayLocation): the previous key is accepted until \(until); \(keys.retired.count) retired key\(keys.retired.count == 1 ? "" : "s") kept")
+            print("rotated the signing key in \(configuration.database.display): the previous key is accepted until \(until); \(keys.retired.count) retired key\(keys.retired.count == 1 ? "" : "s") kept")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperboyApp
 import Foundation
 import PaperboyCore
 import PaperboyStore
@@ -27,7 +28,7 @@ struct User: AsyncParsableCommand {
         var curator = false
 
         func run() async throws {
-            let store = try await database.openStore()
+            let (store, _) = try await database.openStore()
             let role: Role = admin ? .admin : curator ? .curator : .member
             do {
                 let account = try await store.createAccount(
@@ -55,7 +56,7 @@ struct User: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("the role is member, curator or admin, not \(self.role)") }
-            let store = try await database.openStore()
+            let (store, _) = try await database.openStore()
             do {
                 try await store.setRole(role, username: username)
             } catch let error as CommunityError {

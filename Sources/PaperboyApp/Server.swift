@@ -1,0 +1,224 @@
+import Foundation
+import Hummingbird
+import Logging
+import PaperboyCore
+import PaperboyIngest
+import PaperboyMail
+import PaperboyPostgres
+import PaperboySearch
+import PaperboyStore
+import PaperboyWeb
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything `paperboy serve` runs, built from a configuration: the store, search, the web
+/// application and the background jobs, as services of one group with graceful shutdown.
+/// The executable only parses arguments and calls `run()`; tests start the same thing in-process.
+public struct PaperboyServer: Sendable {
+    public let configuration: PaperboyConfiguration
+    public let store: any PaperStore
+    public let site: SiteAddress
+    public let services: [any Service]
+    let logger: Logger
+
+    /// Opens the store and builds every service. `onListening` receives the bound port.
+    public static func make(
+        _ configuration: PaperboyConfiguration, logger given: Logger? = nil,
+        onListening: @escaping @Sendable (_ host: String, _ port: Int, _ papers: Int) async -> Void = { _, _, _ in }
+    ) async throws -> PaperboyServer {
+        let settings = configuration.server
+        guard let level = Logger.Level(rawValue: settings.logLevel) else { throw ConfigurationError("unknown log level \(settings.logLevel)") }
+        var logger = given ?? Logger(label: "paperboy.server")
+        logger.logLevel = level
+
+        // Links (mail, Atom ids, Markdown) come from configuration only, never from a request's Host.
+        let site: SiteAddress
+        if let url = settings.publicURL {
+            do { site = try SiteAddress(publicURL: url) } catch { throw ConfigurationError("--public-url (or PAPERBOY_PUBLIC_URL): \(error)") }
+        } else {
+            site = SiteAddress(listeningOn: settings.host, port: settings.port)
+            let loopback = IPAddress(settings.host).map { $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] } ?? false
+            if !loopback, settings.host != "localhost" {
+                logger.warning("--public-url is not set: links in mail and feeds point at \(site.url), which only works where that address does; set --public-url to the address people use")
+            }
+        }
+        let store = try await Stores.open(configuration)
+        var web = WebConfiguration(
+            siteName: settings.siteName, site: site,
+            cacheLifetime: .milliseconds(Int(settings.cacheSeconds * 1000)), trustedProxies: settings.trustedProxies)
+        web.idleTimeoutSeconds = settings.idleTimeoutSeconds
+
+        let papers = try await store.paperCount()
+        if let postgres = store as? PostgresPaperStore {
+            let pgvector = try await postgres.pgvectorVersion()
+            logger.notice("PostgreSQL: pgvector \(pgvector.map { "\($0) is installed, but" } ?? "is not installed;") semantic search runs from this instance's in-memory index, refreshed from the database every 30 s")
+        }
+        let semantic = SemanticSearch.index(modelDirectory: configuration.modelDirectory, store: store, logger: logger)
+        if let semantic {
+            let loaded = try await semantic.loadStoredEmbeddings()
+            logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB)")
+            // Above 100k papers the approximate index is trained in the background; until it is
+            // ready, semantic queries search exactly (slower, same answers). Scripts wait for this line.
+            let readyLogger = logger
+            Task {
+                await semantic.waitForIndexBuilds()
+                // Loading and training free gigabytes at a million papers; glibc keeps freed
+                // heap for reuse unless asked to give it back.
+                #if os(Linux)
+                _ = releaseFreedHeap(0)
+                #endif
+                readyLogger.notice("vector index ready: \(semantic.memoryBytes / 1_048_576) MiB")
+            }
+        }
+        let search = SearchEngine(store: store, semantic: semantic, logger: logger)
+        let keys = try await SecretKeyRing.load(store: store, environmentSecret: configuration.secret)
+        logger.notice("forms and mailed links are signed with \(keys.isFixed ? "PAPERBOY_SECRET" : "the database's key (shared by every instance; paperboy secret rotate makes a new one)")")
+        let security = Security(keys: keys, secureCookies: site.isHTTPS)
+        let sender = try configuration.mail.sender()
+        let transport = try configuration.mail.messageTransport()
+        let composer = DigestComposer(
+            store: store, search: search, resources: try await SiteResources.load(), siteName: settings.siteName,
+            site: site, security: security, from: sender)
+        let metadata: any PaperMetadataSource = configuration.arxivAPI.map { address in
+            ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
+        } ?? LocalOnlyMetadataSource()
+
+        let host = settings.host
+        let app = try await buildApplication(
+            WebDependencies(
+                store: store, search: search, configuration: web, security: security,
+                mailer: TransportSignInMailer(transport: transport, from: sender), metadata: metadata,
+                mailTransport: transport, mailFrom: sender, digests: composer),
+            host: host, port: settings.port, logger: logger
+        ) { boundPort in
+            await onListening(host, boundPort, papers)
+        }
+
+        let jobLogger = logger
+        var services: [any Service] = [app]
+        if let sync = configuration.arxivSync {
+            services.append(try ArxivSyncJob.make(sync, oaiURL: configuration.oaiURL, store: store, logger: logger))
+        }
+        if let semantic {
+            services.append(ScheduledJob("semantic index refresh", every: .seconds(30), logger: logger) {
+                let embedded = try await semantic.embedMissing()
+                let loaded = try await semantic.loadStoredEmbeddings()
+                if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
+            })
+        }
+        if !keys.isFixed {
+            // Well within a rotated key's grace period.
+            services.append(ScheduledJob("rereading the signing keys", every: .seconds(60), firstRoundAfter: .seconds(60), logger: logger) {
+                try await keys.refresh(store: store)
+            })
+        }
+        if let hour = configuration.digestHour {
+            let sending = DigestSending(
+                store: store, composer: composer, destination: try configuration.mail.digestDestination(),
+                lease: LeaseKeeper(store: store, name: DigestRunner.leaseName, duration: 180),
+                messageIDDomain: site.host, logger: logger)
+            services.append(sending.scheduledJob(hour: hour))
+        }
+        return PaperboyServer(configuration: configuration, store: store, site: site, services: services, logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run() async throws {
+        try await serviceGroup(signals: [.sigterm, .sigint]).run()
+    }
+
+    /// The services as one group; a test runs it and calls `triggerGracefulShutdown()`.
+    public func serviceGroup(signals: [UnixSignal] = []) -> ServiceGroup {
+        ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+    }
+}
+
+/// The embedding model and the semantic index over a store.
+public enum SemanticSearch {
+    /// The semantic index, or nil (with one clear log line) when the model is missing or broken.
+    public static func index(modelDirectory: String, store: any PaperStore, logger: Logger) -> SemanticIndex? {
+        do {
+            let embedder = try SentenceEmbedder(modelDirectory: modelDirectory)
+            return SemanticIndex(embedder: embedder, store: store, logger: logger)
+        } catch {
+            logger.warning("semantic search is off, keyword search only: \(error). Run scripts/install-model to fetch the model.")
+            return nil
+        }
+    }
+}
+
+/// The scheduled arXiv harvest (see `ArxivSync`).
+public enum ArxivSyncJob {
+    /// Runs on whichever instance holds the sync lease: at start-up when no run is on record, then
+    /// whenever `hours` have passed since the last successful run, by anyone. A failed run is
+    /// retried after a quarter of the interval (at most an hour).
+    public static func make(_ settings: PaperboyConfiguration.ArxivSyncSettings, oaiURL: String, store: any PaperStore, logger: Logger) throws -> ScheduledJob {
+        let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(settings.requestIntervalSeconds * 1000))), logger: logger)
+        let ingest = ArxivIngest(store: store, client: client, oaiBaseURL: oaiURL, policy: settings.feed, format: settings.format)
+        // A harvest page takes seconds; the lease is renewed before each one.
+        let lease = LeaseKeeper(store: store, name: ArxivSync.name, duration: 600)
+        let sync = ArxivSync(ingest: ingest, categories: settings.categories, checkpointFolder: settings.stateFolder, lease: lease)
+        let interval = Duration.milliseconds(Int(settings.hours * 3_600_000))
+        let seconds = settings.hours * 3600
+        return ScheduledJob(
+            "arXiv sync", every: min(interval, .seconds(60)), lease: lease, retryAfterFailure: min(interval / 4, .seconds(3600)), logger: logger
+        ) {
+            guard try await sync.isDue(now: Date(), interval: seconds) else { return }
+            let summary = try await sync.run()
+            logger.notice("arXiv sync: \(summary)")
+        }
+    }
+}
+
+/// Planning and sending digests through the outbox: one path for the server's daily job and
+/// `paperboy digest send`.
+public struct DigestSending: Sendable {
+    public let store: any PaperStore
+    public let composer: DigestComposer
+    public let destination: DigestDestination
+    /// Held while sending, so one instance (or command) sends at a time.
+    public let lease: LeaseKeeper
+    public let messageIDDomain: String
+    public let logger: Logger
+
+    public init(store: any PaperStore, composer: DigestComposer, destination: DigestDestination, lease: LeaseKeeper, messageIDDomain: String, logger: Logger) {
+        self.store = store
+        self.composer = composer
+        self.destination = destination
+        self.lease = lease
+        self.messageIDDomain = messageIDDomain
+        self.logger = logger
+    }
+
+    /// Plans `periods` (each subscriber gets one outbox row per period), then sends what is due.
+    public func planAndSend(_ periods: [DigestPeriod], now: Date) async throws -> (planned: [(period: DigestPeriod, count: Int)], summary: DigestRunSummary) {
+        var planned: [(period: DigestPeriod, count: Int)] = []
+        for period in periods {
+            planned.append((period, try await store.planDigests(period: period, messageIDDomain: messageIDDomain, now: now)))
+        }
+        let runner = DigestRunner(store: store, composer: composer, destination: destination, lease: lease, logger: logger)
+        return (planned, try await runner.sendDue())
+    }
+
+    /// Every minute on the lease holder: once the UTC `hour` has passed, plan what is due today
+    /// (weekdays: the previous weekday; Mondays also the previous week); then send what the
+    /// outbox holds, so retries go out when their time comes.
+    public func scheduledJob(hour: Int) -> ScheduledJob {
+        ScheduledJob("digest run", every: .seconds(60), lease: lease, logger: logger) {
+            let now = Date()
+            let today = Day(containing: now)
+            let periods = now.timeIntervalSince(today.start) >= Double(hour) * 3600 ? DigestPeriod.due(on: today) : []
+            let (planned, summary) = try await planAndSend(periods, now: now)
+            for (period, count) in planned where count > 0 {
+                logger.notice("planned \(count) \(period.frequency.rawValue) digests for \(period.key)")
+            }
+            if summary != DigestRunSummary() { logger.notice("\(summary)") }
+        }
+    }
+}
+
+#if os(Linux)
+/// glibc's `malloc_trim`, which Swift's Glibc module does not export (it lives in malloc.h).
+@_silgen_name("malloc_trim")
+private func releaseFreedHeap(_ pad: Int) -> Int32
+#endif

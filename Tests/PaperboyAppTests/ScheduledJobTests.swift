@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import PaperboyApp
+import PaperboyStore
+import PaperboyTestSupport
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite struct ScheduledJobTests {
+    struct Failure: Error {}
+
+    /// Runs `jobs` in a service group for `duration`, then shuts it down gracefully.
+    static func run(_ jobs: [any Service], for duration: Duration) async throws {
+        let group = ServiceGroup(configuration: .init(services: jobs, logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: duration)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func job_runsEveryInterval_survivesFailures_andStopsAtShutdown() async throws {
+        let rounds = Atomic<Int>(0)
+        let job = ScheduledJob("test job", every: .milliseconds(50), logger: Logger(label: "test")) {
+            let round = rounds.add(1, ordering: .relaxed).newValue
+            if round % 2 == 0 { throw Failure() }
+        }
+        let started = ContinuousClock.now
+        try await Self.run([job], for: .milliseconds(600))
+        #expect(ContinuousClock.now - started < .seconds(3), "the wait between rounds ends at shutdown")
+        #expect(rounds.load(ordering: .relaxed) >= 4, "failed rounds did not stop the job")
+    }
+
+    @Test func jobWithALease_runsOnOneInstanceOnly_andGivesTheLeaseUpAtShutdown() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        let first = Atomic<Int>(0)
+        let second = Atomic<Int>(0)
+        let jobs: [any Service] = [
+            ScheduledJob("a", every: .milliseconds(30), lease: LeaseKeeper(store: store, name: "job", duration: 60), logger: Logger(label: "a")) {
+                first.add(1, ordering: .relaxed)
+            },
+            ScheduledJob("b", every: .milliseconds(30), lease: LeaseKeeper(store: store, name: "job", duration: 60), logger: Logger(label: "b")) {
+                second.add(1, ordering: .relaxed)
+            },
+        ]
+        try await Self.run(jobs, for: .milliseconds(400))
+        let counts = [first.load(ordering: .relaxed), second.load(ordering: .relaxed)]
+        #expect(counts.filter { $0 > 0 }.count == 1, "\(counts)")
+        #expect(try await store.leaseHolder("job", now: Date()) == nil)
+    }
+
+    @Test func afterAFailure_theNextRoundWaitsTheRetryDelay() async throws {
+        let rounds = Atomic<Int>(0)
+        let job = ScheduledJob("failing", every: .milliseconds(20), retryAfterFailure: .seconds(30), logger: Logger(label: "test")) {
+            rounds.add(1, ordering: .relaxed)
+            throw Failure()
+        }
+        try await Self.run([job], for: .milliseconds(300))
+        #expect(rounds.load(ordering: .relaxed) == 1)
+    }
+}
