@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "PaperboyWebTests",
             dependencies: [
-                "PaperboyWeb", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
+                "PaperboyWeb", "PaperboyApp", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "PaperboyAppTests",
             dependencies: [
-                "PaperboyApp", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport",
+                "PaperboyApp", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport", "PaperboyPostgres", "PaperboyIngest",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

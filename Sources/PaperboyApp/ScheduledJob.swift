@@ -19,12 +19,16 @@ public struct ScheduledJob: Service {
     public let logger: Logger
     /// Waits before the first round (the embedding refresh follows the start-up load).
     public let firstRoundDelay: Duration
+    /// The clock leases are taken by (the same one the job's work uses).
+    let now: @Sendable () -> Date
     let round: @Sendable () async throws -> Void
 
     public init(
         _ name: String, every interval: Duration, lease: LeaseKeeper? = nil, retryAfterFailure: Duration? = nil,
-        firstRoundAfter firstRoundDelay: Duration = .zero, logger: Logger, round: @escaping @Sendable () async throws -> Void
+        firstRoundAfter firstRoundDelay: Duration = .zero, now: @escaping @Sendable () -> Date = Date.init, logger: Logger,
+        round: @escaping @Sendable () async throws -> Void
     ) {
+        self.now = now
         self.name = name
         self.interval = interval
         self.lease = lease
@@ -44,7 +48,7 @@ public struct ScheduledJob: Service {
                 }
                 wait = interval
                 do {
-                    if let lease, try await !lease.hold() { continue }
+                    if let lease, try await !lease.hold(now: now()) { continue }
                     try await round()
                 } catch is CancellationError {
                     return

@@ -23,7 +23,7 @@ public struct PaperboyServer: Sendable {
 
     /// Opens the store and builds every service. `onListening` receives the bound port.
     public static func make(
-        _ configuration: PaperboyConfiguration, logger given: Logger? = nil,
+        _ configuration: PaperboyConfiguration, logger given: Logger? = nil, now: @escaping @Sendable () -> Date = Date.init,
         onListening: @escaping @Sendable (_ host: String, _ port: Int, _ papers: Int) async -> Void = { _, _, _ in }
     ) async throws -> PaperboyServer {
         let settings = configuration.server
@@ -88,7 +88,7 @@ public struct PaperboyServer: Sendable {
             WebDependencies(
                 store: store, search: search, configuration: web, security: security,
                 mailer: TransportSignInMailer(transport: transport, from: sender), metadata: metadata,
-                mailTransport: transport, mailFrom: sender, digests: composer),
+                mailTransport: transport, mailFrom: sender, digests: composer, now: now),
             host: host, port: settings.port, logger: logger
         ) { boundPort in
             await onListening(host, boundPort, papers)
@@ -116,7 +116,7 @@ public struct PaperboyServer: Sendable {
             let sending = DigestSending(
                 store: store, composer: composer, destination: try configuration.mail.digestDestination(),
                 lease: LeaseKeeper(store: store, name: DigestRunner.leaseName, duration: 180),
-                messageIDDomain: site.host, logger: logger)
+                messageIDDomain: site.host, logger: logger, now: now)
             services.append(sending.scheduledJob(hour: hour))
         }
         return PaperboyServer(configuration: configuration, store: store, site: site, services: services, logger: logger)
@@ -180,8 +180,13 @@ public struct DigestSending: Sendable {
     public let lease: LeaseKeeper
     public let messageIDDomain: String
     public let logger: Logger
+    public let now: @Sendable () -> Date
 
-    public init(store: any PaperStore, composer: DigestComposer, destination: DigestDestination, lease: LeaseKeeper, messageIDDomain: String, logger: Logger) {
+    public init(
+        store: any PaperStore, composer: DigestComposer, destination: DigestDestination, lease: LeaseKeeper, messageIDDomain: String,
+        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.now = now
         self.store = store
         self.composer = composer
         self.destination = destination
@@ -196,7 +201,7 @@ public struct DigestSending: Sendable {
         for period in periods {
             planned.append((period, try await store.planDigests(period: period, messageIDDomain: messageIDDomain, now: now)))
         }
-        let runner = DigestRunner(store: store, composer: composer, destination: destination, lease: lease, logger: logger)
+        let runner = DigestRunner(store: store, composer: composer, destination: destination, lease: lease, now: self.now, logger: logger)
         return (planned, try await runner.sendDue())
     }
 
@@ -204,8 +209,8 @@ public struct DigestSending: Sendable {
     /// (weekdays: the previous weekday; Mondays also the previous week); then send what the
     /// outbox holds, so retries go out when their time comes.
     public func scheduledJob(hour: Int) -> ScheduledJob {
-        ScheduledJob("digest run", every: .seconds(60), lease: lease, logger: logger) {
-            let now = Date()
+        ScheduledJob("digest run", every: .seconds(60), lease: lease, now: now, logger: logger) {
+            let now = self.now()
             let today = Day(containing: now)
             let periods = now.timeIntervalSince(today.start) >= Double(hour) * 3600 ? DigestPeriod.due(on: today) : []
             let (planned, summary) = try await planAndSend(periods, now: now)

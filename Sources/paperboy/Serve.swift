@@ -61,11 +61,11 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
         let configuration = try await loadConfiguration(database, model, mail, arxivSync, self)
         let server: PaperboyServer
         do {
-            server = try await PaperboyServer.make(configuration) { host, port, papers in
+            server = try await PaperboyServer.make(configuration, onListening: { host, port, papers in
                 // Scripts and end-to-end tests read this line to learn the port.
                 let line = "Paperboy listening on http://\(host):\(port) with \(papers) papers from \(configuration.database.display)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
-            }
+            })
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

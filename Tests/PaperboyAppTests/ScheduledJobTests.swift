@@ -10,12 +10,18 @@ import Testing
 @Suite struct ScheduledJobTests {
     struct Failure: Error {}
 
-    /// Runs `jobs` in a service group for `duration`, then shuts it down gracefully.
-    static func run(_ jobs: [any Service], for duration: Duration) async throws {
+    /// Runs `jobs` in a service group for `duration`, or until `done` (checked every 10 ms, for
+    /// at most 20 s on a loaded machine), then shuts it down gracefully.
+    static func run(_ jobs: [any Service], for duration: Duration, until done: (@Sendable () -> Bool)? = nil) async throws {
         let group = ServiceGroup(configuration: .init(services: jobs, logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: duration)
+            if let done {
+                let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+                while !done(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            } else {
+                try await Task.sleep(for: duration)
+            }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -27,10 +33,13 @@ import Testing
             let round = rounds.add(1, ordering: .relaxed).newValue
             if round % 2 == 0 { throw Failure() }
         }
-        let started = ContinuousClock.now
-        try await Self.run([job], for: .milliseconds(600))
-        #expect(ContinuousClock.now - started < .seconds(3), "the wait between rounds ends at shutdown")
+        try await Self.run([job], for: .zero, until: { rounds.load(ordering: .relaxed) >= 4 })
         #expect(rounds.load(ordering: .relaxed) >= 4, "failed rounds did not stop the job")
+        // A long wait between rounds ends at shutdown.
+        let slow = ScheduledJob("slow job", every: .seconds(600), logger: Logger(label: "test")) {}
+        let started = ContinuousClock.now
+        try await Self.run([slow], for: .milliseconds(100))
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func jobWithALease_runsOnOneInstanceOnly_andGivesTheLeaseUpAtShutdown() async throws {
@@ -46,7 +55,7 @@ import Testing
                 second.add(1, ordering: .relaxed)
             },
         ]
-        try await Self.run(jobs, for: .milliseconds(400))
+        try await Self.run(jobs, for: .zero, until: { first.load(ordering: .relaxed) + second.load(ordering: .relaxed) >= 5 })
         let counts = [first.load(ordering: .relaxed), second.load(ordering: .relaxed)]
         #expect(counts.filter { $0 > 0 }.count == 1, "\(counts)")
         #expect(try await store.leaseHolder("job", now: Date()) == nil)

@@ -18,7 +18,7 @@ import Testing
             ],
             environment: [:])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try await PaperboyServer.make(configuration) { _, port, _ in continuation.yield(port) }
+        let server = try await PaperboyServer.make(configuration, onListening: { _, port, _ in continuation.yield(port) })
         let group = server.serviceGroup()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -12,7 +12,7 @@ import Testing
     @Test func embeddingsFromAnotherInstance_newAndReEmbedded_reachThisIndex() async throws {
         let modelDirectory = ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
             ?? SearchQualityTests.repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path
-        let embedder = try #require(try? SentenceEmbedder(modelDirectory: modelDirectory), "model missing: run scripts/install-model")
+        let embedder = try loadTestEmbedder(modelDirectory)
         let url = try await PostgresServer.shared().createDatabase()
         let first = try PostgresPaperStore(url: url)
         let second = try PostgresPaperStore(url: url)

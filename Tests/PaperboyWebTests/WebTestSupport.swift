@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import PaperboyApp
 import PaperboyCore
 import PaperboyMail
 import PaperboySearch
@@ -30,7 +31,8 @@ struct WebFixture {
         if let given { store = given } else { store = try await makeStore(in: directory) }
         if seed { try await Self.seed(store) }
         mailFolder = directory.url.appendingPathComponent("mail")
-        let mailer = FolderSignInMailer(transport: EMLFolderTransport(folder: mailFolder))
+        // The server's own mailer, over the real .eml transport.
+        let mailer = TransportSignInMailer(transport: EMLFolderTransport(folder: mailFolder), from: try MailAddress("paperboy@papers.example.org", name: "Paperboy"))
         let resources = try await SiteResources.load()
         security = Security(secret: String(repeating: "s", count: 40), secureCookies: true, bcryptCost: 4)
         composer = try DigestComposer(
@@ -64,18 +66,6 @@ struct WebFixture {
     /// real client address (127.0.0.1), as rate limits and trusted proxies need.
     func testLive(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await application.test(.live, body)
-    }
-}
-
-/// Sign-in mail as the application sends it, through the real .eml transport.
-struct FolderSignInMailer: SignInMailer {
-    let transport: EMLFolderTransport
-
-    func sendSignInLink(to address: String, link: String, siteName: String, expiresInMinutes: Int) async throws {
-        let message = MailMessage(
-            from: try MailAddress("paperboy@papers.example.org"), to: try MailAddress(address), subject: "Sign in to \(siteName)",
-            text: "Sign in: \(link)\nValid for \(expiresInMinutes) minutes.")
-        try await transport.send(message)
     }
 }
 
