@@ -269,7 +269,7 @@ extension PostgresPaperStore {
             for row in try await connection.query("""
                 SELECT key, \(unescaped: Self.columns) FROM paper WHERE key = ANY(\(wanted)) AND NOT hidden
                 """, logger: logger).collect() {
-                result[UInt32(try row.makeRandomAccess()[0].decode(Int64.self))] = try Self.paper(from: row, offset: 1)
+                result[UInt32(try row.makeRandomAccess()[0].decode(Int64.self))] = try Self.paper(from: row)
             }
             return result
         }

@@ -281,129 +281,55 @@ public final class PostgresPaperStore: PaperStore {
 
     // MARK: Papers
 
-    static let columns = """
-        id, title, abstract, authors, author_count, categories, published_at, updated_at, version, doi, journal_ref,
-        author_comments, github_repo, project_page, pdf_url, source, daily_day, submitted_on_daily_at, submitted_by,
-        upvotes, comment_count, featured, hidden
-        """
+    /// What every paper query selects (`PaperRow.read`).
+    static let columns = PaperRow.selectList()
 
     /// `columns` with the table name, for queries that join other tables with an `id`.
-    static let qualifiedColumns = columns.split(separator: ",")
-        .map { "paper." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    static let qualifiedColumns = PaperRow.selectList(qualifier: "paper")
 
-    /// A paper from `columns`, starting at column `offset` of `row`.
-    static func paper(from row: PostgresRow, offset: Int = 0) throws -> Paper {
-        let row = row.makeRandomAccess()
-        func value<Value: PostgresDecodable>(_ index: Int, _: Value.Type = Value.self) throws -> Value {
-            try row[offset + index].decode(Value.self)
+    /// A paper from a row holding `columns`, read by name.
+    static func paper(from row: PostgresRow) throws -> Paper {
+        try PaperRow.paper(from: PostgresRowReader(row: row.makeRandomAccess()))
+    }
+
+    /// The column's type in statements that cast parameters or read JSON.
+    static func postgresType(_ column: PaperRow.Column) -> String {
+        switch column.kind {
+        case .text: "text"
+        case .list: "text[]"
+        case .integer: "bigint"
+        case .real: "float8"
+        case .boolean: "boolean"
         }
-        return Paper(
-            id: try value(0),
-            title: try value(1),
-            abstract: try value(2),
-            authors: try value(3),
-            authorCount: try value(4, Int.self),
-            categories: try value(5),
-            publishedAt: try value(6, Double?.self).map(Date.init(timeIntervalSince1970:)),
-            updatedAt: try value(7, Double?.self).map(Date.init(timeIntervalSince1970:)),
-            version: try value(8),
-            doi: try value(9),
-            journalRef: try value(10),
-            authorComments: try value(11),
-            githubRepo: try value(12),
-            projectPage: try value(13),
-            pdfURL: try value(14),
-            source: try value(15),
-            dailyDay: try value(16, Int?.self).map(Day.init(daysSinceEpoch:)),
-            submittedOnDailyAt: try value(17, Double?.self).map(Date.init(timeIntervalSince1970:)),
-            submittedBy: try value(18),
-            upvotes: try value(19),
-            commentCount: try value(20),
-            featured: try value(21),
-            hidden: try value(22)
-        )
     }
 
-    /// The columns an import writes into a new paper row, in the order `upsertSQL` and
-    /// `batchInsertSQL` give their values.
-    static let importedColumns = """
-        id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
-        doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
-        daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
-        content_hash, created_at, modified_at
-        """
-
-    /// One record, inserted or merged by `mergedFields`. Casts type the parameters that may be NULL.
-    static let upsertSQL = """
-        INSERT INTO paper AS paper (\(importedColumns))
-        VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7::float8, $8::float8, $9::bigint,
-            $10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16,
-            $17::bigint, $18::float8, $19::text, COALESCE($20::bigint, 0), COALESCE($21::bigint, 0),
-            COALESCE($20::bigint, 0), COALESCE($21::bigint, 0), $22, $23, $23)
-        ON CONFLICT (id) DO UPDATE SET
-        \(mergedFields(from: "excluded", upvotes: "$20::bigint", commentCount: "$21::bigint", modifiedAt: "excluded.modified_at"))
-        """
-
-    /// The SET list that merges an import record (the row `source`: `excluded`, or a batch row)
-    /// into the stored `paper`: optional metadata and community fields keep their stored value
-    /// when the record lacks them, a feed day once set stays, and local votes and comments are
-    /// kept on top of the source's counts. `upvotes` and `commentCount` are the record's own
-    /// counts, NULL when it carries none. The same rules as `SQLitePaperStore.upsertSQL`.
-    static func mergedFields(from source: String, upvotes: String, commentCount: String, modifiedAt: String) -> String {
-        """
-            title = \(source).title,
-            abstract = CASE WHEN \(source).abstract = '' THEN paper.abstract ELSE \(source).abstract END,
-            authors = CASE WHEN cardinality(\(source).authors) = 0 THEN paper.authors ELSE \(source).authors END,
-            author_count = GREATEST(\(source).author_count, paper.author_count),
-            categories = CASE WHEN cardinality(\(source).categories) = 0 THEN paper.categories ELSE \(source).categories END,
-            published_at = COALESCE(\(source).published_at, paper.published_at),
-            updated_at = COALESCE(\(source).updated_at, paper.updated_at),
-            version = COALESCE(\(source).version, paper.version),
-            doi = COALESCE(\(source).doi, paper.doi),
-            journal_ref = COALESCE(\(source).journal_ref, paper.journal_ref),
-            author_comments = COALESCE(\(source).author_comments, paper.author_comments),
-            github_repo = COALESCE(\(source).github_repo, paper.github_repo),
-            project_page = COALESCE(\(source).project_page, paper.project_page),
-            pdf_url = COALESCE(\(source).pdf_url, paper.pdf_url),
-            source = \(source).source,
-            daily_day = COALESCE(paper.daily_day, \(source).daily_day),
-            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, \(source).submitted_on_daily_at),
-            submitted_by = COALESCE(paper.submitted_by, \(source).submitted_by),
-            source_upvotes = COALESCE(\(upvotes), paper.source_upvotes),
-            source_comment_count = COALESCE(\(commentCount), paper.source_comment_count),
-            upvotes = COALESCE(\(upvotes), paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
-            comment_count = COALESCE(\(commentCount), paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
-            content_hash = \(source).content_hash,
-            modified_at = \(modifiedAt)
-        """
-    }
+    /// One record, inserted or merged by `PaperRow`'s rules: parameter n is the record's value of
+    /// the n-th imported column, cast, since it may be NULL.
+    static let upsertSQL: String = {
+        let parameters = Dictionary(uniqueKeysWithValues: PaperRow.imported.enumerated().map { index, column in
+            (column.name, "$\(index + 1)::\(postgresType(column))")
+        })
+        return """
+            INSERT INTO paper AS paper (\(PaperRow.imported.map(\.name).joined(separator: ", ")))
+            VALUES (\(PaperRow.imported.map { PaperRow.insertValue($0, parameters[$0.name] ?? "NULL") }.joined(separator: ", ")))
+            ON CONFLICT (id) DO UPDATE SET
+                \(PaperRow.mergeAssignments(.postgres) { parameters[$0.name] ?? "NULL" })
+            """
+    }()
 
     static func upsertQuery(for record: PaperRecord, hash: Int64, now: Double) throws -> PostgresQuery {
-        let paper = record.paper
-        var binds = PostgresBindings(capacity: 23)
-        binds.append(paper.id)
-        binds.append(paper.title)
-        binds.append(paper.abstract)
-        binds.append(paper.authors)
-        binds.append(paper.authorCount)
-        binds.append(paper.categories)
-        binds.append(paper.publishedAt?.timeIntervalSince1970)
-        binds.append(paper.updatedAt?.timeIntervalSince1970)
-        binds.append(paper.version)
-        binds.append(paper.doi)
-        binds.append(paper.journalRef)
-        binds.append(paper.authorComments)
-        binds.append(paper.githubRepo)
-        binds.append(paper.projectPage)
-        binds.append(paper.pdfURL)
-        binds.append(paper.source)
-        binds.append(paper.dailyDay?.daysSinceEpoch)
-        binds.append(paper.submittedOnDailyAt?.timeIntervalSince1970)
-        binds.append(paper.submittedBy)
-        binds.append(record.hasUpvotes ? paper.upvotes : nil)
-        binds.append(record.hasCommentCount ? paper.commentCount : nil)
-        binds.append(hash)
-        binds.append(now)
+        let values = PaperRow.values(for: record, hash: hash, now: now)
+        var binds = PostgresBindings(capacity: PaperRow.imported.count)
+        for column in PaperRow.imported {
+            switch values[column.name] {
+            case .text(let text): binds.append(text)
+            case .list(let list): binds.append(list)
+            case .integer(let number): binds.append(number)
+            case .real(let number): binds.append(number)
+            case .boolean(let flag): binds.append(flag)
+            case nil: binds.appendNull()
+            }
+        }
         return PostgresQuery(unsafeSQL: upsertSQL, binds: binds)
     }
 
@@ -695,4 +621,17 @@ final class CommonWordWindows: Sendable {
             windows[word] = (fromKey, now)
         }
     }
+}
+
+/// `PaperRow.Reader` over a postgres-nio row.
+struct PostgresRowReader: PaperRow.Reader {
+    let row: PostgresRandomAccessRow
+
+    func text(_ name: String) throws -> String { try row[name].decode(String.self) }
+    func optionalText(_ name: String) throws -> String? { try row[name].decode(String?.self) }
+    func list(_ name: String) throws -> [String] { try row[name].decode([String].self) }
+    func integer(_ name: String) throws -> Int { try row[name].decode(Int.self) }
+    func optionalInteger(_ name: String) throws -> Int? { try row[name].decode(Int?.self) }
+    func optionalReal(_ name: String) throws -> Double? { try row[name].decode(Double?.self) }
+    func boolean(_ name: String) throws -> Bool { try row[name].decode(Bool.self) }
 }

@@ -6,8 +6,7 @@ extension SQLitePaperStore {
     static let accountColumns = "id, username, email, role, password_hash, created_at"
 
     /// `columns` with the table name, for queries that join other tables with an `id`.
-    static let qualifiedColumns = columns.split(separator: ",")
-        .map { "paper." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    static let qualifiedColumns = PaperRow.selectList(qualifier: "paper")
 
     static func account(from row: Row) -> Account {
         Account(

@@ -157,7 +157,7 @@ extension SQLitePaperStore {
                     db, sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(placeholders)) AND hidden = 0",
                     arguments: StatementArguments(chunk.map { Int64($0) }))
                 for row in rows {
-                    result[UInt32(row[0] as Int64)] = Self.paper(from: row, offset: 1)
+                    result[UInt32(row[0] as Int64)] = Self.paper(from: row)
                 }
             }
             return result

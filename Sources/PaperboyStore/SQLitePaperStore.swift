@@ -118,71 +118,28 @@ public final class SQLitePaperStore: PaperStore {
         }
     }
 
-    // Optional metadata and community fields keep their stored value when an import lacks them.
+    /// One import record, inserted or merged into the stored row by `PaperRow`'s rules. The
+    /// record's values are named parameters (`:title`), used again in the merge.
     static let upsertSQL = """
-        INSERT INTO paper (
-            id, title, abstract, authors, author_count, categories, published_at, updated_at, version,
-            doi, journal_ref, author_comments, github_repo, project_page, pdf_url, source,
-            daily_day, submitted_on_daily_at, submitted_by, upvotes, comment_count, source_upvotes, source_comment_count,
-            content_hash, created_at, modified_at)
-        VALUES (:id, :title, :abstract, :authors, :authorCount, :categories, :publishedAt, :updatedAt, :version,
-            :doi, :journalRef, :authorComments, :githubRepo, :projectPage, :pdfURL, :source,
-            :dailyDay, :submittedOnDailyAt, :submittedBy, COALESCE(:upvotes, 0), COALESCE(:commentCount, 0),
-            COALESCE(:upvotes, 0), COALESCE(:commentCount, 0), :hash, :now, :now)
+        INSERT INTO paper (\(PaperRow.imported.map(\.name).joined(separator: ", ")))
+        VALUES (\(PaperRow.imported.map { PaperRow.insertValue($0, ":\($0.name)") }.joined(separator: ", ")))
         ON CONFLICT(id) DO UPDATE SET
-            title = excluded.title,
-            abstract = CASE WHEN excluded.abstract = '' THEN paper.abstract ELSE excluded.abstract END,
-            authors = CASE WHEN excluded.authors = '' THEN paper.authors ELSE excluded.authors END,
-            author_count = MAX(excluded.author_count, paper.author_count),
-            categories = CASE WHEN excluded.categories = '' THEN paper.categories ELSE excluded.categories END,
-            published_at = COALESCE(excluded.published_at, paper.published_at),
-            updated_at = COALESCE(excluded.updated_at, paper.updated_at),
-            version = COALESCE(excluded.version, paper.version),
-            doi = COALESCE(excluded.doi, paper.doi),
-            journal_ref = COALESCE(excluded.journal_ref, paper.journal_ref),
-            author_comments = COALESCE(excluded.author_comments, paper.author_comments),
-            github_repo = COALESCE(excluded.github_repo, paper.github_repo),
-            project_page = COALESCE(excluded.project_page, paper.project_page),
-            pdf_url = COALESCE(excluded.pdf_url, paper.pdf_url),
-            source = excluded.source,
-            daily_day = COALESCE(paper.daily_day, excluded.daily_day),
-            submitted_on_daily_at = COALESCE(paper.submitted_on_daily_at, excluded.submitted_on_daily_at),
-            submitted_by = COALESCE(paper.submitted_by, excluded.submitted_by),
-            source_upvotes = COALESCE(:upvotes, paper.source_upvotes),
-            source_comment_count = COALESCE(:commentCount, paper.source_comment_count),
-            upvotes = COALESCE(:upvotes, paper.source_upvotes) + (paper.upvotes - paper.source_upvotes),
-            comment_count = COALESCE(:commentCount, paper.source_comment_count) + (paper.comment_count - paper.source_comment_count),
-            content_hash = excluded.content_hash,
-            modified_at = excluded.modified_at
+            \(PaperRow.mergeAssignments(.sqlite) { ":\($0.name)" })
         """
 
     static func arguments(for record: PaperRecord, hash: Int64, now: Double) -> StatementArguments {
-        let paper = record.paper
-        return [
-            "id": paper.id,
-            "title": paper.title,
-            "abstract": paper.abstract,
-            "authors": ListColumn.encode(paper.authors),
-            "authorCount": paper.authorCount,
-            "categories": ListColumn.encode(paper.categories),
-            "publishedAt": paper.publishedAt?.timeIntervalSince1970,
-            "updatedAt": paper.updatedAt?.timeIntervalSince1970,
-            "version": paper.version,
-            "doi": paper.doi,
-            "journalRef": paper.journalRef,
-            "authorComments": paper.authorComments,
-            "githubRepo": paper.githubRepo,
-            "projectPage": paper.projectPage,
-            "pdfURL": paper.pdfURL,
-            "source": paper.source,
-            "dailyDay": paper.dailyDay?.daysSinceEpoch,
-            "submittedOnDailyAt": paper.submittedOnDailyAt?.timeIntervalSince1970,
-            "submittedBy": paper.submittedBy,
-            "upvotes": record.hasUpvotes ? paper.upvotes : nil,
-            "commentCount": record.hasCommentCount ? paper.commentCount : nil,
-            "hash": hash,
-            "now": now,
-        ]
+        var arguments = StatementArguments()
+        for (name, value) in PaperRow.values(for: record, hash: hash, now: now) {
+            let bound: (any DatabaseValueConvertible)? = switch value {
+            case .text(let text): text
+            case .list(let list): ListColumn.encode(list)
+            case .integer(let number): number
+            case .real(let number): number
+            case .boolean(let flag): flag
+            }
+            arguments += [name: bound]
+        }
+        return arguments
     }
 
     public func paper(id: String) async throws -> Paper? {
@@ -248,40 +205,27 @@ public final class SQLitePaperStore: PaperStore {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM paper") ?? 0 }
     }
 
-    static let columns = """
-        id, title, abstract, authors, author_count, categories, published_at, updated_at, version, doi, journal_ref,
-        author_comments, github_repo, project_page, pdf_url, source, daily_day, submitted_on_daily_at, submitted_by,
-        upvotes, comment_count, featured, hidden
-        """
+    /// What every paper query selects (`PaperRow.read`).
+    static let columns = PaperRow.selectList()
 
-    /// A paper from `columns`, starting at column `offset` of `row`.
-    static func paper(from row: Row, offset: Int = 0) -> Paper {
-        Paper(
-            id: row[offset],
-            title: row[offset + 1],
-            abstract: row[offset + 2],
-            authors: ListColumn.decode(row[offset + 3]),
-            authorCount: row[offset + 4],
-            categories: ListColumn.decode(row[offset + 5]),
-            publishedAt: (row[offset + 6] as Double?).map(Date.init(timeIntervalSince1970:)),
-            updatedAt: (row[offset + 7] as Double?).map(Date.init(timeIntervalSince1970:)),
-            version: row[offset + 8],
-            doi: row[offset + 9],
-            journalRef: row[offset + 10],
-            authorComments: row[offset + 11],
-            githubRepo: row[offset + 12],
-            projectPage: row[offset + 13],
-            pdfURL: row[offset + 14],
-            source: row[offset + 15],
-            dailyDay: (row[offset + 16] as Int?).map(Day.init(daysSinceEpoch:)),
-            submittedOnDailyAt: (row[offset + 17] as Double?).map(Date.init(timeIntervalSince1970:)),
-            submittedBy: row[offset + 18],
-            upvotes: row[offset + 19],
-            commentCount: row[offset + 20],
-            featured: row[offset + 21],
-            hidden: row[offset + 22]
-        )
+    /// A paper from a row holding `columns`, read by name.
+    static func paper(from row: Row) -> Paper {
+        PaperRow.paper(from: SQLiteRowReader(row: row))
     }
+}
+
+/// `PaperRow.Reader` over a GRDB row.
+struct SQLiteRowReader: PaperRow.Reader {
+    typealias Failure = Never
+    let row: Row
+
+    func text(_ name: String) -> String { row[name] }
+    func optionalText(_ name: String) -> String? { row[name] }
+    func list(_ name: String) -> [String] { ListColumn.decode(row[name]) }
+    func integer(_ name: String) -> Int { row[name] }
+    func optionalInteger(_ name: String) -> Int? { row[name] }
+    func optionalReal(_ name: String) -> Double? { row[name] }
+    func boolean(_ name: String) -> Bool { row[name] }
 }
 
 /// Ordered string lists (authors, categories) in one column, separated by the ASCII unit separator,

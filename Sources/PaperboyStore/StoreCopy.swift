@@ -48,16 +48,16 @@ public struct TransferTable: Sendable {
 /// PostgreSQL's search vectors and term counts), which the destination builds as rows arrive.
 public enum TransferSchema {
     public static let tables: [TransferTable] = [
-        TransferTable("paper", key: ["key"], identity: "key", [
-            ("key", .integer), ("id", .text), ("title", .text), ("abstract", .text), ("authors", .list),
-            ("author_count", .integer), ("categories", .list), ("published_at", .real), ("updated_at", .real),
-            ("version", .integer), ("doi", .text), ("journal_ref", .text), ("author_comments", .text),
-            ("github_repo", .text), ("project_page", .text), ("pdf_url", .text), ("source", .text),
-            ("daily_day", .integer), ("submitted_on_daily_at", .real), ("submitted_by", .text),
-            ("upvotes", .integer), ("comment_count", .integer), ("source_upvotes", .integer),
-            ("source_comment_count", .integer), ("featured", .boolean), ("hidden", .boolean),
-            ("content_hash", .integer), ("created_at", .real), ("modified_at", .real),
-        ]),
+        TransferTable("paper", key: ["key"], identity: "key", [("key", .integer)] + PaperRow.columns.map { column in
+            let kind: TransferColumn.Kind = switch column.kind {
+            case .text: .text
+            case .list: .list
+            case .integer: .integer
+            case .real: .real
+            case .boolean: .boolean
+            }
+            return (column.name, kind)
+        }),
         TransferTable("paper_embedding", key: ["paper_key"], [
             ("paper_key", .integer), ("model", .text), ("source_modified_at", .real), ("vector", .blob), ("saved_at", .real),
         ]),
