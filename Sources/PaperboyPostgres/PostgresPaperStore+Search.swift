@@ -66,7 +66,7 @@ extension PostgresPaperStore {
             // PostgreSQL's ranking knows nothing of how rare a word is; BM25 does, so each free
             // term's score is weighted by its inverse document frequency, from the counts below.
             // The planner's estimate, kept by autovacuum; counted only before the first ANALYZE.
-            // (Written as one CASE with the count as a subquery, planning alone took 4–5 ms at 1M.)
+            // (One CASE with the count as a subquery was slow to plan at 1M; BENCHMARKS.md.)
             var paperCount = try await connection.query(
                 "SELECT reltuples::float8 FROM pg_class WHERE oid = 'paper'::regclass", logger: logger
             ).collect().first?.decode(Double.self) ?? 0

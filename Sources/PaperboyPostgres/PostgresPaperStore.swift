@@ -168,8 +168,7 @@ public final class PostgresPaperStore: PaperStore {
     /// Runs `body` in a read-only transaction whose planner may not use plain index scans or
     /// sequential scans, so a full-text match goes through the GIN index (a bitmap scan). Without
     /// this, a query that filters on `search @@` and orders by `key` walks the primary key backwards
-    /// and detoasts every row's tsvector to test it, a cost the planner does not see: 179 ms
-    /// against 80 ms for a word in 19% of 100k papers (see BENCHMARKS.md, issue 7).
+    /// and detoasts every row's tsvector to test it, a cost the planner does not see (BENCHMARKS.md, issue 7).
     /// `SET LOCAL` ends with the transaction, so pooled connections keep their defaults.
     func readThroughIndexBitmaps<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
@@ -597,8 +596,7 @@ final class Flag: Sendable {
 
 /// For each word in more than `postingBudget` papers, the key above which its newest
 /// `postingBudget` papers lie, kept for a minute. Finding it reads the word's whole GIN posting
-/// list (60–90 ms for a word in a fifth of a million papers), and common words recur in most
-/// queries. A window found a minute ago only gains the papers added since, which rank with the rest.
+/// list (slow for a common word; BENCHMARKS.md), and common words recur in most queries. A window found a minute ago only gains the papers added since, which rank with the rest.
 final class CommonWordWindows: Sendable {
     static let lifetime: Duration = .seconds(60)
     static let capacity = 10_000

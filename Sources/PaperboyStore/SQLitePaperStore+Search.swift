@@ -7,8 +7,8 @@ extension SQLitePaperStore {
     static let searchWeights = "10.0, 1.0, 3.0"
 
     /// Above this many postings (papers × query terms) a keyword query stops being exact: FTS5
-    /// scores every matching paper (about 1.3 µs each at a million papers, measured), so one
-    /// common word would cost a quarter of a second. See `keywordSearch` for what happens instead.
+    /// scores every matching paper, so one common word at a million papers would cost a large
+    /// part of a second (BENCHMARKS.md). See `keywordSearch` for what happens instead.
     public static let exactPostingBudget = 4_000
 
     /// BM25 over title, abstract and authors. Free words are alternatives (OR), so a long

@@ -2,8 +2,8 @@ import Mustache
 import PaperboyCore
 
 // Mustache finds a name through Mirror unless the value answers `child(named:)` itself.
-// Mirror decodes every field's type on every lookup, which took 60% of a page render in the
-// profile; these switches make lookups a string comparison. Keep them in step with the models.
+// Mirror decodes every field's type on every lookup, most of a page render in the profile;
+// these switches make lookups a string comparison. Keep them in step with the models.
 
 extension SiteChrome: MustacheParent {
     func child(named name: String) -> Any? {

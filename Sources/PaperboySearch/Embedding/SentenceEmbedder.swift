@@ -6,8 +6,8 @@ import Foundation
 /// tokens and L2 normalisation. Safe to call from any number of tasks at once.
 ///
 /// One `embed` call spreads its texts over all cores, each core running OpenBLAS
-/// single-threaded (about 40% faster than letting OpenBLAS thread each product, measured on
-/// 2 cores). OpenBLAS's thread count is process-wide, so creating an embedder sets it to 1
+/// single-threaded (faster than letting OpenBLAS thread each product; BENCHMARKS.md).
+/// OpenBLAS's thread count is process-wide, so creating an embedder sets it to 1
 /// for every BLAS call in the process.
 public final class SentenceEmbedder: Sendable {
     public static let dimensions = 384

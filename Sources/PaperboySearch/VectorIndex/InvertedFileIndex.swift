@@ -33,10 +33,9 @@ public struct InvertedFileIndex: VectorIndex {
         }
 
         /// About 2·√n lists and 32 probes. Measured on `SyntheticVectors.ClusterShape.default`
-        /// data (see `VectorIndexBenchmark`), 32 probes give recall@10 0.99 from 20k to 100k
-        /// vectors and 0.999 at 1M, where 16 would already give 0.97–0.99; the margin is for
-        /// real embeddings being less tidy. 4·√n lists gave the same recall per millisecond at 1M
-        /// and took 2.7× as long to build.
+        /// data (see `VectorIndexBenchmark` and BENCHMARKS.md), 32 probes keep recall@10 near 1
+        /// from 20k to 1M vectors, with a margin over 16 for real embeddings being less tidy.
+        /// 4·√n lists gave no better recall for the time and took much longer to build.
         public static func recommended(forCount count: Int) -> Parameters {
             let lists = max(1, Int((2 * Double(max(count, 1)).squareRoot()).rounded()))
             return Parameters(listCount: lists, probeCount: min(lists, 32))

@@ -1,9 +1,8 @@
 /// The inner loops of vector search.
 ///
-/// Rows are scored one at a time with OpenBLAS's `sdot`. Measured on the 2-core development
-/// machine, one thread, 384 dimensions: sdot reads 80 GB/s from cache and 36 GB/s from DRAM,
-/// a Swift `SIMD16<Float>` loop 63 and 34 GB/s (Swift code is compiled for baseline x86-64,
-/// OpenBLAS picks its AVX2 kernel), and the Swift loop is ~300× slower in debug builds.
+/// Rows are scored one at a time with OpenBLAS's `sdot`, which beat a Swift `SIMD16<Float>`
+/// loop (Swift code is compiled for baseline x86-64, OpenBLAS picks its AVX2 kernel) and does
+/// not slow to a crawl in debug builds as the Swift loop does.
 /// `sgemv` over a whole block is no faster on one thread and spreads larger calls over
 /// OpenBLAS's threads, which would take the second core from concurrent requests; sdot on 384
 /// values always stays on the calling thread. Batches (k-means) use sgemm.

@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Loading many vectors: `init(dimensions:keys:vectors:)` builds once, and
 /// `add(keys:vectors:)` assigns a batch with one matrix product; single adds into the
-/// approximate index cost one centroid scan each (~0.1 ms at 200k vectors).
+/// approximate index cost one centroid scan each.
 ///
 /// Concurrency: state sits behind a mutex that is held only to copy or change the index value.
 /// A search copies the index (copy-on-write, so only reference counts) and scans outside the
@@ -20,10 +20,9 @@ import Synchronization
 /// key-map shard) it touches.
 public final class VectorStore: Sendable {
     public struct Configuration: Sendable {
-        /// Measured on the 2-core development machine (release, one query at a time): exact
-        /// search of 384-dimension vectors costs ~42 ns per vector, 4.1–4.2 ms p50 at 100k, so
-        /// ~100k is where it stops meeting 5 ms; the approximate index takes 0.28 ms there
-        /// (recall@10 0.99 on clustered data) and 0.8 ms at 1M (see `VectorIndexBenchmark`).
+        /// Exact search costs time in proportion to the vectors; around 100k it stops meeting the
+        /// 5 ms budget, and the approximate index is far faster there at nearly the same recall
+        /// (BENCHMARKS.md, `paperboy bench vectors`).
         public static let defaultExactSearchLimit = 100_000
 
         /// Above this many vectors the store switches to the approximate index; it switches back
