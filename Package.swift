@@ -29,11 +29,18 @@ let package = Package(
         .target(
             name: "PaperboyCore"
         ),
-        // All SQL lives here: the store protocol, its SQLite implementation and migrations.
+        // The store contract: the protocols both stores implement, the paper row described once,
+        // keyword-search planning and the copy schema. No database driver.
         .target(
             name: "PaperboyStore",
+            dependencies: ["PaperboyCore"]
+        ),
+        // The store on SQLite (GRDB, FTS5): the embedded default, with its migrations.
+        .target(
+            name: "PaperboySQLite",
             dependencies: [
                 "PaperboyCore",
+                "PaperboyStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -113,7 +120,7 @@ let package = Package(
             name: "PaperboyApp",
             dependencies: [
                 "PaperboyCore",
-                "PaperboyStore",
+                "PaperboyStore", "PaperboySQLite",
                 "PaperboyPostgres",
                 "PaperboyIngest",
                 "PaperboySearch",
@@ -133,6 +140,7 @@ let package = Package(
                 "PaperboyApp",
                 "PaperboyCore",
                 "PaperboyStore",
+                "PaperboySQLite",
                 "PaperboyIngest",
                 "PaperboySearch",
                 "PaperboyWeb",
@@ -148,20 +156,20 @@ let package = Package(
         // Temporary databases, sample papers and a fixed clock for the test targets.
         .target(
             name: "PaperboyTestSupport",
-            dependencies: ["PaperboyCore", "PaperboyStore", "PaperboyPostgres"],
+            dependencies: ["PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyPostgres"],
             path: "Tests/PaperboyTestSupport"
         ),
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
         .testTarget(
             name: "PaperboySearchTests",
-            dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
+            dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
+        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
         .testTarget(
             name: "PaperboyIngestTests",
             dependencies: [
-                "PaperboyIngest", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport",
+                "PaperboyIngest", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -170,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "PaperboyWebTests",
             dependencies: [
-                "PaperboyWeb", "PaperboyApp", "PaperboyStore", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
+                "PaperboyWeb", "PaperboyApp", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -180,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "PaperboyAppTests",
             dependencies: [
-                "PaperboyApp", "PaperboyStore", "PaperboyCore", "PaperboyTestSupport", "PaperboyPostgres", "PaperboyIngest",
+                "PaperboyApp", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport", "PaperboyPostgres", "PaperboyIngest",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -188,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PaperboyCore", "PaperboyStore", "PaperboyTestSupport", "PaperboyPostgres",
+                "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyTestSupport", "PaperboyPostgres",
                 // A local OAI-PMH server for the ingest binary to harvest.
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

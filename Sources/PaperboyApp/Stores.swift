@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PaperboyPostgres
+import PaperboySQLite
 import PaperboyStore
 
 /// Where a database is: a SQLite file or a PostgreSQL URL. The one parser of `--database`,

@@ -42,7 +42,7 @@ public final class PostgresPaperStore: PaperStore {
     /// Connects to `url`, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
     /// (TLS is preferred when `sslmode` is not given, as libpq does). Call `migrate()` before use.
     public convenience init(
-        url: String, maximumConnections: Int = 20, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget,
+        url: String, maximumConnections: Int = 20, searchPostingBudget: Int = KeywordPlan.exactPostingBudget,
         logger: Logger = Logger(label: "paperboy.postgres")
     ) throws {
         let location = try PostgresLocation(url: url)
@@ -52,7 +52,7 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     public convenience init(
-        configuration: PostgresClient.Configuration, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget,
+        configuration: PostgresClient.Configuration, searchPostingBudget: Int = KeywordPlan.exactPostingBudget,
         logger: Logger = Logger(label: "paperboy.postgres")
     ) {
         self.init(configuration: configuration, location: nil, searchPostingBudget: searchPostingBudget, logger: logger)

@@ -29,13 +29,18 @@ public struct PostingCount: Sendable {
 /// their own SQL, and merge with `merged`.
 ///
 /// Queries whose terms occur in more than `budget` papers in total are planned, because ranking
-/// every match of a common word costs too much (see `SQLitePaperStore.exactPostingBudget`):
+/// every match of a common word costs too much (see `exactPostingBudget`):
 /// 1. papers containing every word (AND), ranked among the newest papers that hold the budget's
 ///    worth of the rarest word if even that word is common; if they fill the page, that is the answer;
 /// 2. otherwise the rest come from the rarest words whose lists fit the budget together (OR):
 ///    papers holding only the commonest words would rank low anyway;
 /// 3. when even the rarest word is commoner than the budget, it is ranked over its newest papers only.
 public struct KeywordPlan: Sendable {
+    /// Above this many postings (papers × query terms) a keyword query stops being exact: FTS5
+    /// (and PostgreSQL's ranking) score every matching paper, so one common word at a million
+    /// papers would cost a large part of a second (BENCHMARKS.md).
+    public static let exactPostingBudget = 4_000
+
     /// Terms to match and the key the ranking starts from (nil: every paper).
     public struct Step: Sendable {
         public let terms: [PostingCount]

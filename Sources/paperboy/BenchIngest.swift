@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PaperboyIngest
+import PaperboySQLite
 import PaperboyStore
 import Synchronization
 

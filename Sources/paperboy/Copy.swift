@@ -2,6 +2,7 @@ import ArgumentParser
 import PaperboyApp
 import Foundation
 import PaperboyPostgres
+import PaperboySQLite
 import PaperboyStore
 
 struct Copy: AsyncParsableCommand {

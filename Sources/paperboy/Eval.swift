@@ -4,6 +4,7 @@ import Foundation
 import PaperboyCore
 import PaperboyIngest
 import PaperboySearch
+import PaperboySQLite
 import PaperboyStore
 
 struct Eval: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import PaperboyCore
+import PaperboySQLite
 import PaperboyStore
 import PaperboyTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PaperboyPostgres
+import PaperboySQLite
 import PaperboyStore
 
 /// The store implementations the conformance suite runs against.

@@ -1,5 +1,6 @@
 import Foundation
 import PaperboyCore
+import PaperboySQLite
 import PaperboyStore
 
 /// A folder under the system temp directory, removed when the value is released.

@@ -1,4 +1,5 @@
 import Foundation
+import PaperboyStore
 import GRDB
 
 extension SQLitePaperStore: TransferableStore {

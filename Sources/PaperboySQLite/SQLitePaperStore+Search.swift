@@ -1,4 +1,5 @@
 import Foundation
+import PaperboyStore
 import GRDB
 import PaperboyCore
 
@@ -6,10 +7,8 @@ extension SQLitePaperStore {
     /// Column weights for bm25(): title, abstract, authors.
     static let searchWeights = "10.0, 1.0, 3.0"
 
-    /// Above this many postings (papers × query terms) a keyword query stops being exact: FTS5
-    /// scores every matching paper, so one common word at a million papers would cost a large
-    /// part of a second (BENCHMARKS.md). See `keywordSearch` for what happens instead.
-    public static let exactPostingBudget = 4_000
+    /// See `KeywordPlan.exactPostingBudget`.
+    public static let exactPostingBudget = KeywordPlan.exactPostingBudget
 
     /// BM25 over title, abstract and authors. Free words are alternatives (OR), so a long
     /// natural-language query still finds papers that use most of its words.
@@ -256,18 +255,5 @@ enum FullTextExpression {
         var expression = parts.joined(separator: " AND ")
         if let excluded { expression = "(\(expression)) NOT (\(excluded))" }
         return expression
-    }
-}
-
-/// Embeddings as little-endian Float32 bytes (the PostgreSQL store's bytea holds the same).
-package enum VectorBlob {
-    package static func encode(_ vector: [Float]) -> Data {
-        vector.withUnsafeBufferPointer { Data(buffer: $0) }
-    }
-
-    package static func decode(_ data: Data) -> [Float] {
-        var vector = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
-        vector.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
-        return vector
     }
 }
