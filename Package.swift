@@ -114,6 +114,12 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // Synthetic corpora, OAI-PMH pages and vectors, and the benchmarks that use them: kept
+        // out of the modules the server runs.
+        .target(
+            name: "PaperboyBench",
+            dependencies: ["PaperboyCore", "PaperboyStore", "PaperboyIngest", "PaperboySearch"]
+        ),
         // The composition root: one typed configuration (command line, environment, JSON file),
         // opening stores, the scheduled jobs and everything `serve` runs, so tests can start it in-process.
         .target(
@@ -138,6 +144,7 @@ let package = Package(
             name: "paperboy",
             dependencies: [
                 "PaperboyApp",
+                "PaperboyBench",
                 "PaperboyCore",
                 "PaperboyStore",
                 "PaperboySQLite",
@@ -162,14 +169,14 @@ let package = Package(
         .testTarget(name: "PaperboyCoreTests", dependencies: ["PaperboyCore"]),
         .testTarget(
             name: "PaperboySearchTests",
-            dependencies: ["PaperboySearch", "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
+            dependencies: ["PaperboySearch", "PaperboyBench", "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
         .testTarget(
             name: "PaperboyIngestTests",
             dependencies: [
-                "PaperboyIngest", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport",
+                "PaperboyIngest", "PaperboyBench", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

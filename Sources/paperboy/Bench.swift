@@ -1,3 +1,4 @@
+import PaperboyBench
 import ArgumentParser
 import PaperboyApp
 import Foundation

@@ -1,3 +1,4 @@
+import PaperboyBench
 import Foundation
 import PaperboyCore
 import PaperboyStore

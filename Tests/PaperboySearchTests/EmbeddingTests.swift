@@ -1,3 +1,4 @@
+import PaperboyBench
 import Foundation
 import Testing
 @testable import PaperboySearch

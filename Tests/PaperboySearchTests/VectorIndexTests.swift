@@ -1,3 +1,4 @@
+import PaperboyBench
 import PaperboyCore
 import Foundation
 import Testing

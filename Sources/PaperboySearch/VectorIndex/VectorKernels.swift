@@ -49,12 +49,12 @@ enum VectorKernels {
 /// Keeps the best `k` of a stream of (score, key) pairs in a binary min-heap: the root is the
 /// worst match kept, so a candidate is compared with one element and most are rejected at once.
 /// Order: higher score first; equal scores go to the smaller key.
-struct TopKSelector {
+package struct TopKSelector {
     let k: Int
     private var scores: [Float]
     private var keys: [UInt32]
 
-    init(k: Int) {
+    package init(k: Int) {
         self.k = max(k, 0)
         scores = []
         keys = []
@@ -66,7 +66,7 @@ struct TopKSelector {
     var isFull: Bool { scores.count >= k }
 
     /// Candidates scoring below this cannot enter.
-    var threshold: Float { isFull ? (k == 0 ? .infinity : scores[0]) : -.infinity }
+    package var threshold: Float { isFull ? (k == 0 ? .infinity : scores[0]) : -.infinity }
 
     @inline(__always)
     static func isBetter(_ score: Float, _ key: UInt32, than otherScore: Float, _ otherKey: UInt32) -> Bool {
@@ -94,14 +94,14 @@ struct TopKSelector {
 
     /// Offers a candidate; returns whether it was kept.
     @discardableResult
-    mutating func offer(score: Float, key: UInt32) -> Bool {
+    package mutating func offer(score: Float, key: UInt32) -> Bool {
         guard accepts(score: score, key: key) else { return false }
         insert(score: score, key: key)
         return true
     }
 
     /// The kept matches, best first.
-    func sortedMatches() -> [VectorMatch] {
+    package func sortedMatches() -> [VectorMatch] {
         var matches = (0..<scores.count).map { VectorMatch(key: keys[$0], score: scores[$0]) }
         matches.sort { Self.isBetter($0.score, $0.key, than: $1.score, $1.key) }
         return matches

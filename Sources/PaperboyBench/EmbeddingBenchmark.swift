@@ -1,3 +1,7 @@
+import PaperboyStore
+import PaperboyIngest
+import PaperboySearch
+import PaperboyCore
 import Dispatch
 
 /// Embedding throughput, for the CLI and the release-build benchmark test.

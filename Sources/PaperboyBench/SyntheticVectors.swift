@@ -1,3 +1,6 @@
+import PaperboyStore
+import PaperboyIngest
+import PaperboySearch
 import PaperboyCore
 import Dispatch
 

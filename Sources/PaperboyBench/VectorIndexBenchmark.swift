@@ -1,3 +1,7 @@
+import PaperboyStore
+import PaperboyIngest
+import PaperboySearch
+import PaperboyCore
 import Foundation
 
 /// Measures exact and approximate search on synthetic data, one query at a time, and renders
@@ -159,7 +163,7 @@ public enum VectorIndexBenchmark {
     }
 
     /// Mean share of the true top k found.
-    static func recall(_ found: [[VectorMatch]], _ truth: [[VectorMatch]]) -> Double {
+    public static func recall(_ found: [[VectorMatch]], _ truth: [[VectorMatch]]) -> Double {
         var hits = 0
         var total = 0
         for (matches, expected) in zip(found, truth) {
