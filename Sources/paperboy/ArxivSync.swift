@@ -25,14 +25,14 @@ struct ArxivSyncOptions: ParsableArguments, ConfigurationFlags {
     var requestInterval: String?
 
     var flags: [PaperboyConfiguration.Key: String] {
-        var flags: [PaperboyConfiguration.Key: String] = [:]
-        flags[.arxivCategories] = categories
-        flags[.arxivFeed] = feed
-        flags[.oaiURL] = oai
-        flags[.arxivFormat] = format
-        flags[.arxivSyncHours] = hours
-        flags[.arxivState] = state
-        flags[.arxivRequestInterval] = requestInterval
-        return flags
+        given([
+            .arxivCategories: categories,
+            .arxivFeed: feed,
+            .oaiURL: oai,
+            .arxivFormat: format,
+            .arxivSyncHours: hours,
+            .arxivState: state,
+            .arxivRequestInterval: requestInterval,
+        ])
     }
 }

@@ -9,6 +9,13 @@ protocol ConfigurationFlags {
     var flags: [PaperboyConfiguration.Key: String] { get }
 }
 
+extension ConfigurationFlags {
+    /// The flags that were given, by key.
+    func given(_ flags: KeyValuePairs<PaperboyConfiguration.Key, String?>) -> [PaperboyConfiguration.Key: String] {
+        flags.reduce(into: [:]) { result, flag in result[flag.key] = flag.value }
+    }
+}
+
 /// Reads the configuration once for a command, from the flags of its option groups.
 func loadConfiguration(_ groups: any ConfigurationFlags...) async throws -> PaperboyConfiguration {
     var flags: [PaperboyConfiguration.Key: String] = [:]
@@ -28,12 +35,7 @@ struct DatabaseOptions: ParsableArguments, ConfigurationFlags {
     @Option(name: .long, help: "A JSON file of settings, by the names of their environment variables without PAPERBOY_ in camelCase ({\"publicURL\": …, \"mail\": …}); flags and the environment come first (env: PAPERBOY_CONFIG).")
     var config: String?
 
-    var flags: [PaperboyConfiguration.Key: String] {
-        var flags: [PaperboyConfiguration.Key: String] = [:]
-        flags[.database] = database
-        flags[.config] = config
-        return flags
-    }
+    var flags: [PaperboyConfiguration.Key: String] { given([.database: database, .config: config]) }
 
     /// Reads the configuration with only these flags, and opens and migrates its store.
     func openStore() async throws -> (any PaperStore, PaperboyConfiguration) {

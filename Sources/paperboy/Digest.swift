@@ -39,12 +39,7 @@ struct Digest: AsyncParsableCommand {
         @Option(name: .customLong("site-name"), help: "Name the mail is signed with (env: PAPERBOY_SITE_NAME).")
         var siteName: String?
 
-        var flags: [PaperboyConfiguration.Key: String] {
-            var flags: [PaperboyConfiguration.Key: String] = [:]
-            flags[.publicURL] = publicURL
-            flags[.siteName] = siteName
-            return flags
-        }
+        var flags: [PaperboyConfiguration.Key: String] { given([.publicURL: publicURL, .siteName: siteName]) }
 
         func run() async throws {
             let configuration = try await loadConfiguration(database, model, mail, self)

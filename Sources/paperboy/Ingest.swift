@@ -35,11 +35,7 @@ struct Ingest: AsyncParsableCommand, ConfigurationFlags {
     @Option(help: "Seconds between requests (arXiv asks for at least 3).")
     var interval: Double = 3
 
-    var flags: [PaperboyConfiguration.Key: String] {
-        var flags: [PaperboyConfiguration.Key: String] = [:]
-        flags[.oaiURL] = oai
-        return flags
-    }
+    var flags: [PaperboyConfiguration.Key: String] { given([.oaiURL: oai]) }
 
     func run() async throws {
         let wanted: [String]

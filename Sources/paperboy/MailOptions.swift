@@ -10,10 +10,5 @@ struct MailOptions: ParsableArguments, ConfigurationFlags {
     @Option(name: .customLong("mail-from"), help: "Sender address of outgoing mail (env: PAPERBOY_MAIL_FROM; default: paperboy@localhost.localdomain).")
     var from: String?
 
-    var flags: [PaperboyConfiguration.Key: String] {
-        var flags: [PaperboyConfiguration.Key: String] = [:]
-        flags[.mail] = location
-        flags[.mailFrom] = from
-        return flags
-    }
+    var flags: [PaperboyConfiguration.Key: String] { given([.mail: location, .mailFrom: from]) }
 }

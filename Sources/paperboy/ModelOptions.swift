@@ -11,11 +11,7 @@ struct ModelOptions: ParsableArguments, ConfigurationFlags {
     @Option(name: .long, help: "Folder with the all-MiniLM-L6-v2 weights (env: PAPERBOY_MODEL; default: .build-tools/model/all-MiniLM-L6-v2).")
     var model: String?
 
-    var flags: [PaperboyConfiguration.Key: String] {
-        var flags: [PaperboyConfiguration.Key: String] = [:]
-        flags[.model] = model
-        return flags
-    }
+    var flags: [PaperboyConfiguration.Key: String] { given([.model: model]) }
 }
 
 extension PaperboyConfiguration {

@@ -43,18 +43,18 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
     var digestHour: String?
 
     var flags: [PaperboyConfiguration.Key: String] {
-        var flags: [PaperboyConfiguration.Key: String] = [:]
-        flags[.host] = host
-        flags[.port] = port
-        flags[.publicURL] = publicURL
-        flags[.trustedProxies] = trustedProxies
-        flags[.idleTimeout] = idleTimeout
-        flags[.siteName] = siteName
-        flags[.cacheSeconds] = cacheSeconds
-        flags[.logLevel] = logLevel
-        flags[.arxivAPI] = arxivAPI
-        flags[.digestHour] = digestHour
-        return flags
+        given([
+            .host: host,
+            .port: port,
+            .publicURL: publicURL,
+            .trustedProxies: trustedProxies,
+            .idleTimeout: idleTimeout,
+            .siteName: siteName,
+            .cacheSeconds: cacheSeconds,
+            .logLevel: logLevel,
+            .arxivAPI: arxivAPI,
+            .digestHour: digestHour,
+        ])
     }
 
     func run() async throws {
