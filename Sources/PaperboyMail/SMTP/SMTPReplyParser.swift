@@ -1,0 +1,35 @@
+import Foundation
+
+/// A reply: the code and its text lines.
+public struct SMTPReply: Sendable, Equatable {
+    public let code: Int
+    public let lines: [String]
+
+    public var text: String { lines.joined(separator: " ") }
+}
+
+/// Reads a server's reply lines into replies. Pure over bytes, without NIO, so tests and the
+/// fuzz target (Fuzz/SMTPReply) run the same code as `SMTPSession`, which feeds it the lines
+/// `SMTPReplyLineDecoder` splits off the connection.
+struct SMTPReplyParser {
+    /// A line longer than this without its LF is refused: the server is broken or hostile.
+    static let maxLineBytes = 8_192
+
+    /// The line is no `NNN text` / `NNN-text` reply line.
+    struct Unreadable: Error, Equatable {}
+
+    private var collected: [String] = []
+
+    /// Takes one line, its line ending included or not; returns the reply once a line ends it.
+    mutating func add(line bytes: some Collection<UInt8>) throws(Unreadable) -> SMTPReply? {
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .newlines)
+        guard text.count >= 3, let code = Int(text.prefix(3)) else { throw Unreadable() }
+        collected.append(String(text.dropFirst(4)))
+        // "250-…" continues, "250 …" (or a bare "250") ends the reply.
+        if text.count == 3 || text[text.index(text.startIndex, offsetBy: 3)] == " " {
+            defer { collected = [] }
+            return SMTPReply(code: code, lines: collected)
+        }
+        return nil
+    }
+}
