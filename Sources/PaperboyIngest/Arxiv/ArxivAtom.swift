@@ -40,7 +40,8 @@ public struct ArxivEntry: Sendable, Equatable {
             authors: authors.map(\.name), categories: categories, publishedAt: published, updatedAt: updated, version: version,
             doi: doi, journalRef: journalRef, authorComments: comment.map(TextTools.collapseWhitespace),
             githubRepo: TextTools.githubRepository(in: summary) ?? comment.flatMap(TextTools.githubRepository(in:)),
-            pdfURL: pdfURL, source: "arxiv")
+            // The response is outside input: a javascript: link here would become a live link on the paper page.
+            pdfURL: RecordValidator.webURL(pdfURL), source: "arxiv")
         return PaperRecord(paper: paper, hasUpvotes: false)
     }
 }
