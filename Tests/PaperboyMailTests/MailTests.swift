@@ -58,6 +58,13 @@ func sampleMessage(to: String = "reader@example.org", subject: String = "Trendin
         #expect(throws: MailError.self) { try message.render(date: Date(), messageID: "<x@y>") }
     }
 
+    /// Found by Fuzz/Mail: a non-ASCII address went raw into the To header.
+    @Test func mailAddress_nonASCII_isRefused() throws {
+        #expect(throws: MailError.self) { try MailAddress("r\u{E9}ader@example.org") }
+        #expect(throws: MailError.self) { try MailAddress("reader@b\u{FC}cher.example") }
+        #expect(try MailAddress("reader@example.org", name: "R\u{E9}ader").headerValue.utf8.allSatisfy { $0 < 0x80 })
+    }
+
     @Test func emlFolder_writesWholeFiles_inOrder() async throws {
         let directory = try TemporaryDirectory()
         let transport = EMLFolderTransport(folder: directory.url.appendingPathComponent("out"))
