@@ -4,7 +4,7 @@ import Foundation
 /// `application/x-www-form-urlencoded` body. Here rather than in PaperboyWeb so it is tested
 /// and fuzzed (Fuzz/FormFields) without the web stack.
 public struct FormFields: Sendable, Equatable {
-    /// `+` is a space, then percent-escapes. First value wins.
+    /// `+` is a space, then percent-escapes. First value wins, even when it is malformed.
     public let values: [String: String]
     /// Names whose value was not valid percent-encoded UTF-8.
     public let malformed: Set<String>
@@ -14,7 +14,7 @@ public struct FormFields: Sendable, Equatable {
         var malformed: Set<String> = []
         for pair in encoded.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, values[name] == nil else { continue }
+            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, values[name] == nil, !malformed.contains(name) else { continue }
             let raw = parts.count > 1 ? String(parts[1]) : ""
             if let value = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding {
                 values[name] = value
