@@ -70,6 +70,7 @@ public enum ArxivParseError: Error, Equatable, CustomStringConvertible {
 public enum ArxivAtomParser {
     public static func parse(_ data: Data) throws(ArxivParseError) -> ArxivFeed {
         guard String(validating: data, as: UTF8.self) != nil else { throw .malformed("the body is not valid UTF-8") }
+        if let problem = XMLInputCheck.problem(in: data) { throw .malformed(problem) }
         let delegate = Delegate()
         let parser = XMLParser(data: data)
         parser.shouldProcessNamespaces = true
