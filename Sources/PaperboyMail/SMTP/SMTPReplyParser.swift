@@ -23,7 +23,10 @@ struct SMTPReplyParser {
     /// Takes one line, its line ending included or not; returns the reply once a line ends it.
     mutating func add(line bytes: some Collection<UInt8>) throws(Unreadable) -> SMTPReply? {
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .newlines)
-        guard text.count >= 3, let code = Int(text.prefix(3)) else { throw Unreadable() }
+        // Three digits (RFC 5321 4.2): Int alone would also read "+25" or "-12".
+        guard text.count >= 3, text.utf8.prefix(3).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let code = Int(text.prefix(3)) else {
+            throw Unreadable()
+        }
         collected.append(String(text.dropFirst(4)))
         // "250-…" continues, "250 …" (or a bare "250") ends the reply.
         if text.count == 3 || text[text.index(text.startIndex, offsetBy: 3)] == " " {
