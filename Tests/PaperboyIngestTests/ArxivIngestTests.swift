@@ -52,6 +52,15 @@ final class RequestLog: Sendable {
         }
     }
 
+    /// Found by Fuzz/OAIPMH running out of memory: libxml2 recovers from namespace errors, and
+    /// Foundation leaked each one it reported, while the page still parsed.
+    @Test func undeclaredPrefix_isMalformed() {
+        let page = OAIFixtures.first.replacingOccurrences(of: "<ListRecords>", with: "<ListRecords>" + String(repeating: "<x:a/>", count: 1_000))
+        #expect(throws: OAIPMHError.self) { try OAIPMHParser.parse(Data(page.utf8)) }
+        let feed = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><x:a/></feed>"
+        #expect(throws: ArxivParseError.self) { try ArxivAtomParser.parse(Data(feed.utf8)) }
+    }
+
     @Test func declarationAndInstructionsWithData_stillParse() throws {
         let page = OAIFixtures.first.replacingOccurrences(
             of: "encoding=\"UTF-8\"?>", with: "encoding='utf-8'?><?xml-stylesheet type=\"text/xsl\" href=\"/oai.xsl\"?>")
