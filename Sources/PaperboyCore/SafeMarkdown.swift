@@ -187,7 +187,9 @@ private struct InlineRenderer {
         return nil
     }
 
-    mutating func render(_ text: ArraySlice<UInt8>, depth: Int) {
+    /// `inLink`: inside a link's text, where another link (bracketed, bare or arXiv:) would nest
+    /// an `<a>` in an `<a>`, which browsers take apart unpredictably.
+    mutating func render(_ text: ArraySlice<UInt8>, depth: Int, inLink: Bool = false) {
         var position = text.startIndex
         var plainStart = position
         func flush(_ renderer: inout InlineRenderer, upTo end: Int) {
@@ -206,7 +208,7 @@ private struct InlineRenderer {
                 continue
             }
             // [text](url)
-            if byte == UInt8(ascii: "["), depth < Self.maximumDepth,
+            if byte == UInt8(ascii: "["), depth < Self.maximumDepth, !inLink,
                let middle = find(Array("](".utf8), in: text, from: position + 1, within: Self.lookahead),
                let close = find([UInt8(ascii: ")")], in: text, from: middle + 2, within: 2_000) {
                 let url = text[(middle + 2)..<close]
@@ -215,7 +217,7 @@ private struct InlineRenderer {
                     append("<a href=\"")
                     SafeMarkdown.escape(url, into: &output)
                     append("\" rel=\"nofollow ugc noopener\" target=\"_blank\">")
-                    render(text[(position + 1)..<middle], depth: depth + 1)
+                    render(text[(position + 1)..<middle], depth: depth + 1, inLink: true)
                     append("</a>")
                     position = close + 1
                     plainStart = position
@@ -223,7 +225,7 @@ private struct InlineRenderer {
                 }
             }
             // Bare links, at the start of a word.
-            if byte == UInt8(ascii: "h"), position == text.startIndex || !isWordByte(text[position - 1]),
+            if byte == UInt8(ascii: "h"), !inLink, position == text.startIndex || !isWordByte(text[position - 1]),
                text[position...].starts(with: Array("http://".utf8)) || text[position...].starts(with: Array("https://".utf8)) {
                 var end = position
                 while end < text.endIndex, text[end] > 0x20, text[end] != UInt8(ascii: "<"), text[end] != UInt8(ascii: ">"),
@@ -244,7 +246,7 @@ private struct InlineRenderer {
                 }
             }
             // arXiv:2401.12345 → this site's paper page.
-            if byte == UInt8(ascii: "a") || byte == UInt8(ascii: "A"), position == text.startIndex || !isWordByte(text[position - 1]),
+            if byte == UInt8(ascii: "a") || byte == UInt8(ascii: "A"), !inLink, position == text.startIndex || !isWordByte(text[position - 1]),
                text[position...].prefix(6).map({ $0 | 0x20 }).elementsEqual(Array("arxiv:".utf8)) {
                 var end = position + 6
                 while end < text.endIndex, end - position < 30, isWordByte(text[end]) || text[end] == UInt8(ascii: ".") { end += 1 }
@@ -271,7 +273,7 @@ private struct InlineRenderer {
                    text[close - 1] != 0x20 {
                     flush(&self, upTo: position)
                     append(double ? "<strong>" : "<em>")
-                    render(text[innerStart..<close], depth: depth + 1)
+                    render(text[innerStart..<close], depth: depth + 1, inLink: inLink)
                     append(double ? "</strong>" : "</em>")
                     position = close + marker.count
                     plainStart = position

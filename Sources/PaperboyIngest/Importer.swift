@@ -57,23 +57,11 @@ public struct ImportProgress: Sendable {
     public var records: Int
 }
 
-public enum ImportError: Error, CustomStringConvertible {
-    case cannotRead(path: String, reason: String)
-    case notAJSONArray(reason: String)
-
-    public var description: String {
-        switch self {
-        case .cannotRead(let path, let reason): "cannot read \(path): \(reason)"
-        case .notAJSONArray(let reason): "the file is not a JSON array of daily papers: \(reason)"
-        }
-    }
-}
-
 /// Reads a file of papers into the store in batches, one transaction each.
 /// A bad record is reported with its position and skipped; the rest goes on, and a failed
 /// batch rolls back on its own, leaving everything stored before it intact.
 public struct Importer: Sendable {
-    public static let maxLineBytes = 4 << 20
+    public static let maxLineBytes = RecordDecoding.maxLineBytes
 
     let store: any PaperStore
 
@@ -103,14 +91,9 @@ public struct Importer: Sendable {
         switch format {
         case .hf:
             let data = try handle.readToEnd() ?? Data()
-            let entries: [DecodeResult<HubDailyEntry>]
-            do {
-                entries = try JSONDecoder().decode([DecodeResult<HubDailyEntry>].self, from: data)
-            } catch {
-                throw ImportError.notAJSONArray(reason: JSONErrorText.describe(error))
-            }
+            let entries = try RecordDecoding.hubDailyEntries(data)
             for (index, entry) in entries.enumerated() {
-                try await batch.add(entry.map(\.raw), position: index + 1, summary: &summary)
+                try await batch.add(entry, position: index + 1, summary: &summary)
             }
             progress?(ImportProgress(bytesRead: data.count, totalBytes: totalBytes, records: entries.count))
         case .paperboy, .arxiv:
@@ -119,14 +102,9 @@ public struct Importer: Sendable {
             var lastReport = Date()
             while let (number, line, tooLong) = try reader.next() {
                 if !tooLong, line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let raw: Result<RawRecord, RecordRejection>
-                if tooLong {
-                    raw = .failure(RecordRejection("line longer than \(Importer.maxLineBytes / 1_048_576) MiB: a record is one line of JSON; is this a JSON Lines file?"))
-                } else if format == .arxiv {
-                    raw = DecodeResult(decoding: ArxivSnapshotLine.self, from: line, with: decoder).map(\.raw)
-                } else {
-                    raw = DecodeResult(decoding: PaperboyLine.self, from: line, with: decoder).map(\.raw)
-                }
+                let raw: Result<RawRecord, RecordRejection> = tooLong
+                    ? .failure(RecordRejection("line longer than \(Importer.maxLineBytes / 1_048_576) MiB: a record is one line of JSON; is this a JSON Lines file?"))
+                    : RecordDecoding.line(line, format: format, decoder: decoder)
                 try await batch.add(raw, position: number, summary: &summary)
                 if let progress, Date().timeIntervalSince(lastReport) > 0.1 {
                     lastReport = Date()
@@ -224,63 +202,6 @@ struct Batch {
             // Spread the submission times over the working day so trending has something to order.
             let time = day.start.addingTimeInterval(Double(6 * 3600 + ((accepted - 1) * 1_777) % (12 * 3600)))
             paper.submittedOnDailyAt = min(time, max(day.start, Date()))
-        }
-    }
-}
-
-/// Decodes what it can and keeps the error for what it cannot, so one bad element of an array
-/// does not sink the rest.
-enum DecodeResult<Value: Decodable>: Decodable {
-    case success(Value)
-    case failure(RecordRejection)
-
-    init(from decoder: any Decoder) throws {
-        do {
-            self = .success(try Value(from: decoder))
-        } catch {
-            self = .failure(RecordRejection(JSONErrorText.describe(error)))
-        }
-    }
-
-    init(decoding type: Value.Type, from data: Data, with decoder: JSONDecoder) {
-        do {
-            self = .success(try decoder.decode(Value.self, from: data))
-        } catch {
-            self = .failure(RecordRejection(JSONErrorText.describe(error)))
-        }
-    }
-
-    func map<T>(_ transform: (Value) -> T) -> Result<T, RecordRejection> {
-        switch self {
-        case .success(let value): .success(transform(value))
-        case .failure(let rejection): .failure(rejection)
-        }
-    }
-}
-
-/// Short, human error texts from `DecodingError`.
-enum JSONErrorText {
-    static func describe(_ error: any Error) -> String {
-        guard let decodingError = error as? DecodingError else { return "\(error)" }
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
-        }
-        switch decodingError {
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as NSError?)?.localizedDescription
-            if context.codingPath.isEmpty {
-                return "not valid JSON (or not valid UTF-8)" + (underlying.map { ": \($0)" } ?? "")
-            }
-            return "invalid value\(path(context)): \(context.debugDescription)"
-        case .keyNotFound(let key, let context):
-            return "missing field \"\(key.stringValue)\"\(path(context))"
-        case .typeMismatch(let type, let context):
-            return "wrong type\(path(context)): expected \(type)"
-        case .valueNotFound(let type, let context):
-            return "null where \(type) was expected\(path(context))"
-        @unknown default:
-            return "\(error)"
         }
     }
 }

@@ -82,6 +82,11 @@ public struct MailAddress: Sendable, Equatable {
         } catch {
             throw .badAddress(String(address.prefix(80)), error.description)
         }
+        // Headers and MAIL FROM/RCPT TO carry the address raw, and without SMTPUTF8 they must be
+        // ASCII; accounts may hold other addresses (the sign-up form allows them).
+        guard self.address.utf8.allSatisfy({ $0 < 0x80 }) else {
+            throw .badAddress(String(address.prefix(80)), "only ASCII addresses can be mailed")
+        }
         if let name, name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw .badAddress(String(address.prefix(80)), "a display name has no line breaks or control characters")
         }

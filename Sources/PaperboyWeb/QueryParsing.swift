@@ -14,20 +14,9 @@ struct QueryParameters {
 
     /// From `name=value&…` text: a URL's query or an `application/x-www-form-urlencoded` body.
     init(encoded: String) {
-        var values: [String: String] = [:]
-        var malformed: Set<String> = []
-        for pair in encoded.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, values[name] == nil else { continue }
-            let raw = parts.count > 1 ? String(parts[1]) : ""
-            if let value = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding {
-                values[name] = value
-            } else {
-                malformed.insert(name)
-            }
-        }
-        self.values = values
-        self.malformed = malformed
+        let fields = FormFields(encoded: encoded)
+        values = fields.values
+        malformed = fields.malformed
     }
 
     /// While a cached route renders: the parameters it declared to the page cache. Reading any

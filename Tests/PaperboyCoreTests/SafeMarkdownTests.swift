@@ -70,6 +70,15 @@ import Testing
         }
     }
 
+    /// Found by Fuzz/SafeMarkdown: a bare link or arXiv reference in a link's text made an `<a>` inside an `<a>`.
+    @Test func linkText_withLinks_rendersOneLink() {
+        for input in ["[see https://b.org](https://a.org)", "[*http://b.org*](https://a.org)", "[arXiv:2401.12345](https://a.org)"] {
+            let html = SafeMarkdown.html(input)
+            #expect(html.components(separatedBy: "<a ").count == 2, "\(input) → \(html)")
+            Self.assertSafe(html, input: input)
+        }
+    }
+
     @Test func adversarialInput_rendersQuickly() {
         let inputs = [
             String(repeating: "*", count: 100_000), String(repeating: "[", count: 100_000), String(repeating: "`", count: 100_000),

@@ -40,6 +40,15 @@ import Testing
         #expect(throws: ArxivParseError.malformed("the body is not valid UTF-8")) { try ArxivAtomParser.parse(invalid) }
         #expect(throws: ArxivParseError.self) { try ArxivAtomParser.parse(Data("<html><body>Service Unavailable</body></html>".utf8)) }
     }
+
+    /// Found by Fuzz/ArxivAtom: a pdf link with another scheme reached the paper page as a live link.
+    @Test func record_nonHTTPPDFLink_isDropped() throws {
+        let feed = try ArxivAtomParser.parse(Data("""
+            <feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2401.12345v1</id><title>T</title>
+            <link title="pdf" href="javascript:alert(1)"/></entry></feed>
+            """.utf8))
+        #expect(feed.entries.first?.record.paper.pdfURL == nil)
+    }
 }
 
 /// The real client against a local server that answers 503 (Retry-After), then the recorded feed.

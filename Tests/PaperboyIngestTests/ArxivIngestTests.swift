@@ -38,6 +38,38 @@ final class RequestLog: Sendable {
     func withLock<Result>(_ body: (inout [String]) -> Result) -> Result { lines.withLock { body(&$0) } }
 }
 
+/// Found by Fuzz/OAIPMH: `<?x?>` made Foundation's XMLParser dereference a null pointer and
+/// end the process. Such documents, and the encodings that could hide one, are refused first.
+@Suite struct XMLInputCheckTests {
+    @Test func processingInstructionWithoutData_isMalformed_notACrash() {
+        for body in [
+            "<?x?>" + OAIFixtures.noRecords,
+            OAIFixtures.first.replacingOccurrences(of: "<ListRecords>", with: "<ListRecords><?x?>"),
+            "<?xml version=\"1.0\" encoding=\"EBCDIC-US\"?><OAI-PMH/>",
+            "<\u{0}?\u{0}x\u{0}?\u{0}>\u{0}",
+        ] {
+            #expect(throws: OAIPMHError.self) { try OAIPMHParser.parse(Data(body.utf8)) }
+            #expect(throws: ArxivParseError.self) { try ArxivAtomParser.parse(Data(body.utf8)) }
+        }
+    }
+
+    /// Found by Fuzz/OAIPMH running out of memory: libxml2 recovers from namespace errors, and
+    /// Foundation leaked each one it reported, while the page still parsed.
+    @Test func undeclaredPrefix_isMalformed() {
+        let page = OAIFixtures.first.replacingOccurrences(of: "<ListRecords>", with: "<ListRecords>" + String(repeating: "<x:a/>", count: 1_000))
+        #expect(throws: OAIPMHError.self) { try OAIPMHParser.parse(Data(page.utf8)) }
+        let feed = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><x:a/></feed>"
+        #expect(throws: ArxivParseError.self) { try ArxivAtomParser.parse(Data(feed.utf8)) }
+    }
+
+    @Test func declarationAndInstructionsWithData_stillParse() throws {
+        let page = OAIFixtures.first.replacingOccurrences(
+            of: "encoding=\"UTF-8\"?>", with: "encoding='utf-8'?><?xml-stylesheet type=\"text/xsl\" href=\"/oai.xsl\"?>")
+        #expect(page != OAIFixtures.first)
+        #expect(try OAIPMHParser.parse(Data(page.utf8)).records.count == 2)
+    }
+}
+
 @Suite struct ArxivIngestTests {
     static func server(failFirst: Bool, requests: RequestLog) -> Application<RouterResponder<BasicRequestContext>> {
         let router = Router()

@@ -1,5 +1,5 @@
 import Foundation
-import PaperboyMail
+@testable import PaperboyMail
 import PaperboyTestSupport
 import Testing
 
@@ -58,6 +58,16 @@ func sampleMessage(to: String = "reader@example.org", subject: String = "Trendin
         #expect(throws: MailError.self) { try message.render(date: Date(), messageID: "<x@y>") }
     }
 
+    /// Found by Fuzz/Mail: a non-ASCII address went raw into the To header.
+    @Test func mailAddress_nonASCII_isRefused() throws {
+        #expect(throws: MailError.self) { try MailAddress("r\u{E9}ader@example.org") }
+        #expect(throws: MailError.self) { try MailAddress("reader@b\u{FC}cher.example") }
+        let message = MailMessage(
+            from: try MailAddress("paperboy@papers.example.org"), to: try MailAddress("reader@example.org", name: "R\u{E9}ader"),
+            subject: "\u{DC}berblick", text: "\u{DC}")
+        #expect(try message.render(date: Date(), messageID: "<x@y>").utf8.allSatisfy { $0 < 0x80 })
+    }
+
     @Test func emlFolder_writesWholeFiles_inOrder() async throws {
         let directory = try TemporaryDirectory()
         let transport = EMLFolderTransport(folder: directory.url.appendingPathComponent("out"))
@@ -76,6 +86,29 @@ func sampleMessage(to: String = "reader@example.org", subject: String = "Trendin
         #expect(try SMTPConfiguration.parse("smtp://127.0.0.1:2525?starttls=none").security == .none)
         #expect(throws: SMTPError.self) { try SMTPConfiguration.parse("http://example.org") }
         #expect(throws: SMTPError.self) { try SMTPConfiguration.parse("smtp://host?bogus=1") }
+    }
+
+    /// Found by Fuzz/Mail: a percent-decoded control character in the host, and ports out of range
+    /// (or too long to be a number, which fell back to 587), were taken as configuration.
+    @Test func smtpURL_badHostOrPort_isRefused() throws {
+        for bad in ["smtp://mail%11.example.org", "smtp://mail%20example.org", "smtp://mail.example.org:0",
+                    "smtp://mail.example.org:65536", "smtp://mail.example.org:99999999999999999999999"] {
+            #expect(throws: SMTPError.self, "\(bad)") { try SMTPConfiguration.parse(bad) }
+        }
+        #expect(try SMTPConfiguration.parse("smtp://mail.example.org:65535").port == 65_535)
+    }
+}
+
+@Suite struct SMTPReplyParserTests {
+    /// Found by the Mail fuzz target's invariant: "+12 ok" was read as reply code 12.
+    @Test func replyLine_withoutThreeDigits_isUnreadable() throws {
+        for line in ["+12 ok\r\n", "-12 no\r\n", "2 5 x\r\n", "25\r\n"] {
+            var parser = SMTPReplyParser()
+            #expect(throws: SMTPReplyParser.Unreadable.self, "\(line)") { try parser.add(line: Array(line.utf8)) }
+        }
+        var parser = SMTPReplyParser()
+        #expect(try parser.add(line: Array("250-mail.example\r\n".utf8)) == nil)
+        #expect(try parser.add(line: Array("250 8BITMIME\r\n".utf8)) == SMTPReply(code: 250, lines: ["mail.example", "8BITMIME"]))
     }
 }
 

@@ -116,7 +116,16 @@ public struct DigestRunner: Sendable {
             summary.failed += 1
             return
         }
-        guard let message = try await composer.message(for: item.subscriber, period: period) else {
+        let composed: MailMessage?
+        do {
+            composed = try await composer.message(for: item.subscriber, period: period)
+        } catch let error as MailError {
+            // An address this sender cannot mail (not ASCII): give up on this subscriber, not on the run.
+            try await store.markRetry(subscriberID: item.subscriber.id, period: item.period, error: "\(error)", retryAt: now(), giveUp: true)
+            summary.failed += 1
+            return
+        }
+        guard let message = composed else {
             try await store.markRetry(subscriberID: item.subscriber.id, period: item.period, error: "nothing to send for this period", retryAt: now(), giveUp: true)
             summary.empty += 1
             return

@@ -61,14 +61,6 @@ public enum SMTPClient {
     }
 }
 
-/// A reply: the code and its text lines.
-public struct SMTPReply: Sendable, Equatable {
-    public let code: Int
-    public let lines: [String]
-
-    public var text: String { lines.joined(separator: " ") }
-}
-
 /// One open SMTP connection. Use it from one task at a time.
 public final class SMTPSession: @unchecked Sendable {
     let configuration: SMTPConfiguration
@@ -215,7 +207,7 @@ public final class SMTPSession: @unchecked Sendable {
             channel.close(promise: nil)
         }
         defer { timeout.cancel() }
-        var collected: [String] = []
+        var parser = SMTPReplyParser()
         while true {
             let next: ByteBuffer?
             do {
@@ -223,18 +215,16 @@ public final class SMTPSession: @unchecked Sendable {
             } catch {
                 throw SMTPError.connection("\(error) (after \(what))")
             }
-            guard var line = next else {
+            guard let line = next else {
                 throw channel.isActive ? SMTPError.connection("closed after \(what)") : SMTPError.timeout("after \(what)")
             }
-            guard let text = line.readString(length: line.readableBytes)?.trimmingCharacters(in: .newlines),
-                  text.count >= 3, let code = Int(text.prefix(3)) else {
+            let reply: SMTPReply?
+            do {
+                reply = try parser.add(line: line.readableBytesView)
+            } catch {
                 throw SMTPError.protocolViolation("unreadable reply after \(what)")
             }
-            collected.append(String(text.dropFirst(4)))
-            // "250-…" continues, "250 …" (or a bare "250") ends the reply.
-            if text.count == 3 || text[text.index(text.startIndex, offsetBy: 3)] == " " {
-                return SMTPReply(code: code, lines: collected)
-            }
+            if let reply { return reply }
         }
     }
 
@@ -254,7 +244,7 @@ struct SMTPReplyLineDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > 8_192 { throw SMTPError.protocolViolation("reply line longer than 8 KB") }
+            if buffer.readableBytes > SMTPReplyParser.maxLineBytes { throw SMTPError.protocolViolation("reply line longer than 8 KB") }
             return .needMoreData
         }
         let length = newline - buffer.readerIndex + 1

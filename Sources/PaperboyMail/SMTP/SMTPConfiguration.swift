@@ -44,6 +44,16 @@ public struct SMTPConfiguration: Sendable, Equatable {
               scheme == "smtp" || scheme == "smtps", let host = components.host, !host.isEmpty else {
             throw .configuration("expected smtp://[user:password@]host[:port][?starttls=required|optional|none] or smtps://…")
         }
+        // Percent-decoded, the host could hold spaces or control characters that end up in
+        // connection errors and logs; a port out of range (or too long for an Int, which
+        // URLComponents reports as no port) would fail only at the first send.
+        guard !host.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+            throw .configuration("the SMTP host contains spaces or control characters")
+        }
+        let portText = components.rangeOfPort.map { text[$0] } ?? ""
+        if !portText.isEmpty, !(components.port.map { (1...65_535).contains($0) } ?? false) {
+            throw .configuration("the SMTP port must be a number from 1 to 65535, not \(portText.prefix(20))")
+        }
         var security: Security = scheme == "smtps" ? .implicitTLS : .startTLSRequired
         var trust: String?
         for item in components.queryItems ?? [] {
