@@ -122,14 +122,28 @@ public struct PaperboyServer: Sendable {
         return PaperboyServer(configuration: configuration, store: store, site: site, services: services, logger: logger)
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully: requests in flight are answered,
+    /// background jobs stop between rounds, leases are given up.
     public func run() async throws {
+        defer { logger.notice("stopped") }
         try await serviceGroup(signals: [.sigterm, .sigint]).run()
     }
 
     /// The services as one group; a test runs it and calls `triggerGracefulShutdown()`.
     public func serviceGroup(signals: [UnixSignal] = []) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+        ServiceGroup(configuration: .init(services: services + [ShutdownNotice(logger: logger)], gracefulShutdownSignals: signals, logger: logger))
+    }
+}
+
+/// Says at notice level when a graceful shutdown begins, so an operator sees it start (and, with
+/// `run()`'s last line, end) without debug logging.
+struct ShutdownNotice: Service {
+    let logger: Logger
+
+    func run() async throws {
+        // Returns when the group starts shutting down (or is cancelled).
+        try? await gracefulShutdown()
+        logger.notice("shutting down: answering requests in flight, stopping background jobs")
     }
 }
 

@@ -3,6 +3,7 @@ import PaperboyStore
 import Hummingbird
 import Logging
 import PaperboyCore
+import PaperboySearch
 
 /// Turns every failure into a page a person can read, or a JSON error for API clients.
 /// Unexpected errors are logged with the request id and shown as a plain 500, never with internals.
@@ -23,7 +24,7 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = try respond(request, status: problem.status, message: problem.message)
             if let retryAfter = problem.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
             return response
-        } catch StoreError.unavailable(let reason) {
+        } catch StoreError.unavailable(let reason), SearchError.unavailable(let reason) {
             // Fail fast while the database is away; the pool reconnects by itself when it is back.
             context.logger.warning("database unavailable: \(reason)")
             var response = try respond(request, status: .serviceUnavailable, message: "The database is not answering right now. Please try again in a few seconds.")

@@ -64,6 +64,9 @@ public final class SearchEngine: Sendable {
             return try await run(query, mode: mode, offset: max(0, offset), limit: max(1, min(limit, 100)))
         } catch let error as SearchError {
             throw error
+        } catch StoreError.unavailable(let reason) {
+            // The database is away for now: the caller answers 503, not a failure of search.
+            throw .unavailable(reason)
         } catch {
             throw .failed("\(error)")
         }
@@ -179,11 +182,14 @@ public final class SearchEngine: Sendable {
 public enum SearchError: Error, Equatable, CustomStringConvertible {
     /// The query itself is the problem (empty, too long, a malformed filter).
     case badQuery(String)
+    /// The store cannot be reached right now (see `StoreError.unavailable`).
+    case unavailable(String)
     case failed(String)
 
     public var description: String {
         switch self {
         case .badQuery(let message): message
+        case .unavailable(let reason): "the database is unavailable: \(reason)"
         case .failed(let message): "search failed: \(message)"
         }
     }
