@@ -21,10 +21,10 @@ extension SiteChrome: MustacheParent {
         case "script": script
         case "signIn": signIn
         case "signOut": signOut
-        case "username": username
-        case "profile": profile
+        case "username": username.orAbsent
+        case "profile": profile.orAbsent
         case "settings": settings
-        case "csrf": csrf
+        case "csrf": csrf.orAbsent
         default: nil
         }
     }
@@ -48,15 +48,15 @@ extension PaperCard: MustacheParent {
         case "url": url
         case "title": title
         case "authorsLine": authorsLine
-        case "published": published
+        case "published": published.orAbsent
         case "snippet": snippet
         case "upvotes": upvotes
         case "singleUpvote": singleUpvote
-        case "commentCount": commentCount
+        case "commentCount": commentCount.orAbsent
         case "singleComment": singleComment
-        case "arxivURL": arxivURL
-        case "pdfURL": pdfURL
-        case "githubRepo": githubRepo
+        case "arxivURL": arxivURL.orAbsent
+        case "pdfURL": pdfURL.orAbsent
+        case "githubRepo": githubRepo.orAbsent
         case "featured": featured
         case "vote": vote
         default: nil
@@ -69,7 +69,7 @@ extension VoteControl: MustacheParent {
         switch name {
         case "action": action
         case "signIn": signIn
-        case "csrf": csrf
+        case "csrf": csrf.orAbsent
         case "voted": voted
         case "next": self.next
         default: nil
@@ -85,13 +85,13 @@ extension FeedPageModel: MustacheParent {
         case "periodName": periodName
         case "views": views
         case "sorts": sorts
-        case "previous": previous
-        case "next": next
+        case "previous": previous.orAbsent
+        case "next": next.orAbsent
         case "papers": papers
         case "hasPapers": hasPapers
         case "firstRank": firstRank
-        case "previousPage": previousPage
-        case "nextPage": nextPage
+        case "previousPage": previousPage.orAbsent
+        case "nextPage": nextPage.orAbsent
         default: nil
         }
     }
@@ -103,36 +103,36 @@ extension PaperPageModel: MustacheParent {
         case "site": site
         case "title": title
         case "authorsLine": authorsLine
-        case "published": published
-        case "version": version
-        case "dailyDay": dailyDay
-        case "dailyURL": dailyURL
-        case "submittedBy": submittedBy
+        case "published": published.orAbsent
+        case "version": version.orAbsent
+        case "dailyDay": dailyDay.orAbsent
+        case "dailyURL": dailyURL.orAbsent
+        case "submittedBy": submittedBy.orAbsent
         case "upvotes": upvotes
         case "singleUpvote": singleUpvote
         case "commentCount": commentCount
         case "singleComment": singleComment
         case "categories": categories
-        case "arxivURL": arxivURL
-        case "pdfURL": pdfURL
-        case "githubRepo": githubRepo
-        case "projectPage": projectPage
-        case "doiURL": doiURL
+        case "arxivURL": arxivURL.orAbsent
+        case "pdfURL": pdfURL.orAbsent
+        case "githubRepo": githubRepo.orAbsent
+        case "projectPage": projectPage.orAbsent
+        case "doiURL": doiURL.orAbsent
         case "markdownURL": markdownURL
         case "jsonURL": jsonURL
         case "abstract": abstract
-        case "authorComments": authorComments
-        case "journalRef": journalRef
+        case "authorComments": authorComments.orAbsent
+        case "journalRef": journalRef.orAbsent
         case "similar": similar
         case "hasSimilar": hasSimilar
         case "vote": vote
         case "featured": featured
         case "comments": comments
         case "hasComments": hasComments
-        case "commentAction": commentAction
-        case "csrf": csrf
+        case "commentAction": commentAction.orAbsent
+        case "csrf": csrf.orAbsent
         case "signInToComment": signInToComment
-        case "curator": curator
+        case "curator": curator.orAbsent
         default: nil
         }
     }
@@ -154,14 +154,14 @@ extension SearchResultCard: MustacheParent {
         case "url": url
         case "titleSegments": titleSegments
         case "authorsLine": authorsLine
-        case "published": published
+        case "published": published.orAbsent
         case "snippetSegments": snippetSegments
-        case "matchedBy": matchedBy
+        case "matchedBy": matchedBy.orAbsent
         case "upvotes": upvotes
         case "singleUpvote": singleUpvote
-        case "arxivURL": arxivURL
-        case "pdfURL": pdfURL
-        case "githubRepo": githubRepo
+        case "arxivURL": arxivURL.orAbsent
+        case "pdfURL": pdfURL.orAbsent
+        case "githubRepo": githubRepo.orAbsent
         default: nil
         }
     }
@@ -196,17 +196,17 @@ extension SearchPageModel: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "site": site
-        case "searchText": searchText
+        case "searchText": searchText.orAbsent
         case "modes": modes
-        case "problem": problem
+        case "problem": problem.orAbsent
         case "semanticUnavailable": semanticUnavailable
         case "corrections": corrections.map { CorrectionNote(word: $0.word, stem: $0.stem) }
         case "hasQuery": hasQuery
         case "results": results
         case "hasResults": hasResults
         case "firstRank": firstRank
-        case "previousPage": previousPage
-        case "nextPage": nextPage
+        case "previousPage": previousPage.orAbsent
+        case "nextPage": nextPage.orAbsent
         default: nil
         }
     }
@@ -236,10 +236,10 @@ extension CommentView: MustacheParent {
         case "hidden": hidden
         case "html": html
         case "body": body
-        case "editAction": editAction
-        case "deleteAction": deleteAction
-        case "hideAction": hideAction
-        case "csrf": csrf
+        case "editAction": editAction.orAbsent
+        case "deleteAction": deleteAction.orAbsent
+        case "hideAction": hideAction.orAbsent
+        case "csrf": csrf.orAbsent
         default: nil
         }
     }
@@ -256,4 +256,17 @@ extension CuratorControls: MustacheParent {
         default: nil
         }
     }
+}
+
+/// An optional field with no value. Mustache looks a name it cannot find up the context stack,
+/// so a card's missing `commentCount` or `githubRepo` showed the enclosing paper's; this value
+/// is found, and renders as nothing, and as false in sections.
+struct Absent: MustacheCustomRenderable {
+    var renderText: String { "" }
+    var isNull: Bool { true }
+}
+
+extension Optional {
+    /// The value, or `Absent` so that Mustache stops looking for the name further out.
+    var orAbsent: Any { self.map { $0 as Any } ?? Absent() }
 }

@@ -84,3 +84,27 @@ import Testing
         #expect(!(mail.html ?? "").contains(#"href="""#) && !(mail.html ?? "").contains("href=\"nil\""))
     }
 }
+
+@Suite struct MustacheScopeTests {
+    /// A similar paper without comments or a GitHub link showed the current paper's: Mustache
+    /// looked the missing field up in the enclosing page.
+    @Test func similarPaperCards_withoutOptionalFields_showNothingOfTheEnclosingPaper() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero)
+        _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00077", title: "Sparse Subnetworks Without Code", daily: "2025-02-04", upvotes: 1))])
+        let account = try await fixture.store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+        for index in 0..<3 {
+            _ = try await fixture.store.addComment(paperID: "2502.00001", accountID: account.id, body: "Comment \(index)", now: testNow)
+        }
+        try await fixture.test { client in
+            let page = try await client.get("/papers/2502.00001").body
+            let heading = try #require(page.range(of: "id=\"similar-heading\""))
+            let similar = String(page[heading.lowerBound...])
+            let title = try #require(similar.range(of: "Sparse Subnetworks Without Code"))
+            // From the card's title to the end of its list item.
+            let card = String(similar[title.lowerBound...].split(separator: "</li>", maxSplits: 1).first ?? "")
+            #expect(!card.contains("3 comments"), "\(card)")
+            #expect(!card.contains("github.com/lab/tickets"), "\(card)")
+            #expect(page.contains("3 comments") || page.contains("3 Comments") || page.contains(">3<"), "the paper itself still shows its count")
+        }
+    }
+}

@@ -16,7 +16,7 @@ struct MessagePageModel: MustacheParent {
         case "site": site
         case "heading": heading
         case "text": text
-        case "link": link
+        case "link": link.orAbsent
         default: nil
         }
     }
@@ -36,8 +36,8 @@ struct SignInPageModel: MustacheParent {
         case "action": action
         case "csrf": csrf
         case "next": self.next
-        case "problem": problem
-        case "email": email
+        case "problem": problem.orAbsent
+        case "email": email.orAbsent
         default: nil
         }
     }
@@ -77,7 +77,7 @@ struct ProfilePageModel: MustacheParent {
         switch name {
         case "site": site
         case "username": username
-        case "role": role
+        case "role": role.orAbsent
         case "joined": joined
         case "submissions": submissions
         case "hasSubmissions": !submissions.isEmpty
@@ -104,8 +104,8 @@ struct SettingsPageModel: MustacheParent {
         case "hasPassword": hasPassword
         case "action": action
         case "csrf": csrf
-        case "message": message
-        case "problem": problem
+        case "message": message.orAbsent
+        case "problem": problem.orAbsent
         default: nil
         }
     }
@@ -125,9 +125,9 @@ struct SubmitPageModel: MustacheParent {
         case "site": site
         case "action": action
         case "csrf": csrf
-        case "problem": problem
-        case "typed": typed
-        case "existing": existing
+        case "problem": problem.orAbsent
+        case "typed": typed.orAbsent
+        case "existing": existing.orAbsent
         default: nil
         }
     }
@@ -146,8 +146,8 @@ struct TrendingPageModel: MustacheParent {
         case "papers": papers
         case "hasPapers": !papers.isEmpty
         case "firstRank": firstRank
-        case "previousPage": previousPage
-        case "nextPage": nextPage
+        case "previousPage": previousPage.orAbsent
+        case "nextPage": nextPage.orAbsent
         default: nil
         }
     }
@@ -169,7 +169,7 @@ struct PreferencesPageModel: MustacheParent {
         switch name {
         case "site": site
         case "email": email
-        case "notice": notice
+        case "notice": notice.orAbsent
         case "active": active
         case "status": status
         case "daily": daily
@@ -245,8 +245,8 @@ struct DigestPaperModel: MustacheParent {
         case "authors": authors
         case "abstract": abstract
         case "upvotes": upvotes
-        case "arxivURL": arxivURL
-        case "githubRepo": githubRepo
+        case "arxivURL": arxivURL.orAbsent
+        case "githubRepo": githubRepo.orAbsent
         default: nil
         }
     }
