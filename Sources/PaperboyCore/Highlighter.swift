@@ -119,13 +119,48 @@ public enum Spelling {
         return previous[b.count]
     }
 
-    /// How far `word` (as typed) is from an index `stem`: the stem may be a shortened form of the
-    /// word ("diffus" for "diffusion"), so the word's prefixes around the stem's length are compared.
+    /// How far `word` (as typed) is from an index `stem`. The stem may be a shortened form of the
+    /// word ("diffus" for "diffusion"), so the word is split into a part compared with the stem and
+    /// an ending; the ending is free only when it is one a stemmer removes ("ion", "ers"), and
+    /// otherwise each of its letters counts as an edit. (Without that, "transfomer" was one edit
+    /// from "train": "tran" + "sfomer".)
     public static func distance(word: String, stem: String) -> Int {
-        let shortest = max(1, stem.count - 1)
-        let longest = min(word.count, stem.count + 3)
-        guard shortest <= longest else { return distance(word, stem) }
-        return (shortest...longest).map { distance(String(word.prefix($0)), stem) }.min() ?? distance(word, stem)
+        let letters = Array(word)
+        var best = distance(word, stem)
+        let shortest = max(1, stem.count - 2)
+        let longest = min(letters.count - 1, stem.count + 2)
+        guard shortest <= longest else { return best }
+        for split in shortest...longest {
+            let ending = String(letters[split...])
+            let cost = inflectionEndings.contains(ending) ? 0 : ending.count
+            guard cost < best else { continue }
+            best = min(best, distance(String(letters[..<split]), stem) + cost)
+        }
+        return best
+    }
+
+    /// Endings the index's English stemmers (Porter in SQLite, Snowball in PostgreSQL) remove.
+    static let inflectionEndings: Set<String> = [
+        "s", "es", "ies", "ed", "ing", "ings", "er", "ers", "e", "y", "ly", "ally", "ion", "ions", "ation",
+        "ations", "ational", "al", "als", "ive", "ives", "ively", "ness", "ment", "ments", "ity", "ities",
+        "ize", "izes", "ized", "izing", "ization", "izations", "ise", "ised", "ising", "ism", "isms", "ist",
+        "ists", "ic", "ics", "ical", "ous", "ful", "ance", "ence", "able", "ible", "ant", "ent", "ement",
+        "ate", "ates", "ated", "ating", "ator", "ators", "ier", "iers", "est", "ably", "ibly", "ency",
+        "ancy", "ative", "tion", "tions", "ure", "ures",
+    ]
+
+    /// The indexed term a misspelled `word` most likely meant: the nearest within the allowed
+    /// edits, and among equally near ones the commonest.
+    public static func bestCorrection(for word: String, among candidates: [(term: String, documents: Int)]) -> String? {
+        let allowed = allowedEdits(forLength: word.count)
+        var best: (term: String, distance: Int, documents: Int)?
+        for candidate in candidates where candidate.term.count >= 3 && abs(candidate.term.count - word.count) <= allowed + 4 {
+            let distance = distance(word: word, stem: candidate.term)
+            guard distance <= allowed else { continue }
+            if let current = best, (current.distance, -current.documents) <= (distance, -candidate.documents) { continue }
+            best = (candidate.term, distance, candidate.documents)
+        }
+        return best?.term
     }
 
     /// Edits allowed for a word of this length: none below 4 letters, one up to 6, two above.

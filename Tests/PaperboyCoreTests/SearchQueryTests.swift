@@ -52,3 +52,17 @@ import Testing
         #expect(Spelling.distance(word: "ab", stem: "abcdef") == 4)
     }
 }
+
+@Suite struct SpellingTests {
+    /// "transfomer" became "train…": "tran" against "train" counted as one edit, and the commoner
+    /// word won.
+    @Test func correction_prefersTheNearestTerm_thenTheCommonest() {
+        let vocabulary = [(term: "train", documents: 500), (term: "transform", documents: 40), (term: "transfer", documents: 60)]
+        #expect(Spelling.bestCorrection(for: "transfomer", among: vocabulary) == "transform")
+        #expect(Spelling.distance(word: "transfomer", stem: "train") > 2)
+        #expect(Spelling.bestCorrection(for: "tranfer", among: vocabulary) == "transfer")
+        // Equally near: the commoner term.
+        #expect(Spelling.bestCorrection(for: "difusion", among: [(term: "diffus", documents: 9), (term: "dilus", documents: 1)]) == "diffus")
+        #expect(Spelling.bestCorrection(for: "zzqxv", among: vocabulary) == nil)
+    }
+}

@@ -137,18 +137,11 @@ public final class SearchEngine: Sendable {
         var corrections: [(word: String, stem: String)] = []
         for word in Set(query.words) where !Stopwords.contains(word) && word.count >= 4 && word.allSatisfy(\.isLetter) {
             if try await store.containsWord(word) { continue }
-            let allowed = Spelling.allowedEdits(forLength: word.count)
             let candidates = try await store.indexedTerms(startingWith: String(word.prefix(1)), limit: 20_000)
-            var best: (stem: String, distance: Int, documents: Int)?
-            for candidate in candidates where candidate.term.count >= 4 && candidate.term.allSatisfy(\.isLetter) {
-                guard abs(candidate.term.count - word.count) <= allowed + 3 else { continue }
-                let distance = Spelling.distance(word: word, stem: candidate.term)
-                guard distance <= allowed else { continue }
-                if best == nil || distance < best!.distance || (distance == best!.distance && candidate.documents > best!.documents) {
-                    best = (candidate.term, distance, candidate.documents)
-                }
+                .filter { $0.term.count >= 4 && $0.term.allSatisfy(\.isLetter) }
+            if let best = Spelling.bestCorrection(for: word, among: candidates.map { ($0.term, $0.documents) }) {
+                corrections.append((word, best))
             }
-            if let best { corrections.append((word, best.stem)) }
         }
         return corrections.sorted { $0.word < $1.word }
     }
