@@ -206,6 +206,7 @@ extension SearchPageModel: MustacheParent {
         case "hasResults": hasResults
         case "firstRank": firstRank
         case "previousPage": previousPage.orAbsent
+        case "keywordSearch": keywordSearch.orAbsent
         case "nextPage": nextPage.orAbsent
         default: nil
         }

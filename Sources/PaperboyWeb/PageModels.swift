@@ -289,6 +289,8 @@ struct SearchPageModel {
     let firstRank: Int
     let previousPage: String?
     let nextPage: String?
+    /// With no results in semantic or hybrid mode: the same words as a keyword search.
+    var keywordSearch: String? = nil
 }
 
 struct ErrorPageModel {

@@ -62,7 +62,8 @@ struct SearchRoutes: Sendable {
             results: results.map { SearchResultCard($0.paper, highlighter: highlighter, matchedBy: Self.matchedBy($0)) },
             hasResults: !results.isEmpty, firstRank: page * Self.pageSize + 1,
             previousPage: page > 0 ? Links.search(text, mode: mode.rawValue, page: page - 1) : nil,
-            nextPage: response?.hasMore == true && page < 50 ? Links.search(text, mode: mode.rawValue, page: page + 1) : nil)
+            nextPage: response?.hasMore == true && page < 50 ? Links.search(text, mode: mode.rawValue, page: page + 1) : nil,
+            keywordSearch: response != nil && results.isEmpty && mode != .keyword ? Links.search(text, mode: SearchMode.keyword.rawValue, page: 0) : nil)
         return Responses.html(resources.render(model, template: "search"), status: problem == nil ? .ok : .badRequest)
     }
 

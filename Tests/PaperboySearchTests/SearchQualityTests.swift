@@ -37,5 +37,18 @@ import Testing
         let lottery = try await SearchEngine(store: store, semantic: semantic)
             .search("finding sparse subnetworks that train from their initialization", mode: .hybrid, limit: 3)
         #expect(lottery.results.first?.paper.title == "The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Networks")
+
+        // Below the relevance floor nothing is shown: gibberish and off-topic queries no longer
+        // fill pages with the least distant papers, while real queries still find theirs.
+        let engine = SearchEngine(store: store, semantic: semantic)
+        for nonsense in ["zzqxv blorft", "asdf qwerty", "blah blah"] {
+            for mode in [SearchMode.semantic, .hybrid] {
+                let response = try await engine.search(nonsense, mode: mode, limit: 20)
+                #expect(response.results.isEmpty, "\(mode) \(nonsense): \(response.results.map(\.paper.title).prefix(3))")
+            }
+        }
+        for topic in ["graph neural networks", "diffusion models for images", "quantization"] {
+            #expect(try await engine.search(topic, mode: .semantic, limit: 5).results.count == 5, "\(topic)")
+        }
     }
 }

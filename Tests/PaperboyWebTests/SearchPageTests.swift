@@ -72,4 +72,15 @@ import Testing
             #expect(page.body.contains("Training Sparse Subnetworks Faster"))
         }
     }
+
+    @Test func searchPage_noResults_inHybridMode_suggestsAKeywordSearch() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let page = try await client.get("/search?q=zzqxv+blorft")
+            #expect(page.body.contains("No papers match"))
+            #expect(page.body.contains(#"href="/search?q=zzqxv%20blorft&amp;mode=keyword""#) || page.body.contains("mode=keyword"), "\(page.body.suffix(2000))")
+            let keyword = try await client.get("/search?q=zzqxv+blorft&mode=keyword")
+            #expect(keyword.body.contains("No papers match") && !keyword.body.contains("a keyword search"))
+        }
+    }
 }

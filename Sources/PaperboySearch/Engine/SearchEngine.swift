@@ -40,6 +40,11 @@ public final class SearchEngine: Sendable {
     public static let fusionConstant = 60.0
     public static let candidates = 100
     public static let keywordCandidates = 40
+    /// When even the nearest paper is less similar than this (cosine), the query matches nothing
+    /// by meaning: the nearest papers to gibberish ("zzqxv blorft") score about 0.12-0.18 with
+    /// MiniLM on the demo corpus, real queries' best matches 0.25 and up (BENCHMARKS.md).
+    /// Keyword matches are kept whatever the floor says.
+    public static let semanticFloor: Float = 0.19
 
     public let store: any PaperStore
     let semantic: SemanticIndex?
@@ -122,7 +127,12 @@ public final class SearchEngine: Sendable {
         // substituted, because a correct word the corpus lacks also gets a "correction".
         var text = query.freeText
         if mode == .hybrid, !corrections.isEmpty { text += " " + corrections.map(\.stem).joined(separator: " ") }
-        let matches = try await semantic.search(text, k: k)
+        var matches = try await semantic.search(text, k: k)
+        // Nothing close in meaning (the best match below the floor) and not one word the corpus
+        // knows: gibberish, so no semantic results. The floor judges the query, not each paper
+        // (cutting a real query's tail lost relevant papers), and a known word keeps the results:
+        // the model scores acronyms such as "RLHF" low although the papers it finds are right.
+        if let best = matches.map(\.score).max(), best < Self.semanticFloor, try await !knowsAnyWord(of: query) { matches = [] }
         if query.hasFilters || !query.excluded.isEmpty || !query.phrases.isEmpty {
             return try await filter(matches, by: query)
         }
@@ -144,6 +154,14 @@ public final class SearchEngine: Sendable {
             }
         }
         return corrections.sorted { $0.word < $1.word }
+    }
+
+    /// Whether any word of the query occurs in the corpus.
+    func knowsAnyWord(of query: SearchQuery) async throws -> Bool {
+        for word in query.words + query.phrases.flatMap({ $0.split(separator: " ").map(String.init) }) where !Stopwords.contains(word) {
+            if try await store.containsWord(word) { return true }
+        }
+        return false
     }
 
     /// Applies field filters, phrases and exclusions to semantic matches, which know only vectors.
