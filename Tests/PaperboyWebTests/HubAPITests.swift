@@ -102,7 +102,15 @@ import Testing
             let document = try #require(json as? [String: Any])
             #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
             let paths = try #require(document["paths"] as? [String: Any])
-            #expect(Set(paths.keys).isSuperset(of: ["/api/daily_papers", "/api/papers/{id}", "/papers/{id}.md", "/feed.atom"]))
+            // Every public API route, the search, similar-papers and subscription routes included.
+            #expect(Set(paths.keys).isSuperset(of: [
+                "/api/daily_papers", "/api/papers/{id}", "/api/papers/search", "/api/papers/{id}/similar", "/api/subscriptions",
+                "/papers/{id}.md", "/feed.atom",
+            ]))
+            // The documented search parameters are the ones the route reads.
+            let search = try #require((paths["/api/papers/search"] as? [String: Any])?["get"] as? [String: Any])
+            let names = Set((search["parameters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String })
+            #expect(names == ["q", "mode", "limit", "p"])
         }
     }
 }
