@@ -10,6 +10,8 @@ import ServiceLifecycle
 ///   the lease is given up at shutdown so another instance can take over at once;
 /// - a failed round is logged and never stops the server; the next one waits `retryAfterFailure`
 ///   when that is longer than `interval`;
+/// - with `releasingLeaseAfterRound`, the lease is given up after each round, so that another
+///   holder (`paperboy digest send` run by hand) can take its turn between rounds;
 /// - a graceful shutdown ends the wait between rounds at once.
 public struct ScheduledJob: Service {
     public let name: String
@@ -19,15 +21,17 @@ public struct ScheduledJob: Service {
     public let logger: Logger
     /// Waits before the first round (the embedding refresh follows the start-up load).
     public let firstRoundDelay: Duration
+    public let releasesLeaseAfterRound: Bool
     /// The clock leases are taken by (the same one the job's work uses).
     let now: @Sendable () -> Date
     let round: @Sendable () async throws -> Void
 
     public init(
         _ name: String, every interval: Duration, lease: LeaseKeeper? = nil, retryAfterFailure: Duration? = nil,
-        firstRoundAfter firstRoundDelay: Duration = .zero, now: @escaping @Sendable () -> Date = Date.init, logger: Logger,
-        round: @escaping @Sendable () async throws -> Void
+        firstRoundAfter firstRoundDelay: Duration = .zero, releasingLeaseAfterRound: Bool = false,
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger, round: @escaping @Sendable () async throws -> Void
     ) {
+        releasesLeaseAfterRound = releasingLeaseAfterRound
         self.now = now
         self.name = name
         self.interval = interval
@@ -55,6 +59,9 @@ public struct ScheduledJob: Service {
                 } catch {
                     logger.error("\(name) failed: \(error)")
                     if let retryAfterFailure, retryAfterFailure > interval { wait = retryAfterFailure }
+                }
+                if releasesLeaseAfterRound, let lease {
+                    do { try await lease.release() } catch { logger.warning("\(name): could not give up the lease: \(error)") }
                 }
             }
         }

@@ -223,7 +223,9 @@ public struct DigestSending: Sendable {
     /// (weekdays: the previous weekday; Mondays also the previous week); then send what the
     /// outbox holds, so retries go out when their time comes.
     public func scheduledJob(hour: Int) -> ScheduledJob {
-        ScheduledJob("digest run", every: .seconds(60), lease: lease, now: now, logger: logger) {
+        // The lease is given up after each round: `paperboy digest send` run by hand takes its
+        // turn between two rounds instead of waiting for a server that never lets go.
+        ScheduledJob("digest run", every: .seconds(60), lease: lease, releasingLeaseAfterRound: true, now: now, logger: logger) {
             let now = self.now()
             let today = Day(containing: now)
             let periods = now.timeIntervalSince(today.start) >= Double(hour) * 3600 ? DigestPeriod.due(on: today) : []

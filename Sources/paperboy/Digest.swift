@@ -83,6 +83,9 @@ struct Digest: AsyncParsableCommand {
             // another `digest send` holds the lease while it sends; wait for it (a crashed
             // sender on this host is replaced at once, one elsewhere when its lease runs out).
             let lease = LeaseKeeper(store: store, name: DigestRunner.leaseName, duration: 90)
+            if let holder = try await store.leaseHolder(DigestRunner.leaseName, now: Date()) {
+                print("a server's digest run (\(holder)) is sending; waiting up to \(wait) s for it to finish, then sending what is left")
+            }
             guard try await lease.wait(timeout: .seconds(wait)) else {
                 let holder = try await store.leaseHolder(DigestRunner.leaseName, now: Date()) ?? "another process"
                 throw ValidationError("digests are being sent by \(holder); try again later or raise --wait")

@@ -70,4 +70,33 @@ import Testing
         try await Self.run([job], for: .milliseconds(300))
         #expect(rounds.load(ordering: .relaxed) == 1)
     }
+
+    /// `paperboy digest send` could not send while a server ran: the server's job held the lease
+    /// for good. With the lease given up after each round, another holder gets its turn.
+    @Test func jobReleasingItsLeaseAfterEachRound_letsAnotherHolderTakeItsTurn() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        let rounds = Atomic<Int>(0)
+        let job = ScheduledJob(
+            "digests", every: .milliseconds(200), lease: LeaseKeeper(store: store, name: "digests", duration: 90),
+            releasingLeaseAfterRound: true, logger: Logger(label: "test")
+        ) {
+            rounds.add(1, ordering: .relaxed)
+        }
+        let byHand = LeaseKeeper(store: store, name: "digests", duration: 90)
+        let group = ServiceGroup(configuration: .init(services: [job], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+            while rounds.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try await byHand.wait(timeout: .seconds(10), interval: .milliseconds(20)), "the command got its turn")
+            // While the command holds it, the job's rounds skip the work.
+            let before = rounds.load(ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(rounds.load(ordering: .relaxed) == before)
+            try await byHand.release()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
 }

@@ -65,7 +65,6 @@ import Testing
             try await Task.sleep(for: .seconds(3))
             let recipients = try sink.envelopes().compactMap { ($0["to"] as? [String])?.first }
             #expect(recipients.count == count && Set(recipients).count == count, "\(recipients.count) digests for \(count) subscribers")
-            #expect(try await store.leaseHolder("digests", now: clock()) != nil)
 
             func ids(_ port: Int) async throws -> [String] {
                 let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(port)/api/daily_papers?limit=100")))
