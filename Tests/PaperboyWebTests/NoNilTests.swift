@@ -108,3 +108,17 @@ import Testing
         }
     }
 }
+
+@Suite struct PageTitleTests {
+    /// Page titles said "Paperboy" on some pages and the site's name on others.
+    @Test func everyPageTitle_endsWithTheSiteName() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            for path in ["/", "/papers/2502.00001", "/search?q=retrieval", "/search", "/trending", "/signin", "/papers/9999.99999", "/papers/week/2025-W06"] {
+                let body = try await client.get(path).body
+                let title = Browser.capture("<title>([^<]*)</title>", in: body) ?? ""
+                #expect(title.hasSuffix("Test Lab Papers") && !title.contains("Paperboy"), "\(path): \(title)")
+            }
+        }
+    }
+}
