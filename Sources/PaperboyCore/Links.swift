@@ -78,7 +78,10 @@ extension Links {
         return "/signin?next=" + percentEncoded(next)
     }
 
-    public static func signInConfirm(token: String) -> String { "/signin/confirm?token=" + percentEncoded(token) }
+    /// The mailed sign-in link; `next` (a local path) is where the reader goes once signed in.
+    public static func signInConfirm(token: String, next: String = "/") -> String {
+        "/signin/confirm?token=" + percentEncoded(token) + (next == "/" ? "" : "&next=" + percentEncoded(next))
+    }
     public static func signInConfirmAction() -> String { "/signin/confirm" }
     public static func signOut() -> String { "/signout" }
     public static func profile(_ username: String) -> String { "/u/" + percentEncoded(username) }

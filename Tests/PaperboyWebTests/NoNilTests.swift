@@ -122,3 +122,25 @@ import Testing
         }
     }
 }
+
+@Suite struct SignInReturnTests {
+    /// The mailed link landed on the home page, not where the reader asked to sign in from.
+    @Test func signInByLink_returnsToThePageTheReaderCameFrom() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let browser = Browser(client)
+            let form = try await browser.get("/signin?next=/papers/2502.00002")
+            _ = try await browser.post("/signin", ["email": "ada@example.org", "csrf": try #require(form.csrf), "next": "/papers/2502.00002"])
+            let mail = try #require(try SecurityTests.latestMail(in: fixture.mailFolder, to: "ada@example.org"))
+            let link = try #require(Browser.capture(#"(https://papers\.example\.org/signin/confirm\?token=[A-Za-z0-9_\-]+&next=[A-Za-z0-9%._\-]+)"#, in: mail), "\(mail)")
+            let confirm = try await browser.get(String(link.dropFirst("https://papers.example.org".count)))
+            let token = try #require(Browser.capture(#"name="token" value="([^"]+)""#, in: confirm.body))
+            let next = try #require(Browser.capture(#"name="next" value="([^"]+)""#, in: confirm.body))
+            let done = try await browser.post("/signin/confirm", ["token": token, "username": "ada", "next": next, "csrf": try #require(confirm.csrf)])
+            #expect(done.status == .seeOther && done.location == "/papers/2502.00002")
+            // Another site's address is never a destination.
+            let evil = try await browser.get("/signin/confirm?token=x&next=//evil.example")
+            #expect(!evil.body.contains("evil.example"))
+        }
+    }
+}

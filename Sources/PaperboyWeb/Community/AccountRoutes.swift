@@ -55,7 +55,8 @@ struct AccountRoutes: Sendable {
         let token = security.newToken()
         let expiry = community.now().addingTimeInterval(Security.signInLinkLifetime)
         try await store.saveSignInToken(hash: security.hash(token), email: email, expiresAt: expiry)
-        let link = community.configuration.baseURL + Links.signInConfirm(token: token)
+        // The reader lands where they asked to sign in from, not on the home page.
+        let link = community.configuration.baseURL + Links.signInConfirm(token: token, next: next)
         do {
             try await community.mailer.sendSignInLink(
                 to: email, link: link, siteName: community.configuration.siteName,
@@ -78,9 +79,11 @@ struct AccountRoutes: Sendable {
                 link: (Links.signIn(), "Sign in"), status: .gone)
         }
         let isNew = try await store.account(email: email) == nil
+        let next = SafeRedirect.path(try? query.string("next", maxLength: 300), otherwise: "/")
         let (csrf, cookie) = security.anonymousFormToken(request)
         // A button, not an automatic sign-in: mail scanners open links, and must not use them up.
-        let model = SignInConfirmPageModel(site: community.site, action: Links.signInConfirmAction(), csrf: csrf, token: token, email: email, isNew: isNew)
+        let model = SignInConfirmPageModel(
+            site: community.site, action: Links.signInConfirmAction(), csrf: csrf, token: token, email: email, isNew: isNew, next: next)
         return community.page("signin-confirm", model, cookies: [cookie].compactMap { $0 })
     }
 
@@ -118,7 +121,7 @@ struct AccountRoutes: Sendable {
             }
         }
         guard let account else { throw RequestProblem.badRequest("No account for this link.") }
-        return try await startSession(for: account, next: "/")
+        return try await startSession(for: account, next: SafeRedirect.path(try form.string("next", maxLength: 300), otherwise: "/"))
     }
 
     func startSession(for account: Account, next: String) async throws -> Response {

@@ -50,6 +50,8 @@ struct SignInConfirmPageModel: MustacheParent {
     let token: String
     let email: String
     let isNew: Bool
+    /// Where the reader goes once signed in.
+    let next: String
 
     func child(named name: String) -> Any? {
         switch name {
@@ -59,6 +61,7 @@ struct SignInConfirmPageModel: MustacheParent {
         case "token": token
         case "email": email
         case "isNew": isNew
+        case "next": self.next
         default: nil
         }
     }
