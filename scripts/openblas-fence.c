@@ -1,5 +1,5 @@
 // Usage: gcc -O1 scripts/openblas-fence.c -o /tmp/openblas-fence -lopenblas && OPENBLAS_VERBOSE=2 /tmp/openblas-fence
-// (set OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS and FENCE_BEFORE=1 to vary the run; see ASAN-FINDINGS.md).
+// (set OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS and FENCE_BEFORE=1 to vary the run; see SECURITY.md, "The 1M crash under AddressSanitizer").
 // Electric-fence check of OpenBLAS itself (which ASan does not instrument): every buffer ends
 // (or, with FENCE_BEFORE, starts) exactly at a PROT_NONE page, so a read or write one float past
 // (or before) the sizes the caller passes faults at once.

@@ -16,10 +16,11 @@ func invariant(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () 
 }
 
 /// Only http(s) links may leave a parser; anything else could become a live link on a page.
+/// Compared as bytes: as Characters, "https://" followed by a combining mark does not start with "https://".
 func isWebURL(_ text: String?) -> Bool {
     guard let text else { return true }
-    let lower = text.lowercased()
-    return lower.hasPrefix("https://") || lower.hasPrefix("http://")
+    let lower = text.utf8.prefix(8).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+    return lower.starts(with: "https://".utf8) || lower.starts(with: "http://".utf8)
 }
 
 func hasControlCharacters(_ text: String) -> Bool {

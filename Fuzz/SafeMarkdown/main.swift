@@ -32,7 +32,7 @@ func checkHTML(_ html: String, markdown: String) {
             return
         }
         let url = String(decoding: bytes[valueStart..<quote], as: UTF8.self)
-        invariant(isWebURL(url) || (url.hasPrefix("/") && !url.hasPrefix("//")), "link to \(url)")
+        invariant(isWebURL(url) || (url.utf8.first == UInt8(ascii: "/") && url.utf8.dropFirst().first != UInt8(ascii: "/")), "link to \(url)")
         invariant(!url.contains("<") && !url.contains(">") && !url.contains(" "), "unescaped href \(url)")
         let after = bytes[quote...]
         if after.starts(with: externalLinkEnd) {

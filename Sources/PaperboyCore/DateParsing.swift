@@ -63,7 +63,10 @@ public enum DateParsing {
               let year = Int(parts[2]), let day = Day(year: year, month: monthIndex + 1, day: dayOfMonth)
         else { return nil }
         let clock = parts[3].split(separator: ":").compactMap { Int($0) }
-        guard clock.count >= 2, clock.count <= 3, clock[0] < 24, clock[1] < 60 else { return nil }
+        // Each part in range, negative ones too: "-3000000000000000000:0" overflowed the
+        // multiplication below and stopped the process.
+        guard clock.count >= 2, clock.count <= 3, (0..<24).contains(clock[0]), (0..<60).contains(clock[1]),
+              clock.count == 2 || (0...60).contains(clock[2]) else { return nil }
         var seconds = Double(day.daysSinceEpoch) * 86_400 + Double(clock[0] * 3600 + clock[1] * 60 + (clock.count == 3 ? clock[2] : 0))
         if parts.count >= 5, let sign = parts[4].first, sign == "+" || sign == "-", parts[4].count == 5,
            let value = Int(parts[4].dropFirst()) {

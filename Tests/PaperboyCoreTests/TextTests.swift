@@ -63,6 +63,16 @@ import Testing
 }
 
 @Suite struct DateParsingTests {
+    /// Found by review after the fuzz runs: clock parts were checked only from above, so a
+    /// hostile date in an import file or an arXivRaw record overflowed and trapped.
+    @Test func rfc2822_clockOutOfRange_isNil_notACrash() {
+        for text in ["Mon, 2 Apr 2007 -3000000000000000000:0", "Mon, 2 Apr 2007 1:1:9223372036854775807",
+                     "Mon, 2 Apr 2007 1:-9223372036854775807", "Mon, 2 Apr 2007 19:18:61"] {
+            #expect(DateParsing.parse(text) == nil, "\(text)")
+        }
+        #expect(DateParsing.parse("Mon, 2 Apr 2007 19:18:42 GMT") != nil)
+    }
+
     @Test func iso8601_variants_parse() {
         #expect(DateParsing.parse("2024-05-31")?.timeIntervalSince1970 == 1_717_113_600)
         #expect(DateParsing.parse("2024-05-31T17:59:59Z")?.timeIntervalSince1970 == 1_717_178_399)

@@ -92,10 +92,13 @@ func sampleMessage(to: String = "reader@example.org", subject: String = "Trendin
     /// (or too long to be a number, which fell back to 587), were taken as configuration.
     @Test func smtpURL_badHostOrPort_isRefused() throws {
         for bad in ["smtp://mail%11.example.org", "smtp://mail%20example.org", "smtp://mail.example.org:0",
-                    "smtp://mail.example.org:65536", "smtp://mail.example.org:99999999999999999999999"] {
+                    "smtp://mail.example.org:65536", "smtp://mail.example.org:99999999999999999999999",
+                    "smtp://u\u{FFFD}\u{FFFD}ser%40x:p@mail.example.org:99999999999999999999"] {
             #expect(throws: SMTPError.self, "\(bad)") { try SMTPConfiguration.parse(bad) }
         }
         #expect(try SMTPConfiguration.parse("smtp://mail.example.org:65535").port == 65_535)
+        #expect(try SMTPConfiguration.parse("smtp://u:p@[::1]:2525?starttls=none").port == 2_525)
+        #expect(try SMTPConfiguration.parse("smtp://mail.example.org:").port == 587)
     }
 }
 

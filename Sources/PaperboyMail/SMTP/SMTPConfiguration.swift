@@ -50,7 +50,7 @@ public struct SMTPConfiguration: Sendable, Equatable {
         guard !host.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
             throw .configuration("the SMTP host contains spaces or control characters")
         }
-        let portText = components.rangeOfPort.map { text[$0] } ?? ""
+        let portText = writtenPort(text) ?? ""
         if !portText.isEmpty, !(components.port.map { (1...65_535).contains($0) } ?? false) {
             throw .configuration("the SMTP port must be a number from 1 to 65535, not \(portText.prefix(20))")
         }
@@ -71,6 +71,19 @@ public struct SMTPConfiguration: Sendable, Equatable {
             username: components.percentEncodedUser.flatMap { $0.removingPercentEncoding },
             password: components.percentEncodedPassword.flatMap { $0.removingPercentEncoding },
             trustRootsFile: trust)
+    }
+}
+
+extension SMTPConfiguration {
+    /// The port as written after the host, or nil. Read from the text itself: URLComponents'
+    /// ranges index its own (re-encoded) copy, and it reports an over-long port as none.
+    static func writtenPort(_ text: String) -> Substring? {
+        guard let schemeEnd = text.range(of: "://") else { return nil }
+        let authority = text[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority
+        let afterHost = hostAndPort.hasPrefix("[") ? hostAndPort.drop { $0 != "]" } : hostAndPort
+        guard let colon = afterHost.lastIndex(of: ":") else { return nil }
+        return afterHost[afterHost.index(after: colon)...]
     }
 }
 
