@@ -131,7 +131,13 @@ public struct PaperboyServer: Sendable {
 
     /// The services as one group; a test runs it and calls `triggerGracefulShutdown()`.
     public func serviceGroup(signals: [UnixSignal] = []) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: services + [ShutdownNotice(logger: logger)], gracefulShutdownSignals: signals, logger: logger))
+        let store = store
+        let notice = ShutdownNotice(logger: logger) {
+            // Requests in flight answer 503 within a second instead of waiting for a pool that
+            // may still be reconnecting after an outage, so the server does stop.
+            (store as? PostgresPaperStore)?.stopWaiting()
+        }
+        return ServiceGroup(configuration: .init(services: services + [notice], gracefulShutdownSignals: signals, logger: logger))
     }
 }
 
@@ -139,11 +145,13 @@ public struct PaperboyServer: Sendable {
 /// `run()`'s last line, end) without debug logging.
 struct ShutdownNotice: Service {
     let logger: Logger
+    let onShutdown: @Sendable () -> Void
 
     func run() async throws {
         // Returns when the group starts shutting down (or is cancelled).
         try? await gracefulShutdown()
         logger.notice("shutting down: answering requests in flight, stopping background jobs")
+        onShutdown()
     }
 }
 

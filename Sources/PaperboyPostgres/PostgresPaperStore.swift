@@ -78,6 +78,13 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     /// Closes every connection; queries made afterwards fail.
+    /// From now on a statement waits at most a second for a connection or for PostgreSQL to
+    /// answer, then fails as unavailable: at shutdown, a request in flight gets its 503 and the
+    /// server stops, even when the pool is still reconnecting after an outage.
+    public func stopWaiting() {
+        availability.stopping.store(true, ordering: .releasing)
+    }
+
     public func close() async {
         runner.cancel()
         await runner.value
@@ -117,22 +124,26 @@ public final class PostgresPaperStore: PaperStore {
                         return try await body(connection)
                     }
                 }
-                if let location {
-                    group.addTask {
-                        // A busy pool is not an outage: past the wait, ask whether the server
-                        // accepts TCP connections at all, and give up only when it does not.
-                        try await Task.sleep(for: wait)
-                        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-                        while !acquired.value.load(ordering: .acquiring) {
-                            guard await location.acceptsConnections() else {
-                                throw StoreError.unavailable(reason: "PostgreSQL at \(location.host):\(location.port) does not accept connections")
-                            }
-                            guard ContinuousClock.now < deadline else {
-                                throw StoreError.unavailable(reason: "no pooled connection to PostgreSQL within 30 seconds")
-                            }
-                            try await Task.sleep(for: .milliseconds(500))
+                let availability = availability
+                group.addTask {
+                    // Watches the statement until it ends (this task is cancelled then). A busy
+                    // pool is not an outage: past the wait, ask whether the server accepts TCP
+                    // connections at all, and give up only when it does not. At shutdown, give
+                    // up after a second whatever the state of the pool.
+                    let started = ContinuousClock.now
+                    let deadline = started.advanced(by: .seconds(30))
+                    while true {
+                        try await Task.sleep(for: .milliseconds(250))
+                        if availability.stopping.load(ordering: .acquiring), ContinuousClock.now - started > .seconds(1) {
+                            throw StoreError.unavailable(reason: "the server is shutting down")
                         }
-                        return nil
+                        guard let location, !acquired.value.load(ordering: .acquiring), ContinuousClock.now - started >= wait else { continue }
+                        guard await location.acceptsConnections() else {
+                            throw StoreError.unavailable(reason: "PostgreSQL at \(location.host):\(location.port) does not accept connections")
+                        }
+                        guard ContinuousClock.now < deadline else {
+                            throw StoreError.unavailable(reason: "no pooled connection to PostgreSQL within 30 seconds")
+                        }
                     }
                 }
                 while let next = try await group.next() {
@@ -575,6 +586,8 @@ struct PostgresLocation: Sendable {
 /// once instead of each waiting for a connection; the first call after that tries again.
 final class Availability: Sendable {
     private let down = Mutex<(until: ContinuousClock.Instant, reason: String)?>(nil)
+    /// Set when the server shuts down: no statement waits for PostgreSQL longer than a second.
+    let stopping = Atomic<Bool>(false)
 
     func check() throws {
         let state = down.withLock { $0 }
