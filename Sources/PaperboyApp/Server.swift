@@ -32,11 +32,8 @@ public struct PaperboyServer: Sendable {
         logger.logLevel = level
 
         // Links (mail, Atom ids, Markdown) come from configuration only, never from a request's Host.
-        let site: SiteAddress
-        if let url = settings.publicURL {
-            do { site = try SiteAddress(publicURL: url) } catch { throw ConfigurationError("--public-url (or PAPERBOY_PUBLIC_URL): \(error)") }
-        } else {
-            site = SiteAddress(listeningOn: settings.host, port: settings.port)
+        let site = try configuration.site(orListeningOn: settings.host, port: settings.port)
+        if settings.publicURL == nil {
             let loopback = IPAddress(settings.host).map { $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] } ?? false
             if !loopback, settings.host != "localhost" {
                 logger.warning("--public-url is not set: links in mail and feeds point at \(site.url), which only works where that address does; set --public-url to the address people use")
@@ -76,9 +73,7 @@ public struct PaperboyServer: Sendable {
         let security = Security(keys: keys, secureCookies: site.isHTTPS)
         let sender = try configuration.mail.sender()
         let transport = try configuration.mail.messageTransport()
-        let composer = DigestComposer(
-            store: store, search: search, resources: try await SiteResources.load(), siteName: settings.siteName,
-            site: site, security: security, from: sender)
+        let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security)
         let metadata: any PaperMetadataSource = configuration.arxivAPI.map { address in
             ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
         } ?? LocalOnlyMetadataSource()
@@ -152,6 +147,22 @@ struct ShutdownNotice: Service {
         try? await gracefulShutdown()
         logger.notice("shutting down: answering requests in flight, stopping background jobs")
         onShutdown()
+    }
+}
+
+extension PaperboyConfiguration {
+    /// Where links point: `--public-url`, or else the address `host:port` (the server's own, or
+    /// the one `digest send` assumes).
+    public func site(orListeningOn host: String, port: Int) throws(ConfigurationError) -> SiteAddress {
+        guard let url = server.publicURL else { return SiteAddress(listeningOn: host, port: port) }
+        do { return try SiteAddress(publicURL: url) } catch { throw ConfigurationError("--public-url (or PAPERBOY_PUBLIC_URL): \(error)") }
+    }
+
+    /// The digest composer the server and `paperboy digest send` both use.
+    public func digestComposer(store: any PaperStore, search: SearchEngine, site: SiteAddress, security: Security) async throws -> DigestComposer {
+        DigestComposer(
+            store: store, search: search, resources: try await SiteResources.load(), siteName: server.siteName,
+            site: site, security: security, from: try mail.sender())
     }
 }
 

@@ -48,20 +48,19 @@ struct Digest: AsyncParsableCommand {
             logger.logLevel = .notice
             let semantic = configuration.semanticIndex(store: store, logger: logger)
             if let semantic { _ = try await semantic.loadStoredEmbeddings() }
+            // Links point at --public-url, else where the demo server listens.
             let site: SiteAddress
-            do {
-                site = try SiteAddress(publicURL: configuration.server.publicURL ?? "http://127.0.0.1:8080")
-            } catch {
-                throw ValidationError("--public-url (or PAPERBOY_PUBLIC_URL): \(error)")
-            }
+            do { site = try configuration.site(orListeningOn: "127.0.0.1", port: 8080) } catch { throw ValidationError(error.description) }
             // The database's keys, as the server uses: the links in these mails verify there.
             let security = Security(
                 keys: try await SecretKeyRing.load(store: store, environmentSecret: configuration.secret), secureCookies: false)
-            let sender: MailAddress
-            do { sender = try configuration.mail.sender() } catch { throw ValidationError(error.description) }
-            let composer = DigestComposer(
-                store: store, search: SearchEngine(store: store, semantic: semantic, logger: logger), resources: try await SiteResources.load(),
-                siteName: configuration.server.siteName, site: site, security: security, from: sender)
+            let composer: DigestComposer
+            do {
+                composer = try await configuration.digestComposer(
+                    store: store, search: SearchEngine(store: store, semantic: semantic, logger: logger), site: site, security: security)
+            } catch let error as ConfigurationError {
+                throw ValidationError(error.description)
+            }
             let periods: [DigestPeriod]
             if let period {
                 guard let parsed = DigestPeriod(period) else { throw ValidationError("--period is a day (2026-11-23) or an ISO week (2026-W47), not \(period)") }

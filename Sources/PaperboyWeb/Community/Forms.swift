@@ -34,15 +34,7 @@ extension Security {
         guard Security.isSameOrigin(request, site: site) else {
             throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.")
         }
-        let contentType = request.headers[.contentType] ?? ""
-        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
-            throw RequestProblem.badRequest("Send the form as application/x-www-form-urlencoded.")
-        }
-        let buffer = try await request.collectBody(atMost: PostedForm.maximumBytes, describing: "That form")
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
-            throw RequestProblem.badRequest("The form is not valid UTF-8.")
-        }
-        let form = PostedForm(fields: QueryParameters(encoded: text))
+        let form = PostedForm(fields: try await request.formFields())
         let binding: String
         if let viewer = Viewer.current {
             binding = viewer.sessionHash.base64URLEncoded
@@ -64,5 +56,20 @@ extension Security {
         }
         let cookie = newToken()
         return (csrfToken(binding: cookie), cookieHeader(name: Security.csrfCookie, value: cookie, maxAge: 86_400))
+    }
+}
+
+extension Request {
+    /// The fields of an `application/x-www-form-urlencoded` body of at most 64 KB, or a clear
+    /// 400 or 413. The origin and CSRF checks are the caller's (`readForm` makes both).
+    func formFields() async throws -> QueryParameters {
+        guard (headers[.contentType] ?? "").hasPrefix("application/x-www-form-urlencoded") else {
+            throw RequestProblem.badRequest("Send the form as application/x-www-form-urlencoded.")
+        }
+        let buffer = try await collectBody(atMost: PostedForm.maximumBytes, describing: "That form")
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw RequestProblem.badRequest("The form is not valid UTF-8.")
+        }
+        return QueryParameters(encoded: text)
     }
 }

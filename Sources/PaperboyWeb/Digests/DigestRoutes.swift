@@ -33,7 +33,7 @@ struct DigestRoutes: Sendable {
         // No form token: the form sits on cached pages. A forged post can only send a
         // confirmation mail, which does nothing until its link is used.
         guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
-        let fields = try await formFields(request)
+        let fields = try await request.formFields()
         let email = try fields.string("email", maxLength: 300) ?? ""
         let frequency = try fields.string("frequency", maxLength: 10) ?? "daily"
         let topics = try fields.string("topics", maxLength: 3_000) ?? ""
@@ -101,15 +101,6 @@ struct DigestRoutes: Sendable {
         }
     }
 
-    func formFields(_ request: Request) async throws -> QueryParameters {
-        guard (request.headers[.contentType] ?? "").hasPrefix("application/x-www-form-urlencoded") else {
-            throw RequestProblem.badRequest("Send the form as application/x-www-form-urlencoded.")
-        }
-        let buffer = try await request.collectBody(atMost: PostedForm.maximumBytes, describing: "That form")
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else { throw RequestProblem.badRequest("The form is not valid UTF-8.") }
-        return QueryParameters(encoded: text)
-    }
-
     // MARK: Signed links
 
     func subscriberFromLink(_ request: Request) async throws -> Subscriber {
@@ -156,7 +147,7 @@ struct DigestRoutes: Sendable {
     func updatePreferences(_ request: Request, context: some RequestContext) async throws -> Response {
         guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
         let subscriber = try await subscriberFromLink(request)
-        let fields = try await formFields(request)
+        let fields = try await request.formFields()
         guard let frequency = DigestFrequency(rawValue: try fields.string("frequency", maxLength: 10) ?? "") else {
             throw RequestProblem.badRequest("frequency is daily or weekly.")
         }
