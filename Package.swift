@@ -172,11 +172,11 @@ let package = Package(
             dependencies: ["PaperboySearch", "PaperboyBench", "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
+        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboySearch", "PaperboySQLite", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
         .testTarget(
             name: "PaperboyIngestTests",
             dependencies: [
-                "PaperboyIngest", "PaperboyBench", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport",
+                "PaperboyIngest", "PaperboyBench", "PaperboyStore", "PaperboySearch", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -277,5 +277,117 @@ enum PostgresMigrations {
             "ALTER TABLE paper_embedding ADD COLUMN saved_at double precision NOT NULL DEFAULT 0",
             "CREATE INDEX paper_embedding_saved ON paper_embedding (model, saved_at, paper_key)",
         ]),
+        PostgresMigration(version: 7, name: "v7-bm25", statements: [
+            // The stems SQLite's `porter unicode61` tokenizer makes: the Porter stemmer, no
+            // stopwords, hyphenated words as their parts only, no URL or e-mail tokens.
+            "CREATE TEXT SEARCH DICTIONARY paperboy_porter_stem (TEMPLATE = snowball, Language = porter)",
+            "CREATE TEXT SEARCH CONFIGURATION paperboy_porter (COPY = pg_catalog.simple)",
+            """
+            ALTER TEXT SEARCH CONFIGURATION paperboy_porter
+                ALTER MAPPING FOR asciiword, word, numword, hword_asciipart, hword_part, hword_numpart WITH paperboy_porter_stem
+            """,
+            """
+            ALTER TEXT SEARCH CONFIGURATION paperboy_porter DROP MAPPING IF EXISTS FOR
+                asciihword, hword, numhword, email, url, host, url_path, file, protocol, sfloat, float, version, tag, entity
+            """,
+            """
+            DO $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
+                    ALTER TEXT SEARCH CONFIGURATION paperboy_porter
+                        ALTER MAPPING FOR asciiword, word, numword, hword_asciipart, hword_part, hword_numpart
+                        WITH unaccent, paperboy_porter_stem;
+                END IF;
+            END
+            $$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION paper_search_vector(title text, authors text[], abstract text) RETURNS tsvector
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT setweight(to_tsvector('paperboy_porter', title), 'A')
+                    || setweight(to_tsvector('paperboy_porter', array_to_string(authors, ' ')), 'B')
+                    || setweight(to_tsvector('paperboy_porter', abstract), 'C')
+            $$
+            """,
+            // A paper's length in tokens and the corpus's totals, for BM25's length normalisation
+            // and document frequencies (`PostgresKeywordIndex`).
+            """
+            CREATE FUNCTION paper_search_tokens(search tsvector) RETURNS integer
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT COALESCE(sum(array_length(positions, 1)), 0)::integer FROM unnest(search)
+            $$
+            """,
+            "ALTER TABLE paper ADD COLUMN search_tokens integer NOT NULL DEFAULT 0",
+            """
+            CREATE OR REPLACE FUNCTION paper_search_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND NEW.title IS NOT DISTINCT FROM OLD.title
+                    AND NEW.abstract IS NOT DISTINCT FROM OLD.abstract AND NEW.authors IS NOT DISTINCT FROM OLD.authors THEN
+                    RETURN NEW;
+                END IF;
+                NEW.search := paper_search_vector(NEW.title, NEW.authors, NEW.abstract);
+                NEW.search_tokens := paper_search_tokens(NEW.search);
+                RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE TABLE paper_search_total (
+                single boolean PRIMARY KEY DEFAULT true CHECK (single),
+                papers bigint NOT NULL,
+                tokens bigint NOT NULL
+            )
+            """,
+            // Every paper indexed again with the new stems; the counts are rebuilt once after,
+            // not changed row by row.
+            "ALTER TABLE paper DISABLE TRIGGER paper_term_update",
+            """
+            UPDATE paper SET search = paper_search_vector(title, authors, abstract),
+                search_tokens = paper_search_tokens(paper_search_vector(title, authors, abstract))
+            """,
+            "ALTER TABLE paper ENABLE TRIGGER paper_term_update",
+            "DELETE FROM paper_term",
+            """
+            INSERT INTO paper_term (term, documents)
+            SELECT term, count(*) FROM paper, unnest(tsvector_to_array(search)) AS term GROUP BY term
+            """,
+            "INSERT INTO paper_search_total (papers, tokens) SELECT count(*), COALESCE(sum(search_tokens), 0) FROM paper",
+            """
+            CREATE OR REPLACE FUNCTION paper_term_count() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO paper_term (term, documents)
+                    SELECT term, count(*) FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS term
+                    GROUP BY term ORDER BY term
+                    ON CONFLICT (term) DO UPDATE SET documents = paper_term.documents + excluded.documents;
+                    UPDATE paper_search_total SET papers = paper_search_total.papers + added.papers, tokens = paper_search_total.tokens + added.tokens
+                    FROM (SELECT count(*) AS papers, COALESCE(sum(search_tokens), 0) AS tokens FROM new_rows) AS added;
+                ELSIF TG_OP = 'UPDATE' THEN
+                    -- Votes and comments update papers too; their vectors do not change, so nothing is counted.
+                    INSERT INTO paper_term (term, documents)
+                    SELECT term, sum(change) FROM (
+                        SELECT term, 1 AS change FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS term
+                        UNION ALL
+                        SELECT term, -1 FROM old_rows, unnest(tsvector_to_array(old_rows.search)) AS term
+                    ) AS changes
+                    GROUP BY term HAVING sum(change) <> 0 ORDER BY term
+                    ON CONFLICT (term) DO UPDATE SET documents = paper_term.documents + excluded.documents;
+                    UPDATE paper_search_total SET tokens = paper_search_total.tokens + changed.tokens
+                    FROM (SELECT (SELECT COALESCE(sum(search_tokens), 0) FROM new_rows)
+                               - (SELECT COALESCE(sum(search_tokens), 0) FROM old_rows) AS tokens) AS changed
+                    WHERE changed.tokens <> 0;
+                ELSE
+                    UPDATE paper_term SET documents = paper_term.documents - gone.documents
+                    FROM (SELECT term, count(*) AS documents FROM old_rows, unnest(tsvector_to_array(old_rows.search)) AS term
+                          GROUP BY term) AS gone
+                    WHERE paper_term.term = gone.term;
+                    UPDATE paper_search_total SET papers = paper_search_total.papers - gone.papers, tokens = paper_search_total.tokens - gone.tokens
+                    FROM (SELECT count(*) AS papers, COALESCE(sum(search_tokens), 0) AS tokens FROM old_rows) AS gone;
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+        ]),
     ]
 }

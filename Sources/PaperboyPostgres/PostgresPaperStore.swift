@@ -21,8 +21,8 @@ public final class PostgresPaperStore: PaperStore {
     let availability = Availability()
     /// How long a request may wait for a pooled connection before the store reports itself unavailable.
     let connectionWait: Duration = .seconds(2)
-    /// See `keywordSearch`; lowered by tests to exercise the planned path on a small corpus.
-    let postingBudget: Int
+    /// See `SearchStore.postingBudget`.
+    public let postingBudget: Int
     /// Where the newest `postingBudget` papers of each common word begin (see `CommonWordWindows`).
     let commonWords = CommonWordWindows()
     /// Set when made from a URL: `migrate` first connects once directly, so a wrong address or
@@ -42,7 +42,7 @@ public final class PostgresPaperStore: PaperStore {
     /// Connects to `url`, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
     /// (TLS is preferred when `sslmode` is not given, as libpq does). Call `migrate()` before use.
     public convenience init(
-        url: String, maximumConnections: Int = 20, searchPostingBudget: Int = KeywordPlan.exactPostingBudget,
+        url: String, maximumConnections: Int = 20, searchPostingBudget: Int = PostingBudget.exact,
         logger: Logger = Logger(label: "paperboy.postgres")
     ) throws {
         let location = try PostgresLocation(url: url)
@@ -52,7 +52,7 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     public convenience init(
-        configuration: PostgresClient.Configuration, searchPostingBudget: Int = KeywordPlan.exactPostingBudget,
+        configuration: PostgresClient.Configuration, searchPostingBudget: Int = PostingBudget.exact,
         logger: Logger = Logger(label: "paperboy.postgres")
     ) {
         self.init(configuration: configuration, location: nil, searchPostingBudget: searchPostingBudget, logger: logger)

@@ -180,6 +180,11 @@ enum SQLiteMigrations {
                 CREATE INDEX paper_embedding_saved ON paper_embedding(model, saved_at, paper_key);
                 """)
         }
+        migrator.registerMigration("v7-bm25") { _ in
+            // PostgreSQL's v7 made its full-text index match this one (Porter stems, BM25 statistics);
+            // FTS5 had both. Registered here too so both stores share one schema version, which
+            // `StoreCopy` compares.
+        }
         return migrator
     }
 }

@@ -7,128 +7,45 @@ extension SQLitePaperStore {
     /// Column weights for bm25(): title, abstract, authors.
     static let searchWeights = "10.0, 1.0, 3.0"
 
-    /// See `KeywordPlan.exactPostingBudget`.
-    public static let exactPostingBudget = KeywordPlan.exactPostingBudget
+    public func withKeywordIndex<Result: Sendable>(_ body: @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
+        try await body(SQLiteKeywordIndex(database: database))
+    }
 
-    /// BM25 over title, abstract and authors. Free words are alternatives (OR), so a long
-    /// natural-language query still finds papers that use most of its words.
-    ///
-    /// Each word's list is first counted up to the budget, newest papers first (a bounded scan,
-    /// well under a millisecond). Queries whose words occur in more than `exactPostingBudget`
-    /// papers in total are then planned as `KeywordPlan` says. The semantic half of hybrid search
-    /// still covers every paper.
-    public func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit] {
-        let filters = Self.filterConditions(query)
-        let budget = postingBudget
+    public func filteredPapers(_ filters: SearchFilters, limit: Int) async throws -> [KeywordHit] {
+        let (conditions, arguments) = Self.conditions(filters)
         return try await database.read { db in
-            var distinct = Set<String>()
-            let words = query.words.filter { !Stopwords.contains($0) && distinct.insert($0).inserted }
-            let required = FullTextExpression.required(query)
-            let excluded = FullTextExpression.excluded(query)
-            guard !words.isEmpty || !prefixTerms.isEmpty || required != nil else {
-                return try Self.filterOnly(db, filters: filters, limit: limit)
-            }
-            let expressions = words.map(FullTextExpression.quoted) + prefixTerms.map { FullTextExpression.quoted($0) + " *" }
-            let terms = try expressions.map { try Self.newestPostings($0, db, cap: budget) }
-            let plan = KeywordPlan(terms: terms, budget: budget)
-            if plan.isExact {
-                let match = FullTextExpression.combine(required: required, optional: expressions, excluded: excluded)
-                return try Self.ranked(db, match: match, filters: filters, fromKey: nil, limit: limit)
-            }
-            var hits: [KeywordHit] = []
-            if let every = plan.every {
-                let all = FullTextExpression.combine(
-                    required: ([required].compactMap { $0 } + every.terms.map(\.expression)).joined(separator: " AND "),
-                    optional: [], excluded: excluded)
-                hits = try Self.ranked(db, match: all, filters: filters, fromKey: every.fromKey, limit: limit)
-                if hits.count >= limit { return hits }
-            }
-            guard let some = plan.some else { return hits }
-            let match = FullTextExpression.combine(required: required, optional: some.terms.map(\.expression), excluded: excluded)
-            let more = try Self.ranked(db, match: match, filters: filters, fromKey: some.fromKey, limit: limit)
-            return KeywordPlan.merged(hits, more, limit: limit)
+            var all = arguments
+            _ = all.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: """
+                SELECT paper.key, paper.id, -COALESCE(paper.published_at, 0) AS rank FROM paper
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+                ORDER BY paper.published_at DESC, paper.key LIMIT ?
+                """, arguments: all).map { KeywordHit(key: UInt32($0[0] as Int64), id: $0[1], rank: $0[2]) }
         }
     }
 
-    static func newestPostings(_ expression: String, _ db: Database, cap: Int) throws -> PostingCount {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT count(*), min(rowid) FROM (
-                SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
-            )
-            """, arguments: [expression, cap + 1])
-        let documents: Int = row?[0] ?? 0
-        let oldest: Int64? = row?[1]
-        return PostingCount(expression: expression, documents: documents, fromKey: documents > cap ? oldest.map { $0 + 1 } : nil)
-    }
-
-    static func filterConditions(_ query: SearchQuery) -> (sql: [String], arguments: StatementArguments) {
+    /// `SearchFilters` in SQL.
+    static func conditions(_ filters: SearchFilters) -> (sql: [String], arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
-        for category in query.categories {
+        for category in filters.categories {
             // Categories are stored separated by U+001F; match whole entries only.
             conditions.append("instr(char(31) || lower(paper.categories) || char(31), char(31) || ? || char(31)) > 0")
-            _ = arguments.append(contentsOf: [category.lowercased()])
+            _ = arguments.append(contentsOf: [category])
         }
-        if let from = query.publishedFrom {
+        if let from = filters.publishedFrom {
             conditions.append("paper.published_at >= ?")
-            _ = arguments.append(contentsOf: [from.start.timeIntervalSince1970])
+            _ = arguments.append(contentsOf: [from])
         }
-        if let to = query.publishedTo {
+        if let before = filters.publishedBefore {
             conditions.append("paper.published_at < ?")
-            _ = arguments.append(contentsOf: [to.adding(days: 1).start.timeIntervalSince1970])
+            _ = arguments.append(contentsOf: [before])
         }
         return (conditions, arguments)
     }
 
-    /// Filters alone: newest first, with a rank that keeps that order.
-    static func filterOnly(_ db: Database, filters: (sql: [String], arguments: StatementArguments), limit: Int) throws -> [KeywordHit] {
-        var arguments = filters.arguments
-        _ = arguments.append(contentsOf: [limit])
-        return try Row.fetchAll(db, sql: """
-            SELECT paper.key, paper.id, -COALESCE(paper.published_at, 0) AS rank FROM paper
-            \(filters.sql.isEmpty ? "" : "WHERE " + filters.sql.joined(separator: " AND "))
-            ORDER BY paper.published_at DESC, paper.key LIMIT ?
-            """, arguments: arguments).map { KeywordHit(key: UInt32($0[0] as Int64), id: $0[1], rank: $0[2]) }
-    }
-
-    /// The `limit` best matches of `match` by BM25, optionally only among papers with keys
-    /// from `fromKey` on (keys grow with every insert, so these are the newest).
-    static func ranked(
-        _ db: Database, match: String, filters: (sql: [String], arguments: StatementArguments), fromKey: Int64?, limit: Int
-    ) throws -> [KeywordHit] {
-        var conditions = ["paper_search MATCH ?"]
-        var arguments: StatementArguments = [match]
-        if let fromKey {
-            conditions.append("paper_search.rowid >= ?")
-            _ = arguments.append(contentsOf: [fromKey])
-        }
-        let sql: String
-        if filters.sql.isEmpty {
-            // Rank inside the index alone; only the winners' rows are read from the paper table.
-            sql = """
-                SELECT paper.key, paper.id, best.rank FROM (
-                    SELECT rowid, bm25(paper_search, \(searchWeights)) AS rank FROM paper_search
-                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY rank LIMIT ?
-                ) AS best JOIN paper ON paper.key = best.rowid ORDER BY best.rank
-                """
-            _ = arguments.append(contentsOf: [limit])
-        } else {
-            sql = """
-                SELECT paper.key, paper.id, bm25(paper_search, \(searchWeights)) AS rank
-                FROM paper_search JOIN paper ON paper.key = paper_search.rowid
-                WHERE \((conditions + filters.sql).joined(separator: " AND "))
-                ORDER BY rank LIMIT ?
-                """
-            _ = arguments.append(contentsOf: filters.arguments)
-            _ = arguments.append(contentsOf: [limit])
-        }
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
-        }
-    }
-
     public func containsWord(_ word: String) async throws -> Bool {
-        let expression = FullTextExpression.quoted(word)
+        let expression = SQLiteKeywordIndex.quoted(word)
         return try await database.read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1", arguments: [expression]) ?? false
         }
@@ -228,32 +145,83 @@ extension SQLitePaperStore {
     }
 }
 
-/// Builds FTS5 MATCH expressions from a parsed query. Every word is emitted as a double-quoted
-/// FTS5 string, so nothing a user types is interpreted as FTS syntax.
-enum FullTextExpression {
+/// FTS5 over the `paper_search` table: its bm25() is the ranking `KeywordMatch` describes.
+struct SQLiteKeywordIndex: KeywordIndex {
+    let database: DatabasePool
+
+    /// Column weights for bm25(), in the table's column order: title, abstract, authors.
+    static let weights = "10.0, 1.0, 3.0"
+
+    func postings(of term: KeywordTerm, cap: Int) async throws -> PostingCount {
+        let expression = Self.expression(term)
+        return try await database.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT count(*), min(rowid) FROM (
+                    SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
+                )
+                """, arguments: [expression, cap + 1])
+            let documents: Int = row?[0] ?? 0
+            let oldest: Int64? = row?[1]
+            return PostingCount(term: term, documents: documents, fromKey: documents > cap ? oldest.map { $0 + 1 } : nil)
+        }
+    }
+
+    func ranked(_ match: KeywordMatch, filters: SearchFilters, fromKey: Int64?, limit: Int) async throws -> [KeywordHit] {
+        var conditions = ["paper_search MATCH ?"]
+        var arguments: StatementArguments = [Self.expression(match)]
+        if let fromKey {
+            conditions.append("paper_search.rowid >= ?")
+            _ = arguments.append(contentsOf: [fromKey])
+        }
+        let sql: String
+        if filters.isEmpty {
+            // Rank inside the index alone; only the winners' rows are read from the paper table.
+            sql = """
+                SELECT paper.key, paper.id, best.rank FROM (
+                    SELECT rowid, bm25(paper_search, \(Self.weights)) AS rank FROM paper_search
+                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY rank LIMIT ?
+                ) AS best JOIN paper ON paper.key = best.rowid ORDER BY best.rank
+                """
+            _ = arguments.append(contentsOf: [limit])
+        } else {
+            let filter = SQLitePaperStore.conditions(filters)
+            sql = """
+                SELECT paper.key, paper.id, bm25(paper_search, \(Self.weights)) AS rank
+                FROM paper_search JOIN paper ON paper.key = paper_search.rowid
+                WHERE \((conditions + filter.sql).joined(separator: " AND "))
+                ORDER BY rank LIMIT ?
+                """
+            _ = arguments.append(contentsOf: filter.arguments)
+            _ = arguments.append(contentsOf: [limit])
+        }
+        let bound = arguments
+        return try await database.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
+                KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
+            }
+        }
+    }
+
+    /// A term as an FTS5 expression. Every word is a double-quoted FTS5 string, so nothing a user
+    /// types is read as FTS syntax.
+    static func expression(_ term: KeywordTerm) -> String {
+        switch term.kind {
+        case .word, .phrase: quoted(term.text)
+        case .prefix: quoted(term.text) + " *"
+        case .author: "authors : " + quoted(term.text)
+        }
+    }
+
     static func quoted(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// Phrases and authors: every one must match.
-    static func required(_ query: SearchQuery) -> String? {
-        var required: [String] = query.phrases.map(quoted)
-        for author in query.authors {
-            let words = SearchQuery.wordParts(author)
-            if !words.isEmpty { required.append("authors : " + quoted(words.joined(separator: " "))) }
-        }
-        return required.isEmpty ? nil : required.joined(separator: " AND ")
-    }
-
-    static func excluded(_ query: SearchQuery) -> String? {
-        query.excluded.isEmpty ? nil : query.excluded.map(quoted).joined(separator: " OR ")
-    }
-
-    static func combine(required: String?, optional: [String], excluded: String?) -> String {
-        var parts = [required].compactMap { $0 }
-        if !optional.isEmpty { parts.append("(" + optional.joined(separator: " OR ") + ")") }
+    /// Every required term, at least one optional one, none of the excluded.
+    static func expression(_ match: KeywordMatch) -> String {
+        var parts = match.required.map(expression)
+        if !match.anyOf.isEmpty { parts.append("(" + match.anyOf.map(expression).joined(separator: " OR ") + ")") }
         var expression = parts.joined(separator: " AND ")
-        if let excluded { expression = "(\(expression)) NOT (\(excluded))" }
+        if !match.excluded.isEmpty { expression = "(\(expression)) NOT (\(match.excluded.map(Self.expression).joined(separator: " OR ")))" }
         return expression
     }
 }

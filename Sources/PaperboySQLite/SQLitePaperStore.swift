@@ -8,13 +8,13 @@ import Synchronization
 public final class SQLitePaperStore: PaperStore {
     let database: DatabasePool
     let writes = Atomic<UInt64>(0)
-    /// See `keywordSearch`; lowered by tests to exercise the planned path on a small corpus.
-    let postingBudget: Int
+    /// See `SearchStore.postingBudget`.
+    public let postingBudget: Int
 
     public var changeCount: UInt64 { writes.load(ordering: .acquiring) }
 
     /// Opens (creating if needed) the database file at `path`. Call `migrate()` before use.
-    public init(path: String, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget) throws {
+    public init(path: String, searchPostingBudget: Int = PostingBudget.exact) throws {
         postingBudget = searchPostingBudget
         var configuration = Configuration()
         configuration.label = "paperboy"

@@ -57,10 +57,17 @@ public struct StoredEmbedding: Sendable {
 
 /// The store's side of search: full-text matching and embedding storage.
 public protocol SearchStore: Sendable {
-    /// Papers matching `query` by BM25 over title (weighted highest), authors and abstract.
-    /// `prefixTerms` are stems matched as prefixes (spelling corrections). Empty words and phrases
-    /// with filters lists the filtered papers, newest first.
-    func keywordSearch(_ query: SearchQuery, prefixTerms: [String], limit: Int) async throws -> [KeywordHit]
+    /// How many postings (papers × query terms) `KeywordSearch` may rank exactly; above it, the
+    /// query is planned (`KeywordPlan`). A property of the store because it is a cost of its index;
+    /// tests lower it to exercise the planned path on a small corpus.
+    var postingBudget: Int { get }
+
+    /// Runs `body` with the full-text index, in one read transaction (or on one connection).
+    func withKeywordIndex<Result: Sendable>(_ body: @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result
+
+    /// Papers passing `filters`, newest first, with ranks that keep that order: what a query of
+    /// filters alone lists.
+    func filteredPapers(_ filters: SearchFilters, limit: Int) async throws -> [KeywordHit]
 
     /// Whether any paper contains `word` (after stemming), as a title, abstract or author word.
     func containsWord(_ word: String) async throws -> Bool

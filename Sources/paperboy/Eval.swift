@@ -4,13 +4,17 @@ import Foundation
 import PaperboyCore
 import PaperboyIngest
 import PaperboySearch
+import PaperboyPostgres
 import PaperboySQLite
 import PaperboyStore
 
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure search quality: nDCG@10 and recall@10 of each mode on a judged query set.",
-        discussion: "Builds a fresh database from the corpus in a temporary folder, embeds it, and runs every query in every mode.")
+        discussion: """
+            Builds a fresh database from the corpus (a SQLite file in a temporary folder, or the empty \
+            database given with --database), embeds it, and runs every query in every mode.
+            """)
 
     @OptionGroup var model: ModelOptions
 
@@ -20,6 +24,9 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "The corpus the judgments refer to.")
     var corpus: String = "Data/seed-papers.jsonl"
 
+    @Option(help: "An empty database to evaluate on instead, e.g. postgres://USER@127.0.0.1/DB; it is left holding the corpus.")
+    var database: String?
+
     @Flag(help: "Print every query's scores.")
     var verbose = false
 
@@ -27,10 +34,17 @@ struct Eval: AsyncParsableCommand {
         let judged = try EvaluationSet.load(queries)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperboy-eval-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLitePaperStore(path: directory.appendingPathComponent("eval.sqlite").path)
-        try await store.migrate()
+        let location = try database.map { try DatabaseLocation($0, option: "--database") }
+            ?? .sqlite(path: directory.appendingPathComponent("eval.sqlite").path)
+        let store = try await Stores.open(location)
+        // Other papers would change the document frequencies and the answers: only the corpus counts.
+        let before = try await store.paperCount()
         let summary = try await Importer(store: store).importFile(at: corpus)
         guard summary.skipped.isEmpty else { throw ValidationError("the corpus has bad records: \(summary.skipped.prefix(3))") }
+        let corpusSize = summary.result.inserted + summary.result.updated + summary.result.unchanged
+        guard before == 0 || before == corpusSize, try await store.paperCount() == corpusSize else {
+            throw ValidationError("\(location.display) held \(before) papers before the corpus was imported; evaluate on an empty database")
+        }
         let semantic = try await loadConfiguration(model).requireSemanticIndex(store: store)
         _ = try await embedMissingPapers(semantic, store: store)
         let engine = SearchEngine(store: store, semantic: semantic)
@@ -53,5 +67,6 @@ struct Eval: AsyncParsableCommand {
             let scores = SearchMode.allCases.map { "\($0.rawValue) \(String(format: "%.3f", report.ndcgByKind[kind]?[$0] ?? 0))" }
             print("  \(kind) (\(count)): \(scores.joined(separator: ", "))")
         }
+        if let postgres = store as? PostgresPaperStore { await postgres.close() }
     }
 }

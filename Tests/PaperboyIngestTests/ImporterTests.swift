@@ -1,6 +1,7 @@
 import PaperboyBench
 import Foundation
 import PaperboyCore
+import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import PaperboyCore
 import PaperboySQLite
+import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
 import Testing
@@ -14,7 +15,7 @@ extension StoreConformanceTests {
         @Test(arguments: StoreKind.allCases) func migrate_twice_isHarmless(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 try await store.migrate()
-                #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes"])
+                #expect(try await store.appliedMigrations() == kind.migrations)
             }
         }
 
@@ -25,7 +26,7 @@ extension StoreConformanceTests {
                     for _ in 0..<4 { group.addTask { try await store.migrate() } }
                     try await group.waitForAll()
                 }
-                #expect(try await store.appliedMigrations().count == 6)
+                #expect(try await store.appliedMigrations() == kind.migrations)
             }
         }
 

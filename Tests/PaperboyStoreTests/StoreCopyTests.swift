@@ -1,6 +1,7 @@
 import Foundation
 import PaperboyCore
 import PaperboyPostgres
+import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
 import Testing

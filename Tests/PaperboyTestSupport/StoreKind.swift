@@ -10,10 +10,15 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
+    /// The migrations a new store of this kind has applied, in order (the same for both kinds).
+    public var migrations: [String] {
+        ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes", "v7-bm25"]
+    }
+
     /// Runs `body` with a fresh, migrated store: a new SQLite file, or a new database on the
     /// shared test PostgreSQL server; the PostgreSQL store's connections are closed afterwards.
     public func withStore<Result>(
-        searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget, _ body: (any PaperStore) async throws -> Result
+        searchPostingBudget: Int = PostingBudget.exact, _ body: (any PaperStore) async throws -> Result
     ) async throws -> Result {
         switch self {
         case .sqlite:
@@ -40,7 +45,7 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
 
 /// A migrated PostgreSQL store on a new database of the shared test server.
 public func makePostgresStore(
-    maximumConnections: Int = 8, searchPostingBudget: Int = SQLitePaperStore.exactPostingBudget
+    maximumConnections: Int = 8, searchPostingBudget: Int = PostingBudget.exact
 ) async throws -> PostgresPaperStore {
     let url = try await PostgresServer.shared().createDatabase()
     let store = try PostgresPaperStore(url: url, maximumConnections: maximumConnections, searchPostingBudget: searchPostingBudget)

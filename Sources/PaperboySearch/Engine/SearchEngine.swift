@@ -206,19 +206,11 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The checks a keyword search makes in SQL, made in Swift for results that came from vectors.
+/// The checks a keyword search makes in the store, made in Swift for results that came from
+/// vectors: the filters by `SearchFilters`' one rule, then authors, phrases and exclusions.
 enum QueryFilter {
     static func accepts(_ paper: Paper, _ query: SearchQuery) -> Bool {
-        if !query.categories.isEmpty {
-            let categories = Set(paper.categories.map { $0.lowercased() })
-            guard query.categories.allSatisfy({ categories.contains($0.lowercased()) }) else { return false }
-        }
-        if let from = query.publishedFrom {
-            guard let published = paper.publishedAt, published >= from.start else { return false }
-        }
-        if let to = query.publishedTo {
-            guard let published = paper.publishedAt, published < to.adding(days: 1).start else { return false }
-        }
+        guard SearchFilters(query).accepts(paper) else { return false }
         let authorWords = Set(paper.authors.flatMap { SearchQuery.wordParts($0) })
         for author in query.authors where !SearchQuery.wordParts(author).allSatisfy(authorWords.contains) {
             return false

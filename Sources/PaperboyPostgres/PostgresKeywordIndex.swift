@@ -1,0 +1,291 @@
+import Foundation
+import Logging
+import PaperboyCore
+import PaperboyStore
+import PostgresNIO
+import Synchronization
+
+/// The GIN index over `paper.search` and the statistics kept beside it (`paper_term`: papers per
+/// stem; `paper.search_tokens`: a paper's length in tokens; `paper_search_total`: papers and
+/// tokens in all), for one search on one connection.
+///
+/// Ranking is FTS5's BM25, computed from those statistics and each paper's `tsvector`, so both
+/// stores order the same matches the same way. Reading a vector's positions costs more than
+/// PostgreSQL's own `ts_rank_cd`, so the matches are first narrowed to the `rescored` best by
+/// `ts_rank_cd` weighted by each term's inverse document frequency, and only those are scored by
+/// BM25: exact whenever a query matches fewer papers than that.
+final class PostgresKeywordIndex: KeywordIndex {
+    /// How many of the cheaply ranked matches BM25 orders.
+    static let rescored = 500
+    /// `ts_rank_cd` weights for {D, C, B, A}: abstract (C) 0.1, authors (B) 0.3, title (A) 1.
+    static let coverWeights = "'{0, 0.1, 0.3, 1.0}'::real[]"
+    static let configuration = PostgresPaperStore.textSearchConfiguration
+
+    let connection: PostgresConnection
+    let logger: Logger
+    let commonWords: CommonWordWindows
+
+    /// What one search has learnt about its terms, so each is looked up once.
+    struct TermStatistics: Sendable {
+        /// The stems a paper must hold (prefixes for a prefix term).
+        let stems: [String]
+        /// Papers holding the term: exact, or for a phrase the papers holding its rarest stem.
+        let documents: Int
+    }
+
+    struct State: Sendable {
+        var newestKey: Int64?
+        var totals: (papers: Double, tokens: Double)?
+        var statistics: [KeywordTerm: TermStatistics] = [:]
+        /// Exact counts found while counting postings.
+        var exactDocuments: [KeywordTerm: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    init(connection: PostgresConnection, logger: Logger, commonWords: CommonWordWindows) {
+        self.connection = connection
+        self.logger = logger
+        self.commonWords = commonWords
+    }
+
+    // MARK: Counting
+
+    func postings(of term: KeywordTerm, cap: Int) async throws -> PostingCount {
+        let counted: PostingCount
+        switch term.kind {
+        case .word: counted = try await wordPostings(term, cap: cap)
+        case .prefix: counted = try await prefixPostings(term, cap: cap)
+        case .phrase, .author:
+            var statement = SQLBuilder()
+            let expression = Self.expression(term, &statement)
+            counted = try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: cap + 1)
+        }
+        if counted.fromKey == nil { state.withLock { $0.exactDocuments[term] = counted.documents } }
+        return counted
+    }
+
+    /// A free word's papers, counted from `paper_term` when the word is one stem (exact, no
+    /// paper read); a word of several stems is counted over its papers.
+    func wordPostings(_ term: KeywordTerm, cap: Int) async throws -> PostingCount {
+        let statistics = try await statistics(of: term)
+        let fewest = statistics.documents
+        if statistics.stems.isEmpty || fewest == 0 { return PostingCount(term: term, documents: 0, fromKey: nil) }
+        var statement = SQLBuilder()
+        let expression = Self.expression(term, &statement)
+        if fewest > cap {
+            if let fromKey = commonWords.fromKey(for: term.text) {
+                return PostingCount(term: term, documents: cap + 1, fromKey: fromKey)
+            }
+            let counted = try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: fewest)
+            if let fromKey = counted.fromKey { commonWords.remember(fromKey, for: term.text) }
+            return counted
+        }
+        if statistics.stems.count == 1 { return PostingCount(term: term, documents: fewest, fromKey: nil) }
+        return try await allPostings(term, expression: expression, statement: statement)
+    }
+
+    /// A prefix term's papers: at most as many as its stems' counts in `paper_term` add up to,
+    /// so a rare prefix (a typo's correction) is counted over its few papers.
+    func prefixPostings(_ term: KeywordTerm, cap: Int) async throws -> PostingCount {
+        let most = try await prefixDocumentsBound(term)
+        var statement = SQLBuilder()
+        let expression = Self.expression(term, &statement)
+        return most > cap
+            ? try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: most)
+            : try await allPostings(term, expression: expression, statement: statement)
+    }
+
+    func prefixDocumentsBound(_ term: KeywordTerm) async throws -> Int {
+        guard let stem = term.parts.first else { return 0 }
+        let upper = stem + "\u{10FFFF}"
+        return try await connection.query("""
+            SELECT COALESCE(sum(documents), 0)::int8 FROM paper_term WHERE term >= \(stem) AND term < \(upper)
+            """, logger: logger).collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// Every paper matching `expression`, counted; for terms known to be in at most `cap` papers.
+    func allPostings(_ term: KeywordTerm, expression: String, statement: SQLBuilder) async throws -> PostingCount {
+        let text = "SELECT count(*) FROM paper WHERE search @@ (\(expression))"
+        let documents = try await connection.query(statement.query(text), logger: logger).collect().first?.decode(Int.self) ?? 0
+        return PostingCount(term: term, documents: documents, fromKey: nil)
+    }
+
+    /// How many papers match `expression`, exactly up to `cap` and else capped at `cap + 1` with
+    /// the key above which its newest `cap` papers lie. Only the newest keys are read: the window
+    /// widens until it holds `cap + 1` matches or covers every paper.
+    func newestPostings(_ term: KeywordTerm, expression: String, statement shared: SQLBuilder, cap: Int, estimate: Int) async throws -> PostingCount {
+        let maxKey = try await newestKey()
+        // Keys grow with time, so a word in `estimate` papers has about `cap` of them among the
+        // newest cap/estimate of the keys; half as much again keeps most words to one try.
+        var span = Int64(Double(maxKey) * Double(cap + 1) / Double(max(estimate, 1)) * 1.5) + Int64(cap)
+        while true {
+            let from = maxKey - span
+            var statement = shared
+            let text = """
+                SELECT count(*), min(key) FROM (
+                    SELECT key FROM paper WHERE search @@ (\(expression)) AND key > \(statement.bind(max(from, 0)))
+                    ORDER BY key DESC LIMIT \(statement.bind(cap + 1))
+                ) AS newest
+                """
+            let row = try await connection.query(statement.query(text), logger: logger).collect().first
+            let (documents, oldest) = try row?.decode((Int, Int64?).self) ?? (0, nil)
+            if documents > cap {
+                return PostingCount(term: term, documents: documents, fromKey: oldest.map { $0 + 1 })
+            }
+            if from <= 0 { return PostingCount(term: term, documents: documents, fromKey: nil) }
+            span *= 4
+        }
+    }
+
+    func newestKey() async throws -> Int64 {
+        if let known = state.withLock({ $0.newestKey }) { return known }
+        // The key sequence's position, not max(key): with index scans off for this transaction,
+        // max(key) would read the whole table.
+        let key = try await connection.query("""
+            SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('paper', 'key')), 0)::int8
+            """, logger: logger).collect().first?.decode(Int64.self) ?? 0
+        state.withLock { $0.newestKey = key }
+        return key
+    }
+
+    // MARK: Statistics
+
+    /// The term's stems, by the papers' own configuration, and how many papers hold it.
+    func statistics(of term: KeywordTerm) async throws -> TermStatistics {
+        if let known = state.withLock({ $0.statistics[term] }) { return known }
+        let statistics: TermStatistics
+        if term.kind == .prefix {
+            let exact = state.withLock { $0.exactDocuments[term] }
+            let documents: Int
+            if let exact { documents = exact } else { documents = try await prefixDocumentsBound(term) }
+            statistics = TermStatistics(stems: term.parts, documents: documents)
+        } else {
+            let row = try await connection.query("""
+                SELECT COALESCE(array_agg(lexeme ORDER BY lexeme), '{}')::text[], COALESCE(min(COALESCE(paper_term.documents, 0)), 0)::int8
+                FROM unnest(tsvector_to_array(to_tsvector('paperboy_porter', \(term.text)))) AS lexeme
+                LEFT JOIN paper_term ON paper_term.term = lexeme
+                """, logger: logger).collect().first
+            let (stems, fewest) = try row?.decode(([String], Int).self) ?? ([], 0)
+            // One stem: its count is exact. Several (a phrase): the papers holding all of them in
+            // order, counted if the rarest is rare enough, else that stem's count as the estimate.
+            var documents = state.withLock { $0.exactDocuments[term] } ?? fewest
+            if stems.count > 1, state.withLock({ $0.exactDocuments[term] }) == nil, fewest <= PostingBudget.exact {
+                var statement = SQLBuilder()
+                let expression = Self.expression(term, &statement)
+                documents = try await allPostings(term, expression: expression, statement: statement).documents
+            }
+            statistics = TermStatistics(stems: stems, documents: documents)
+        }
+        state.withLock { $0.statistics[term] = statistics }
+        return statistics
+    }
+
+    /// Papers and tokens in all (`paper_search_total`, kept by the term-count trigger).
+    func totals() async throws -> (papers: Double, tokens: Double) {
+        if let known = state.withLock({ $0.totals }) { return known }
+        let row = try await connection.query("SELECT papers::float8, tokens::float8 FROM paper_search_total", logger: logger)
+            .collect().first
+        let totals = try row?.decode((Double, Double).self) ?? (0, 0)
+        state.withLock { $0.totals = totals }
+        return totals
+    }
+
+    /// FTS5's: log((N − n + 0.5) / (n + 0.5)), and a tiny positive weight for a term in more than
+    /// half the papers rather than a negative one.
+    static func inverseDocumentFrequency(papers: Double, documents: Int) -> Double {
+        let n = Double(documents)
+        let idf = log((papers - n + 0.5) / (n + 0.5))
+        return idf > 0 ? idf : 1e-6
+    }
+
+    // MARK: Ranking
+
+    func ranked(_ match: KeywordMatch, filters: SearchFilters, fromKey: Int64?, limit: Int) async throws -> [KeywordHit] {
+        var statement = SQLBuilder()
+        var parts = match.required.map { Self.expression($0, &statement) }
+        if !match.anyOf.isEmpty { parts.append("(" + match.anyOf.map { Self.expression($0, &statement) }.joined(separator: " || ") + ")") }
+        var query = parts.joined(separator: " && ")
+        if !match.excluded.isEmpty {
+            query = "(\(query)) && !!(\(match.excluded.map { Self.expression($0, &statement) }.joined(separator: " || ")))"
+        }
+        var conditions = ["paper.search @@ q.query"]
+        for author in match.required where author.kind == .author {
+            // The name must be among the authors (weight B), not just anywhere in the paper.
+            conditions.append("ts_filter(paper.search, '{b}') @@ \(Self.expression(author, &statement))")
+        }
+        conditions += PostgresPaperStore.conditions(filters, &statement)
+        if let fromKey { conditions.append("paper.key >= \(statement.bind(fromKey))") }
+
+        let totals = try await totals()
+        let papers = max(totals.papers, 1)
+        var termIndexes: [Int32] = [], stems: [String] = [], prefixes: [Bool] = [], authorsOnly: [Bool] = []
+        var weights: [Double] = [], stemCounts: [Int32] = []
+        var cheap: [String] = []
+        for (index, term) in match.scored.enumerated() {
+            let statistics = try await statistics(of: term)
+            let idf = Self.inverseDocumentFrequency(papers: papers, documents: statistics.documents)
+            for stem in statistics.stems {
+                termIndexes.append(Int32(index + 1))
+                stems.append(stem)
+                prefixes.append(term.kind == .prefix)
+                authorsOnly.append(term.kind == .author)
+            }
+            weights.append(idf)
+            stemCounts.append(Int32(statistics.stems.count))
+            cheap.append("\(statement.bind(idf)) * ts_rank_cd(\(Self.coverWeights), paper.search, \(Self.expression(term, &statement)))")
+        }
+        let averageLength = max(totals.tokens / papers, 1)
+        // BM25 as FTS5 computes it: per term, the column-weighted count of its occurrences f
+        // (title 10, authors 3, abstract 1), idf · f · (k1 + 1) / (f + k1 · (1 − b + b · length / average)).
+        let text = """
+            WITH q AS (SELECT (\(query)) AS query),
+            candidate AS (
+                SELECT paper.key, paper.id, paper.search, paper.search_tokens FROM paper, q
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY \(cheap.isEmpty ? "0" : cheap.joined(separator: " + ")) DESC, paper.key DESC
+                LIMIT \(statement.bind(Self.rescored))
+            ),
+            term AS (
+                SELECT * FROM unnest(\(statement.bind(termIndexes))::int4[], \(statement.bind(stems))::text[],
+                    \(statement.bind(prefixes))::bool[], \(statement.bind(authorsOnly))::bool[]) AS term(ti, stem, prefix, author_only)
+            ),
+            weight AS (
+                SELECT * FROM unnest(\(statement.bind(weights))::float8[], \(statement.bind(stemCounts))::int4[])
+                    WITH ORDINALITY AS weight(idf, stems, ti)
+            )
+            SELECT candidate.key, candidate.id, -COALESCE((
+                SELECT sum(weight.idf * found.frequency * 2.2
+                           / (found.frequency + 1.2 * (0.25 + 0.75 * candidate.search_tokens / \(statement.bind(averageLength)))))
+                FROM (
+                    SELECT per_stem.ti, min(per_stem.frequency) AS frequency, count(*) AS stems FROM (
+                        SELECT term.ti, term.stem,
+                            sum(CASE occurrence.weight WHEN 'A' THEN 10 WHEN 'B' THEN 3 ELSE 1 END)::float8 AS frequency
+                        FROM unnest(candidate.search) AS entry, unnest(entry.weights) AS occurrence(weight), term
+                        WHERE (CASE WHEN term.prefix THEN starts_with(entry.lexeme, term.stem) ELSE entry.lexeme = term.stem END)
+                            AND (NOT term.author_only OR occurrence.weight = 'B')
+                        GROUP BY term.ti, term.stem
+                    ) AS per_stem GROUP BY per_stem.ti
+                ) AS found JOIN weight ON weight.ti = found.ti AND weight.stems = found.stems
+            ), 0)::float8 AS rank
+            FROM candidate
+            ORDER BY rank, candidate.key DESC
+            LIMIT \(statement.bind(limit))
+            """
+        return try await connection.query(statement.query(text), logger: logger).collect().map { row in
+            let (key, id, rank) = try row.decode((Int64, String, Double).self)
+            return KeywordHit(key: UInt32(key), id: id, rank: rank)
+        }
+    }
+
+    /// A term as a `tsquery` expression. The text reaches PostgreSQL as a bound parameter through
+    /// `plainto_tsquery` / `phraseto_tsquery`, which read no operators; a prefix term is letters
+    /// and digits only (`SearchQuery.wordParts`), so `:*` is its only operator.
+    static func expression(_ term: KeywordTerm, _ statement: inout SQLBuilder) -> String {
+        switch term.kind {
+        case .word: "plainto_tsquery('\(configuration)', \(statement.bind(term.text)))"
+        case .phrase, .author: "phraseto_tsquery('\(configuration)', \(statement.bind(term.text)))"
+        case .prefix: "to_tsquery('simple', \(statement.bind(term.parts.map { $0 + ":*" }.joined(separator: " <-> "))))"
+        }
+    }
+}
