@@ -22,7 +22,7 @@ extension PostgresPaperStore {
     public func createAccount(username: String, email: String, role: Role, passwordHash: String?, now: Date) async throws -> Account {
         defer { writes.add(1, ordering: .releasing) }
         do {
-            return try await write { connection in
+            return try await write { [logger] connection in
                 if try await !connection.query("SELECT 1 FROM account WHERE lower(username) = lower(\(username))", logger: logger).collect().isEmpty {
                     throw CommunityError.usernameTaken(username)
                 }
@@ -47,7 +47,7 @@ extension PostgresPaperStore {
     }
 
     func account(where condition: PostgresQuery) async throws -> Account? {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query(condition, logger: logger).collect().first.map(Self.account)
         }
     }
@@ -65,14 +65,14 @@ extension PostgresPaperStore {
     }
 
     public func accountCount() async throws -> Int {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT count(*) FROM account", logger: logger).collect().first?.decode(Int.self) ?? 0
         }
     }
 
     public func setRole(_ role: Role, username: String) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await write { connection in
+        try await write { [logger] connection in
             let rows = try await connection.query(
                 "UPDATE account SET role = \(role.rawValue) WHERE lower(username) = lower(\(username)) RETURNING id", logger: logger
             ).collect()
@@ -81,7 +81,7 @@ extension PostgresPaperStore {
     }
 
     public func setPasswordHash(_ hash: String?, accountID: Int64) async throws {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("UPDATE account SET password_hash = \(hash) WHERE id = \(accountID)", logger: logger)
         }
     }
@@ -90,7 +90,7 @@ extension PostgresPaperStore {
 
     public func saveSignInToken(hash: Data, email: String, expiresAt: Date) async throws {
         let token = ByteBuffer(bytes: hash)
-        try await write { connection in
+        try await write { [logger] connection in
             // Expired tokens are useless; clearing them here keeps the table small without a job.
             try await connection.run(
                 "DELETE FROM sign_in_token WHERE expires_at < \(expiresAt.timeIntervalSince1970 - 86_400)", logger: logger)
@@ -103,7 +103,7 @@ extension PostgresPaperStore {
     public func consumeSignInToken(hash: Data, now: Date) async throws -> String? {
         let token = ByteBuffer(bytes: hash)
         // A concurrent use waits for this row's lock, then finds used_at set: exactly one wins.
-        return try await write { connection in
+        return try await write { [logger] connection in
             try await connection.query("""
                 UPDATE sign_in_token SET used_at = \(now.timeIntervalSince1970)
                 WHERE token_hash = \(token) AND used_at IS NULL AND expires_at > \(now.timeIntervalSince1970)
@@ -114,7 +114,7 @@ extension PostgresPaperStore {
 
     public func signInTokenIsValid(hash: Data, now: Date) async throws -> String? {
         let token = ByteBuffer(bytes: hash)
-        return try await read { connection in
+        return try await read { [logger] connection in
             try await connection.query("""
                 SELECT email FROM sign_in_token WHERE token_hash = \(token) AND used_at IS NULL AND expires_at > \(now.timeIntervalSince1970)
                 """, logger: logger).collect().first?.decode(String.self)
@@ -123,7 +123,7 @@ extension PostgresPaperStore {
 
     public func createSession(hash: Data, accountID: Int64, now: Date, expiresAt: Date) async throws {
         let token = ByteBuffer(bytes: hash)
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("DELETE FROM session WHERE expires_at < \(now.timeIntervalSince1970)", logger: logger)
             try await connection.run("""
                 INSERT INTO session (token_hash, account_id, created_at, expires_at)
@@ -142,7 +142,7 @@ extension PostgresPaperStore {
 
     public func sessionStartedAt(hash: Data) async throws -> Date? {
         let token = ByteBuffer(bytes: hash)
-        return try await read { connection in
+        return try await read { [logger] connection in
             let seconds = try await connection.query("SELECT created_at FROM session WHERE token_hash = \(token)", logger: logger)
                 .collect().first?.decode(Double.self)
             return seconds.map(Date.init(timeIntervalSince1970:))
@@ -151,7 +151,7 @@ extension PostgresPaperStore {
 
     public func deleteSession(hash: Data) async throws {
         let token = ByteBuffer(bytes: hash)
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("DELETE FROM session WHERE token_hash = \(token)", logger: logger)
         }
     }
@@ -161,7 +161,7 @@ extension PostgresPaperStore {
     public func submit(_ record: PaperRecord, by username: String, day: Day, now: Date) async throws -> SubmissionOutcome {
         defer { writes.add(1, ordering: .releasing) }
         let id = record.paper.id
-        return try await write { connection in
+        return try await write { [logger] connection in
             let existing = try await connection.query(
                 "SELECT \(unescaped: Self.columns) FROM paper WHERE id = \(id) FOR UPDATE", logger: logger
             ).collect().first.map { try Self.paper(from: $0) }
@@ -199,7 +199,7 @@ extension PostgresPaperStore {
 
     public func setVote(_ on: Bool, paperID: String, accountID: Int64, now: Date) async throws -> VoteState {
         defer { writes.add(1, ordering: .releasing) }
-        return try await write { connection in
+        return try await write { [logger] connection in
             let key = try await Self.lockPaper(paperID, connection, logger)
             if on {
                 try await connection.run("""
@@ -220,7 +220,7 @@ extension PostgresPaperStore {
 
     public func votedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await read { connection in
+        return try await read { [logger] connection in
             Set(try await connection.query("""
                 SELECT paper.id FROM vote JOIN paper ON paper.key = vote.paper_key
                 WHERE vote.account_id = \(accountID) AND paper.id = ANY(\(paperIDs))
@@ -229,7 +229,7 @@ extension PostgresPaperStore {
     }
 
     public func voteRowCount(paperID: String) async throws -> Int {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query(
                 "SELECT count(*) FROM vote JOIN paper ON paper.key = vote.paper_key WHERE paper.id = \(paperID)", logger: logger
             ).collect().first?.decode(Int.self) ?? 0
@@ -252,7 +252,7 @@ extension PostgresPaperStore {
     }
 
     public func comments(paperID: String, includeHidden: Bool) async throws -> [Comment] {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 \(unescaped: Self.commentSelect)
                 WHERE paper.id = \(paperID) AND (\(includeHidden) OR NOT comment.hidden)
@@ -262,7 +262,7 @@ extension PostgresPaperStore {
     }
 
     public func comment(id: Int64) async throws -> Comment? {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("\(unescaped: Self.commentSelect) WHERE comment.id = \(id)", logger: logger)
                 .collect().first.map(Self.comment)
         }
@@ -286,7 +286,7 @@ extension PostgresPaperStore {
 
     public func addComment(paperID: String, accountID: Int64, body: String, now: Date) async throws -> Comment {
         defer { writes.add(1, ordering: .releasing) }
-        return try await write { connection in
+        return try await write { [logger] connection in
             let key = try await Self.lockPaper(paperID, connection, logger)
             guard let id = try await connection.query("""
                 INSERT INTO comment (paper_key, account_id, body, created_at) VALUES (\(key), \(accountID), \(body), \(now.timeIntervalSince1970))
@@ -305,7 +305,7 @@ extension PostgresPaperStore {
 
     public func editComment(id: Int64, accountID: Int64, body: String, now: Date) async throws -> Bool {
         defer { writes.add(1, ordering: .releasing) }
-        return try await write { connection in
+        return try await write { [logger] connection in
             try await !connection.query("""
                 UPDATE comment SET body = \(body), edited_at = \(now.timeIntervalSince1970)
                 WHERE id = \(id) AND account_id = \(accountID) AND NOT deleted RETURNING id
@@ -315,7 +315,7 @@ extension PostgresPaperStore {
 
     public func deleteComment(id: Int64, accountID: Int64) async throws -> Bool {
         defer { writes.add(1, ordering: .releasing) }
-        return try await write { connection in
+        return try await write { [logger] connection in
             guard try await Self.lockPaper(ofComment: id, connection, logger) != nil else { return false }
             guard let key = try await connection.query("""
                 UPDATE comment SET deleted = true, body = '' WHERE id = \(id) AND account_id = \(accountID) AND NOT deleted
@@ -328,7 +328,7 @@ extension PostgresPaperStore {
 
     public func setCommentHidden(_ hidden: Bool, id: Int64) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await write { connection in
+        try await write { [logger] connection in
             guard try await Self.lockPaper(ofComment: id, connection, logger) != nil,
                   let key = try await connection.query(
                     "UPDATE comment SET hidden = \(hidden) WHERE id = \(id) RETURNING paper_key", logger: logger
@@ -343,7 +343,7 @@ extension PostgresPaperStore {
 
     public func setFeatured(_ featured: Bool, paperID: String) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await write { connection in
+        try await write { [logger] connection in
             if try await connection.query(
                 "UPDATE paper SET featured = \(featured) WHERE id = \(paperID) RETURNING key", logger: logger
             ).collect().isEmpty {
@@ -354,7 +354,7 @@ extension PostgresPaperStore {
 
     public func setPaperHidden(_ hidden: Bool, paperID: String) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await write { connection in
+        try await write { [logger] connection in
             if try await connection.query(
                 "UPDATE paper SET hidden = \(hidden) WHERE id = \(paperID) RETURNING key", logger: logger
             ).collect().isEmpty {
@@ -364,7 +364,7 @@ extension PostgresPaperStore {
     }
 
     public func curation(paperID: String) async throws -> (featured: Bool, hidden: Bool) {
-        let state = try await read { connection in
+        let state = try await read { [logger] connection in
             try await connection.query("SELECT featured, hidden FROM paper WHERE id = \(paperID)", logger: logger)
                 .collect().first?.decode((Bool, Bool).self)
         }
@@ -375,7 +375,7 @@ extension PostgresPaperStore {
     // MARK: Profiles and trending
 
     public func submissions(username: String, limit: Int) async throws -> [Paper] {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 SELECT \(unescaped: Self.columns) FROM paper WHERE submitted_by = \(username) AND NOT hidden
                 ORDER BY daily_day DESC NULLS LAST, submitted_on_daily_at DESC NULLS LAST LIMIT \(limit)
@@ -384,7 +384,7 @@ extension PostgresPaperStore {
     }
 
     public func upvotedPapers(username: String, limit: Int) async throws -> [Paper] {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 SELECT \(unescaped: Self.qualifiedColumns) FROM vote JOIN account ON account.id = vote.account_id
                 JOIN paper ON paper.key = vote.paper_key
@@ -403,7 +403,7 @@ extension PostgresPaperStore {
             LIMIT \(sql.bind(limit)) OFFSET \(sql.bind(offset))
             """
         let statement = sql.query(text)
-        return try await read { connection in
+        return try await read { [logger] connection in
             try await connection.query(statement, logger: logger).collect().map { try Self.paper(from: $0) }
         }
     }

@@ -28,7 +28,7 @@ extension PostgresPaperStore {
     }
 
     func subscribeOnce(email: String, frequency: DigestFrequency, topics: [String], token: String, now: Date) async throws -> Subscriber {
-        try await write { connection in
+        try await write { [logger] connection in
             let existing = try await connection.query(
                 "SELECT \(unescaped: Self.subscriberColumns) FROM subscriber WHERE email = \(email) FOR UPDATE", logger: logger
             ).collect().first.map(Self.subscriber)
@@ -51,18 +51,18 @@ extension PostgresPaperStore {
     }
 
     public func subscriber(token: String) async throws -> Subscriber? {
-        try await read { connection in try await Self.subscriber(token: token, connection, logger) }
+        try await read { [logger] connection in try await Self.subscriber(token: token, connection, logger) }
     }
 
     public func subscriber(email: String) async throws -> Subscriber? {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT \(unescaped: Self.subscriberColumns) FROM subscriber WHERE email = \(email)", logger: logger)
                 .collect().first.map(Self.subscriber)
         }
     }
 
     public func activeSubscribers(frequency: DigestFrequency) async throws -> [Subscriber] {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 SELECT \(unescaped: Self.subscriberColumns) FROM subscriber WHERE status = 'active' AND frequency = \(frequency.rawValue) ORDER BY id
                 """, logger: logger).collect().map(Self.subscriber)
@@ -70,7 +70,7 @@ extension PostgresPaperStore {
     }
 
     public func confirmSubscription(token: String, now: Date) async throws -> Subscriber? {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("""
                 UPDATE subscriber SET status = 'active', confirmed_at = COALESCE(confirmed_at, \(now.timeIntervalSince1970))
                 WHERE token = \(token) AND status = 'pending'
@@ -80,7 +80,7 @@ extension PostgresPaperStore {
     }
 
     public func updatePreferences(token: String, frequency: DigestFrequency, topics: [String]) async throws -> Subscriber? {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run(
                 "UPDATE subscriber SET frequency = \(frequency.rawValue), topics = \(topics) WHERE token = \(token)", logger: logger)
             return try await Self.subscriber(token: token, connection, logger)
@@ -88,7 +88,7 @@ extension PostgresPaperStore {
     }
 
     public func unsubscribe(token: String, now: Date) async throws -> Subscriber? {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("""
                 UPDATE subscriber SET status = 'unsubscribed', unsubscribed_at = \(now.timeIntervalSince1970)
                 WHERE token = \(token) AND status <> 'unsubscribed'
@@ -103,7 +103,7 @@ extension PostgresPaperStore {
     }
 
     public func planDigests(period: DigestPeriod, messageIDDomain: String, now: Date) async throws -> Int {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.query("""
                 WITH added AS (
                     INSERT INTO digest_outbox (subscriber_id, period, status, next_attempt_at, message_id)
@@ -119,7 +119,7 @@ extension PostgresPaperStore {
     }
 
     public func claimNextDelivery(now: Date) async throws -> DigestDelivery? {
-        try await write { connection in
+        try await write { [logger] connection in
             // The row lock makes a second sender wait for this claim rather than take the same row.
             guard let row = try await connection.query("""
                 UPDATE digest_outbox SET status = 'sending', attempts = attempts + 1
@@ -141,7 +141,7 @@ extension PostgresPaperStore {
     }
 
     public func markSent(subscriberID: Int64, period: String, now: Date) async throws {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("""
                 UPDATE digest_outbox SET status = 'sent', sent_at = \(now.timeIntervalSince1970), last_error = NULL
                 WHERE subscriber_id = \(subscriberID) AND period = \(period)
@@ -150,7 +150,7 @@ extension PostgresPaperStore {
     }
 
     public func markRetry(subscriberID: Int64, period: String, error: String, retryAt: Date, giveUp: Bool) async throws {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("""
                 UPDATE digest_outbox SET status = \(giveUp ? "failed" : "pending"), next_attempt_at = \(retryAt.timeIntervalSince1970),
                     last_error = \(String(error.prefix(500)))
@@ -160,7 +160,7 @@ extension PostgresPaperStore {
     }
 
     public func markBounced(subscriberID: Int64, period: String, error: String) async throws {
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("""
                 UPDATE digest_outbox SET status = 'bounced', last_error = \(String(error.prefix(500)))
                 WHERE subscriber_id = \(subscriberID) AND period = \(period)
@@ -174,7 +174,7 @@ extension PostgresPaperStore {
     }
 
     public func outboxCounts(period: String) async throws -> [String: Int] {
-        try await read { connection in
+        try await read { [logger] connection in
             var counts: [String: Int] = [:]
             for row in try await connection.query(
                 "SELECT status, count(*) FROM digest_outbox WHERE period = \(period) GROUP BY status", logger: logger

@@ -9,7 +9,7 @@ extension PostgresPaperStore {
     /// `PostgresMigrations`, v7), so both stores index the same stems.
     static let textSearchConfiguration = "paperboy_porter"
 
-    public func withKeywordIndex<Result: Sendable>(_ body: @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
+    public func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
         let commonWords = commonWords
         return try await readThroughIndexBitmaps { [logger] connection in
             try await body(PostgresKeywordIndex(connection: connection, logger: logger, commonWords: commonWords))
@@ -49,7 +49,7 @@ extension PostgresPaperStore {
     }
 
     public func containsWord(_ word: String) async throws -> Bool {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 SELECT EXISTS (SELECT 1 FROM paper WHERE search @@ plainto_tsquery('paperboy_porter', \(word)))
                 """, logger: logger).collect().first?.decode(Bool.self) ?? false
@@ -60,7 +60,7 @@ extension PostgresPaperStore {
     public func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm] {
         // Byte order ("C"): every term starting with `prefix` sorts before prefix + U+10FFFF.
         let upper = prefix + "\u{10FFFF}"
-        return try await read { connection in
+        return try await read { [logger] connection in
             try await connection.query("""
                 SELECT term, documents FROM paper_term
                 WHERE term >= \(prefix) AND term < \(upper) AND documents > 0
@@ -75,7 +75,7 @@ extension PostgresPaperStore {
     public func papers(keys: [UInt32]) async throws -> [UInt32: Paper] {
         guard !keys.isEmpty else { return [:] }
         let wanted = keys.map { Int64($0) }
-        return try await read { connection in
+        return try await read { [logger] connection in
             var result: [UInt32: Paper] = [:]
             for row in try await connection.query("""
                 SELECT key, \(unescaped: Self.columns) FROM paper WHERE key = ANY(\(wanted)) AND NOT hidden
@@ -87,14 +87,14 @@ extension PostgresPaperStore {
     }
 
     public func paperKey(id: String) async throws -> UInt32? {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT key FROM paper WHERE id = \(id)", logger: logger)
                 .collect().first.map { UInt32(try $0.decode(Int64.self)) }
         }
     }
 
     public func papersNeedingEmbeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource] {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 SELECT paper.key, paper.title, paper.abstract, paper.modified_at FROM paper
                 LEFT JOIN paper_embedding ON paper_embedding.paper_key = paper.key AND paper_embedding.model = \(model)
@@ -121,7 +121,7 @@ extension PostgresPaperStore {
         let keys = sorted.map { Int64($0.key) }
         let modified = sorted.map(\.sourceModifiedAt)
         let vectors = sorted.map { ByteBuffer(bytes: VectorBlob.encode($0.vector)) }
-        try await write { connection in
+        try await write { [logger] connection in
             try await connection.run("""
                 INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector, saved_at)
                 SELECT batch.paper_key, \(model), batch.source_modified_at, batch.vector, extract(epoch FROM clock_timestamp())
@@ -133,7 +133,7 @@ extension PostgresPaperStore {
     }
 
     public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("""
                 SELECT paper_key, vector, source_modified_at, saved_at FROM paper_embedding
                 WHERE model = \(model) AND (saved_at, paper_key) > (\(cursor.savedAt), \(Int64(cursor.key)))
@@ -148,7 +148,7 @@ extension PostgresPaperStore {
     }
 
     public func embeddingCount(model: String) async throws -> Int {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT count(*) FROM paper_embedding WHERE model = \(model)", logger: logger)
                 .collect().first?.decode(Int.self) ?? 0
         }

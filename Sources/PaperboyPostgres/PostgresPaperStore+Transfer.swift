@@ -27,7 +27,7 @@ extension PostgresPaperStore: TransferableStore {
         }
         let text = "SELECT \(table.columnList) FROM \(table.name) \(condition) ORDER BY \(keys) LIMIT \(sql.bind(limit))"
         let statement = sql.query(text)
-        return try await read { connection in
+        return try await read { [logger] connection in
             try await connection.query(statement, logger: logger).collect().map { row in
                 let cells = row.makeRandomAccess()
                 return try table.columns.enumerated().map { index, column in
@@ -57,13 +57,13 @@ extension PostgresPaperStore: TransferableStore {
         }
         let logger = logger
         let built = statements
-        try await write { connection in
+        try await write { [logger] connection in
             for statement in built { try await connection.run(statement, logger: logger) }
         }
     }
 
     public func transferRowCount(of table: TransferTable) async throws -> Int {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name)"), logger: logger)
                 .collect().first?.decode(Int.self) ?? 0
         }
@@ -73,7 +73,7 @@ extension PostgresPaperStore: TransferableStore {
     /// each is set so the next row gets the largest copied id plus one.
     public func finishTransfer() async throws {
         let logger = logger
-        try await write { connection in
+        try await write { [logger] connection in
             for table in TransferSchema.tables {
                 guard let column = table.identityColumn else { continue }
                 try await connection.run(PostgresQuery(unsafeSQL: """

@@ -93,9 +93,9 @@ public final class PostgresPaperStore: PaperStore {
     // MARK: Running statements
 
     /// Runs `body` on a pooled connection, outside a transaction.
-    func read<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func read<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
-            return try await withConnection { connection in try await body(connection) }
+            return try await withConnection { [logger] connection in try await body(connection) }
         } catch let error as PSQLError {
             throw PostgresStoreError(error)
         }
@@ -105,55 +105,47 @@ public final class PostgresPaperStore: PaperStore {
     /// away, and after `connectionWait` when no connection came and the server refuses TCP
     /// connections (a busy pool keeps waiting, up to 30 s). The pool would otherwise keep requests
     /// waiting while it retries, and web requests would hang instead of answering 503.
-    func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        // The group below ends before this function returns, so `body` does not really escape.
-        try await withoutActuallyEscaping(body) { body in try await gatedConnection(body) }
-    }
-
-    private func gatedConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    ///
+    /// The statement runs in a task of its own that the caller does not wait for once the watchdog
+    /// gives up: after an outage a statement can wait on a connection that never answers and
+    /// ignores cancellation, and waiting for it (as a task group does for every child) kept a
+    /// request, and with it the server's graceful shutdown, waiting forever (issue 21).
+    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         try availability.check()
         let acquired = Flag()
         let client = client
         let wait = connectionWait
         let location = location
         do {
-            let result = try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        acquired.value.store(true, ordering: .releasing)
-                        return try await body(connection)
-                    }
+            let work = Task {
+                try await client.withConnection { connection in
+                    acquired.value.store(true, ordering: .releasing)
+                    return try await body(connection)
                 }
-                let availability = availability
-                group.addTask {
-                    // Watches the statement until it ends (this task is cancelled then). A busy
-                    // pool is not an outage: past the wait, ask whether the server accepts TCP
-                    // connections at all, and give up only when it does not. At shutdown, give
-                    // up after a second whatever the state of the pool.
-                    let started = ContinuousClock.now
-                    let deadline = started.advanced(by: .seconds(30))
-                    while true {
-                        try await Task.sleep(for: .milliseconds(250))
-                        if availability.stopping.load(ordering: .acquiring), ContinuousClock.now - started > .seconds(1) {
-                            throw StoreError.unavailable(reason: "the server is shutting down")
-                        }
-                        guard let location, !acquired.value.load(ordering: .acquiring), ContinuousClock.now - started >= wait else { continue }
-                        guard await location.acceptsConnections() else {
-                            throw StoreError.unavailable(reason: "PostgreSQL at \(location.host):\(location.port) does not accept connections")
-                        }
-                        guard ContinuousClock.now < deadline else {
-                            throw StoreError.unavailable(reason: "no pooled connection to PostgreSQL within 30 seconds")
-                        }
-                    }
-                }
-                while let next = try await group.next() {
-                    if let result = next {
-                        group.cancelAll()
-                        return result
-                    }
-                }
-                throw CancellationError()
             }
+            let availability = availability
+            let watchdog = Task {
+                // Watches the statement until it ends (this task is cancelled then). A busy
+                // pool is not an outage: past the wait, ask whether the server accepts TCP
+                // connections at all, and give up only when it does not. At shutdown, give
+                // up after a second whatever the state of the pool.
+                let started = ContinuousClock.now
+                let deadline = started.advanced(by: .seconds(30))
+                while true {
+                    try await Task.sleep(for: .milliseconds(250))
+                    if availability.stopping.load(ordering: .acquiring), ContinuousClock.now - started > .seconds(1) {
+                        throw StoreError.unavailable(reason: "the server is shutting down")
+                    }
+                    guard let location, !acquired.value.load(ordering: .acquiring), ContinuousClock.now - started >= wait else { continue }
+                    guard await location.acceptsConnections() else {
+                        throw StoreError.unavailable(reason: "PostgreSQL at \(location.host):\(location.port) does not accept connections")
+                    }
+                    guard ContinuousClock.now < deadline else {
+                        throw StoreError.unavailable(reason: "no pooled connection to PostgreSQL within 30 seconds")
+                    }
+                }
+            }
+            let result = try await Race.first(of: work, unless: watchdog)
             availability.markUp()
             return result
         } catch let error as StoreError {
@@ -169,8 +161,10 @@ public final class PostgresPaperStore: PaperStore {
     /// Errors that say the server went away rather than that a statement failed.
     static func isConnectionFailure(_ error: PSQLError) -> Bool {
         if let state = error.serverInfo?[.sqlState] {
-            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
-            return ["57P01", "57P02", "57P03"].contains(state) || state.hasPrefix("08")
+            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection
+            // exceptions, 53xxx insufficient resources (53300: too many clients, as a restarted
+            // server is flooded with reconnects).
+            return ["57P01", "57P02", "57P03"].contains(state) || state.hasPrefix("08") || state.hasPrefix("53")
         }
         return [PSQLError.Code.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
             .contains(error.code)
@@ -181,7 +175,7 @@ public final class PostgresPaperStore: PaperStore {
     /// this, a query that filters on `search @@` and orders by `key` walks the primary key backwards
     /// and detoasts every row's tsvector to test it, a cost the planner does not see (BENCHMARKS.md, issue 7).
     /// `SET LOCAL` ends with the transaction, so pooled connections keep their defaults.
-    func readThroughIndexBitmaps<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func readThroughIndexBitmaps<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
             return try await withConnection { [logger] connection in
                 try await Self.transaction(on: connection, begin: "BEGIN READ ONLY", logger: logger) { connection in
@@ -199,7 +193,7 @@ public final class PostgresPaperStore: PaperStore {
     /// Runs `body` in a transaction. Errors come out as thrown (not wrapped), and a transaction
     /// PostgreSQL aborted for a deadlock or a serialization failure is run again: SQLite's single
     /// writer never sees those, so callers of the protocol must not either.
-    func write<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func write<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         var attempt = 0
         while true {
             attempt += 1
@@ -255,7 +249,7 @@ public final class PostgresPaperStore: PaperStore {
     public func migrate() async throws {
         try await checkReachable()
         for migration in PostgresMigrations.all {
-            try await write { connection in
+            try await write { [logger] connection in
                 // Held until commit: a second server starting now waits here, then sees the row.
                 try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
                 try await connection.run("""
@@ -281,7 +275,7 @@ public final class PostgresPaperStore: PaperStore {
 
     /// Applied migration names, oldest first.
     public func appliedMigrations() async throws -> [String] {
-        try await read { connection in
+        try await read { [logger] connection in
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).collect()
             guard try exists.first?.decode(Bool.self) == true else { return [] }
             return try await connection.query("SELECT name FROM schema_migrations ORDER BY version", logger: logger)
@@ -353,7 +347,7 @@ public final class PostgresPaperStore: PaperStore {
             .sorted { ($0.element.paper.id, $0.offset) < ($1.element.paper.id, $1.offset) }
             .map(\.element)
         let logger = logger
-        return try await write { connection in
+        return try await write { [logger] connection in
             // What is stored now, in one round trip: content hash and whether the paper has a day.
             // The rows are locked in id order, so two batches over the same papers wait for each
             // other instead of deadlocking.
@@ -393,7 +387,7 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     public func paper(id: String) async throws -> Paper? {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT \(unescaped: Self.columns) FROM paper WHERE id = \(id)", logger: logger)
                 .collect().first.map { try Self.paper(from: $0) }
         }
@@ -440,13 +434,13 @@ public final class PostgresPaperStore: PaperStore {
             LIMIT \(sql.bind(query.limit)) OFFSET \(sql.bind(query.offset))
             """
         let statement = sql.query(text)
-        return try await read { connection in
+        return try await read { [logger] connection in
             try await connection.query(statement, logger: logger).collect().map { try Self.paper(from: $0) }
         }
     }
 
     public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
-        let (previous, next) = try await read { connection in
+        let (previous, next) = try await read { [logger] connection in
             try await connection.query("""
                 SELECT (SELECT max(daily_day) FROM paper WHERE daily_day < \(day.daysSinceEpoch)),
                        (SELECT min(daily_day) FROM paper WHERE daily_day > \(day.daysSinceEpoch))
@@ -456,14 +450,14 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     public func latestDay() async throws -> Day? {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT max(daily_day) FROM paper", logger: logger)
                 .collect().first?.decode(Int?.self).map(Day.init(daysSinceEpoch:))
         }
     }
 
     public func paperCount() async throws -> Int {
-        try await read { connection in
+        try await read { [logger] connection in
             try await connection.query("SELECT count(*) FROM paper", logger: logger).collect().first?.decode(Int.self) ?? 0
         }
     }
@@ -600,6 +594,70 @@ final class Availability: Sendable {
 
     func markUp() {
         down.withLock { if $0 != nil { $0 = nil } }
+    }
+}
+
+/// The first outcome of two tasks, without waiting for the other.
+final class Race<Value: Sendable>: Sendable {
+    private struct State: Sendable {
+        var continuation: CheckedContinuation<Value, any Error>?
+        var early: Result<Value, any Error>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    /// `work`'s result, unless `watchdog` throws first (a `CancellationError` from it is ignored:
+    /// it is cancelled when the work ends) or the caller is cancelled. The loser is cancelled and
+    /// left to end on its own.
+    static func first(of work: Task<Value, any Error>, unless watchdog: Task<Void, any Error>) async throws -> Value {
+        let race = Race()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.wait(continuation)
+                Task {
+                    let result = await work.result
+                    watchdog.cancel()
+                    race.finish(result)
+                }
+                Task {
+                    if case .failure(let error) = await watchdog.result, !(error is CancellationError) {
+                        work.cancel()
+                        race.finish(.failure(error))
+                    }
+                }
+            }
+        } onCancel: {
+            work.cancel()
+            watchdog.cancel()
+            race.finish(.failure(CancellationError()))
+        }
+    }
+
+    private func wait(_ continuation: CheckedContinuation<Value, any Error>) {
+        let ready: Result<Value, any Error>? = state.withLock { state in
+            if let early = state.early {
+                state.early = nil
+                return early
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let ready { continuation.resume(with: ready) }
+    }
+
+    private func finish(_ result: Result<Value, any Error>) {
+        let waiting: CheckedContinuation<Value, any Error>? = state.withLock { state in
+            guard !state.finished else { return nil }
+            state.finished = true
+            if let continuation = state.continuation {
+                state.continuation = nil
+                return continuation
+            }
+            state.early = result
+            return nil
+        }
+        waiting?.resume(with: result)
     }
 }
 

@@ -7,7 +7,7 @@ extension SQLitePaperStore {
     /// Column weights for bm25(): title, abstract, authors.
     static let searchWeights = "10.0, 1.0, 3.0"
 
-    public func withKeywordIndex<Result: Sendable>(_ body: @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
+    public func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
         try await body(SQLiteKeywordIndex(database: database))
     }
 

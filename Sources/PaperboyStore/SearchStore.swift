@@ -63,7 +63,7 @@ public protocol SearchStore: Sendable {
     var postingBudget: Int { get }
 
     /// Runs `body` with the full-text index, in one read transaction (or on one connection).
-    func withKeywordIndex<Result: Sendable>(_ body: @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result
+    func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result
 
     /// Papers passing `filters`, newest first, with ranks that keep that order: what a query of
     /// filters alone lists.
