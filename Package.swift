@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyTestSupport", "PaperboyPostgres",
+                "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyTestSupport", "PaperboyPostgres", "PaperboySearch",
                 // A local OAI-PMH server for the ingest binary to harvest.
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -53,7 +53,7 @@ public struct PaperboyServer: Sendable {
         let semantic = SemanticSearch.index(modelDirectory: configuration.modelDirectory, store: store, logger: logger)
         if let semantic {
             let loaded = try await semantic.loadStoredEmbeddings()
-            logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB)")
+            logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB); \(OpenBLASKernel.description)")
             // Above 100k papers the approximate index is trained in the background; until it is
             // ready, semantic queries search exactly (slower, same answers). Scripts wait for this line.
             let readyLogger = logger

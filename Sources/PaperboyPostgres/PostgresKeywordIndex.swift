@@ -9,16 +9,12 @@ import Synchronization
 /// stem; `paper.search_tokens`: a paper's length in tokens; `paper_search_total`: papers and
 /// tokens in all), for one search on one connection.
 ///
-/// Ranking is FTS5's BM25, computed from those statistics and each paper's `tsvector`, so both
-/// stores order the same matches the same way. Reading a vector's positions costs more than
-/// PostgreSQL's own `ts_rank_cd`, so the matches are first narrowed to the `rescored` best by
-/// `ts_rank_cd` weighted by each term's inverse document frequency, and only those are scored by
-/// BM25: exact whenever a query matches fewer papers than that.
+/// Ranking is FTS5's BM25, computed from those statistics and each term's column-weighted count
+/// in the paper (from `ts_rank_cd`, see `ranked`), so both stores order the same matches the same way.
 final class PostgresKeywordIndex: KeywordIndex {
-    /// How many of the cheaply ranked matches BM25 orders.
-    static let rescored = 500
-    /// `ts_rank_cd` weights for {D, C, B, A}: abstract (C) 0.1, authors (B) 0.3, title (A) 1.
-    static let coverWeights = "'{0, 0.1, 0.3, 1.0}'::real[]"
+    /// `ts_rank_cd` weights for {D, C, B, A}: a tenth of FTS5's column weights, abstract (C) 1,
+    /// authors (B) 3, title (A) 10 (`ts_rank_cd` refuses weights above 1).
+    static let columnWeights = "'{0, 0.1, 0.3, 1.0}'::real[]"
     static let configuration = PostgresPaperStore.textSearchConfiguration
 
     let connection: PostgresConnection
@@ -219,57 +215,27 @@ final class PostgresKeywordIndex: KeywordIndex {
 
         let totals = try await totals()
         let papers = max(totals.papers, 1)
-        var termIndexes: [Int32] = [], stems: [String] = [], prefixes: [Bool] = [], authorsOnly: [Bool] = []
-        var weights: [Double] = [], stemCounts: [Int32] = []
-        var cheap: [String] = []
+        let averageLength = statement.bind(max(totals.tokens / papers, 1))
+        var frequencies: [String] = []
+        var scores: [String] = []
         for (index, term) in match.scored.enumerated() {
             let statistics = try await statistics(of: term)
             let idf = Self.inverseDocumentFrequency(papers: papers, documents: statistics.documents)
-            for stem in statistics.stems {
-                termIndexes.append(Int32(index + 1))
-                stems.append(stem)
-                prefixes.append(term.kind == .prefix)
-                authorsOnly.append(term.kind == .author)
-            }
-            weights.append(idf)
-            stemCounts.append(Int32(statistics.stems.count))
-            cheap.append("\(statement.bind(idf)) * ts_rank_cd(\(Self.coverWeights), paper.search, \(Self.expression(term, &statement)))")
+            // For a one-word query, ts_rank_cd without normalisation adds up the weight of each
+            // occurrence (every occurrence is a cover of its own): with weights a tenth of the
+            // columns', ten times it is FTS5's column-weighted count. An author term counts
+            // occurrences among the authors only.
+            let weights = term.kind == .author ? "'{0, 0, 0.3, 0}'::real[]" : Self.columnWeights
+            frequencies.append("10 * ts_rank_cd(\(weights), paper.search, \(Self.expression(term, &statement)))::float8 AS f\(index)")
+            scores.append("\(statement.bind(idf)) * f.f\(index) * 2.2 / (f.f\(index) + 1.2 * (0.25 + 0.75 * paper.search_tokens / \(averageLength)))")
         }
-        let averageLength = max(totals.tokens / papers, 1)
-        // BM25 as FTS5 computes it: per term, the column-weighted count of its occurrences f
-        // (title 10, authors 3, abstract 1), idf · f · (k1 + 1) / (f + k1 · (1 − b + b · length / average)).
+        // BM25 as FTS5 computes it: per term, idf · f · (k1 + 1) / (f + k1 · (1 − b + b · length / average)), k1 1.2, b 0.75.
         let text = """
-            WITH q AS (SELECT (\(query)) AS query),
-            candidate AS (
-                SELECT paper.key, paper.id, paper.search, paper.search_tokens FROM paper, q
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY \(cheap.isEmpty ? "0" : cheap.joined(separator: " + ")) DESC, paper.key DESC
-                LIMIT \(statement.bind(Self.rescored))
-            ),
-            term AS (
-                SELECT * FROM unnest(\(statement.bind(termIndexes))::int4[], \(statement.bind(stems))::text[],
-                    \(statement.bind(prefixes))::bool[], \(statement.bind(authorsOnly))::bool[]) AS term(ti, stem, prefix, author_only)
-            ),
-            weight AS (
-                SELECT * FROM unnest(\(statement.bind(weights))::float8[], \(statement.bind(stemCounts))::int4[])
-                    WITH ORDINALITY AS weight(idf, stems, ti)
-            )
-            SELECT candidate.key, candidate.id, -COALESCE((
-                SELECT sum(weight.idf * found.frequency * 2.2
-                           / (found.frequency + 1.2 * (0.25 + 0.75 * candidate.search_tokens / \(statement.bind(averageLength)))))
-                FROM (
-                    SELECT per_stem.ti, min(per_stem.frequency) AS frequency, count(*) AS stems FROM (
-                        SELECT term.ti, term.stem,
-                            sum(CASE occurrence.weight WHEN 'A' THEN 10 WHEN 'B' THEN 3 ELSE 1 END)::float8 AS frequency
-                        FROM unnest(candidate.search) AS entry, unnest(entry.weights) AS occurrence(weight), term
-                        WHERE (CASE WHEN term.prefix THEN starts_with(entry.lexeme, term.stem) ELSE entry.lexeme = term.stem END)
-                            AND (NOT term.author_only OR occurrence.weight = 'B')
-                        GROUP BY term.ti, term.stem
-                    ) AS per_stem GROUP BY per_stem.ti
-                ) AS found JOIN weight ON weight.ti = found.ti AND weight.stems = found.stems
-            ), 0)::float8 AS rank
-            FROM candidate
-            ORDER BY rank, candidate.key DESC
+            WITH q AS (SELECT (\(query)) AS query)
+            SELECT paper.key, paper.id, -(\(scores.isEmpty ? "0" : scores.joined(separator: " + ")))::float8 AS rank
+            FROM paper, q, LATERAL (SELECT \(frequencies.isEmpty ? "0 AS f0" : frequencies.joined(separator: ", "))) AS f
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY rank, paper.key DESC
             LIMIT \(statement.bind(limit))
             """
         return try await connection.query(statement.query(text), logger: logger).collect().map { row in

@@ -352,41 +352,40 @@ enum PostgresMigrations {
             SELECT term, count(*) FROM paper, unnest(tsvector_to_array(search)) AS term GROUP BY term
             """,
             "INSERT INTO paper_search_total (papers, tokens) SELECT count(*), COALESCE(sum(search_tokens), 0) FROM paper",
+            // Kept like `paper_term`: one statement's changes added up once, by statement triggers.
             """
-            CREATE OR REPLACE FUNCTION paper_term_count() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION paper_search_total_count() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP = 'INSERT' THEN
-                    INSERT INTO paper_term (term, documents)
-                    SELECT term, count(*) FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS term
-                    GROUP BY term ORDER BY term
-                    ON CONFLICT (term) DO UPDATE SET documents = paper_term.documents + excluded.documents;
-                    UPDATE paper_search_total SET papers = paper_search_total.papers + added.papers, tokens = paper_search_total.tokens + added.tokens
+                    UPDATE paper_search_total SET papers = paper_search_total.papers + added.papers,
+                        tokens = paper_search_total.tokens + added.tokens
                     FROM (SELECT count(*) AS papers, COALESCE(sum(search_tokens), 0) AS tokens FROM new_rows) AS added;
                 ELSIF TG_OP = 'UPDATE' THEN
-                    -- Votes and comments update papers too; their vectors do not change, so nothing is counted.
-                    INSERT INTO paper_term (term, documents)
-                    SELECT term, sum(change) FROM (
-                        SELECT term, 1 AS change FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS term
-                        UNION ALL
-                        SELECT term, -1 FROM old_rows, unnest(tsvector_to_array(old_rows.search)) AS term
-                    ) AS changes
-                    GROUP BY term HAVING sum(change) <> 0 ORDER BY term
-                    ON CONFLICT (term) DO UPDATE SET documents = paper_term.documents + excluded.documents;
+                    -- Votes and comments update papers too; their lengths do not change, so the row is left alone.
                     UPDATE paper_search_total SET tokens = paper_search_total.tokens + changed.tokens
                     FROM (SELECT (SELECT COALESCE(sum(search_tokens), 0) FROM new_rows)
                                - (SELECT COALESCE(sum(search_tokens), 0) FROM old_rows) AS tokens) AS changed
                     WHERE changed.tokens <> 0;
                 ELSE
-                    UPDATE paper_term SET documents = paper_term.documents - gone.documents
-                    FROM (SELECT term, count(*) AS documents FROM old_rows, unnest(tsvector_to_array(old_rows.search)) AS term
-                          GROUP BY term) AS gone
-                    WHERE paper_term.term = gone.term;
-                    UPDATE paper_search_total SET papers = paper_search_total.papers - gone.papers, tokens = paper_search_total.tokens - gone.tokens
+                    UPDATE paper_search_total SET papers = paper_search_total.papers - gone.papers,
+                        tokens = paper_search_total.tokens - gone.tokens
                     FROM (SELECT count(*) AS papers, COALESCE(sum(search_tokens), 0) AS tokens FROM old_rows) AS gone;
                 END IF;
                 RETURN NULL;
             END
             $$
+            """,
+            """
+            CREATE TRIGGER paper_search_total_insert AFTER INSERT ON paper REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION paper_search_total_count()
+            """,
+            """
+            CREATE TRIGGER paper_search_total_update AFTER UPDATE ON paper REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION paper_search_total_count()
+            """,
+            """
+            CREATE TRIGGER paper_search_total_delete AFTER DELETE ON paper REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION paper_search_total_count()
             """,
         ]),
     ]

@@ -13,7 +13,7 @@ import PaperboyStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: search latency per mode at scale, embedding throughput, vector index speed and recall.",
-        subcommands: [SearchLatency.self, Embedding.self, Vectors.self, Digests.self, Ingest.self])
+        subcommands: [SearchLatency.self, Embedding.self, Reference.self, Vectors.self, Digests.self, Ingest.self])
 
     struct SearchLatency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -133,6 +133,9 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "The corpus to embed.")
         var corpus: String = "Data/seed-papers.jsonl"
 
+        @Option(help: "Natural-language queries to time (JSON Lines with a `query` field).")
+        var queries: String = "Data/eval/queries.jsonl"
+
         func run() async throws {
             let embedder: SentenceEmbedder
             do {
@@ -146,8 +149,54 @@ struct Bench: AsyncParsableCommand {
                 let paper = try JSONDecoder().decode(Line.self, from: Data(line))
                 return paper.title + ". " + (paper.abstract ?? "")
             }
+            print(OpenBLASKernel.description)
             let rate = EmbeddingBenchmark.benchmarkThroughput(embedder: embedder, texts: texts)
             print("embedded \(texts.count) abstracts: \(String(format: "%.1f", rate)) abstracts/s")
+            let judged = try EvaluationSet.load(queries)
+            var times: [Double] = []
+            for _ in 0..<3 {
+                for query in judged {
+                    let started = ContinuousClock.now
+                    _ = embedder.embed(query.query)
+                    let took = ContinuousClock.now - started
+                    times.append(Double(took.components.seconds) * 1_000 + Double(took.components.attoseconds) / 1e15)
+                }
+            }
+            times.sort()
+            print("query embedding over \(judged.count) judged queries × 3: p50 \(String(format: "%.1f", times[times.count / 2])) ms, p90 \(String(format: "%.1f", times[times.count * 9 / 10])) ms")
+        }
+    }
+
+    struct Reference: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the embeddings this build computes, under the OpenBLAS kernel it runs, against sentence-transformers' own.",
+            discussion: "Run with OPENBLAS_CORETYPE=KERNEL to check one kernel; exits non-zero below the cosine floor.")
+
+        @OptionGroup var model: ModelOptions
+
+        @Option(help: "Reference vectors (JSON, written by scripts/reference-embeddings.py).")
+        var file: String = "Tests/PaperboySearchTests/Fixtures/reference-embeddings.json"
+
+        @Option(help: "The lowest cosine similarity accepted.")
+        var floor: Double = 0.9999
+
+        func run() async throws {
+            struct Fixture: Decodable {
+                struct Case: Decodable { let text: String; let embedding: [Float] }
+                let cases: [Case]
+            }
+            print(OpenBLASKernel.description)
+            let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            let embedder = try SentenceEmbedder(modelDirectory: try await loadConfiguration(model).modelDirectory)
+            var lowest = 1.0
+            for reference in fixture.cases {
+                let vector = embedder.embed(reference.text)
+                let dot = zip(vector, reference.embedding).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                let norms = sqrt(vector.reduce(0.0) { $0 + Double($1 * $1) }) * sqrt(reference.embedding.reduce(0.0) { $0 + Double($1 * $1) })
+                lowest = min(lowest, norms > 0 ? dot / norms : 0)
+            }
+            print("kernel \(OpenBLASKernel.current): \(fixture.cases.count) reference texts, lowest cosine \(String(format: "%.6f", lowest))")
+            guard lowest >= floor else { throw ValidationError("kernel \(OpenBLASKernel.current) computes wrong embeddings: cosine \(lowest) < \(floor)") }
         }
     }
 

@@ -317,3 +317,35 @@ private func writeSafeTensors(header: String, data: [UInt8]) throws -> String {
     try Data(bytes([UInt64(headerBytes.count)]) + headerBytes + data).write(to: URL(fileURLWithPath: path))
     return path
 }
+
+/// Choosing OpenBLAS's kernel from the CPU's flags (issue 20).
+@Suite struct OpenBLASKernelChoiceTests {
+    static let sapphireRapids: Set<String> = [
+        "pni", "ssse3", "sse4_2", "avx", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
+        "avx512_bf16", "amx_tile",
+    ]
+
+    @Test func preferred_isTheNewestKernelWithItsOwnMatrixProduct() {
+        #expect(OpenBLASKernel.preferred(flags: Self.sapphireRapids) == "SkylakeX")
+        #expect(OpenBLASKernel.preferred(flags: ["pni", "ssse3", "sse4_2", "avx", "avx2", "fma"]) == "Haswell")
+        #expect(OpenBLASKernel.preferred(flags: ["pni", "ssse3", "sse4_2", "avx"]) == "Sandybridge")
+        // AVX2 without FMA is not enough for Haswell's kernel.
+        #expect(OpenBLASKernel.preferred(flags: ["pni", "ssse3", "sse4_2", "avx", "avx2"]) == "Sandybridge")
+        #expect(OpenBLASKernel.preferred(flags: []) == nil)
+    }
+
+    @Test func shouldSwitch_onlyUpTheLine_andNeverAwayFromAnotherVendorsKernel() {
+        #expect(OpenBLASKernel.shouldSwitch(from: "Prescott", to: "SkylakeX"))
+        #expect(OpenBLASKernel.shouldSwitch(from: "Unknown", to: "Haswell"))
+        #expect(!OpenBLASKernel.shouldSwitch(from: "SkylakeX", to: "SkylakeX"))
+        #expect(!OpenBLASKernel.shouldSwitch(from: "Cooperlake", to: "SkylakeX"))
+        #expect(!OpenBLASKernel.shouldSwitch(from: "Zen", to: "Haswell"))
+        #expect(!OpenBLASKernel.shouldSwitch(from: "Prescott", to: nil))
+    }
+
+    @Test func cpuFlags_areReadFromTheFlagsLine() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu pni avx2 fma avx512f\nbugs\t\t: spectre_v1\n"
+        #expect(OpenBLASKernel.cpuFlags(cpuinfo: cpuinfo) == ["fpu", "pni", "avx2", "fma", "avx512f"])
+        #expect(OpenBLASKernel.cpuFlags(cpuinfo: "") == [])
+    }
+}

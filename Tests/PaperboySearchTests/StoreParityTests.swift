@@ -28,7 +28,7 @@ import Testing
         var reports: [StoreKind: EvaluationReport] = [:]
         var keywordLists: [StoreKind: [String: [String]]] = [:]
         do {
-            for (kind, store) in [(StoreKind.sqlite, sqlite as any PaperStore), (.postgres, postgres)] {
+            for store in [sqlite as any PaperStore, postgres] {
                 #expect(try await Importer(store: store).importFile(at: corpus).result.inserted == 228)
             }
             // The model is the same on both: embed once, give PostgreSQL the same vectors by paper id.

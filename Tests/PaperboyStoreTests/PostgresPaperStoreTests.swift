@@ -1,6 +1,6 @@
 import Foundation
 import PaperboyCore
-import PaperboyPostgres
+@testable import PaperboyPostgres
 import PaperboyStore
 import PaperboyTestSupport
 import Testing
@@ -74,5 +74,51 @@ import Testing
             #expect(!"\(error)".contains("secret@example.org"))
         }
         await store.close()
+    }
+}
+
+/// BM25's statistics on PostgreSQL (migration v7) are kept by triggers, not counted per query:
+/// they must follow every insert, edit and delete, or rankings drift from SQLite's.
+@Suite struct PostgresSearchStatisticsTests {
+    @Test func lengthsAndTotals_followInsertsEditsAndDeletes() async throws {
+        let store = try await makePostgresStore()
+        do {
+            _ = try await store.upsert([
+                record(samplePaper(id: "2502.00001", title: "Sparse attention", abstract: "We make attention sparse and fast.")),
+                record(samplePaper(id: "2502.00002", title: "Dense retrieval", abstract: "Retrieval with dense vectors.")),
+                record(samplePaper(id: "2502.00003", title: "Graph networks", abstract: "Nodes, edges and messages.")),
+            ])
+            try await Self.expectConsistent(store, papers: 3)
+            // An edited abstract changes the paper's length and the total; a vote changes neither.
+            _ = try await store.upsert([record(samplePaper(
+                id: "2502.00002", title: "Dense retrieval", abstract: "Retrieval with dense vectors, at scale, over millions of documents."))])
+            try await Self.expectConsistent(store, papers: 3)
+            let logger = store.logger
+            try await store.read { connection in
+                _ = try await connection.query("UPDATE paper SET upvotes = upvotes + 1", logger: logger).collect()
+                _ = try await connection.query("DELETE FROM paper WHERE id = '2502.00003'", logger: logger).collect()
+            }
+            try await Self.expectConsistent(store, papers: 2)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    /// Every paper's kept length is its vector's, and the totals are the sums.
+    static func expectConsistent(_ store: PostgresPaperStore, papers: Int) async throws {
+        let logger = store.logger
+        let row = try await store.read { connection in
+            try await connection.query("""
+                SELECT (SELECT papers FROM paper_search_total), (SELECT tokens FROM paper_search_total),
+                       (SELECT count(*) FROM paper), (SELECT COALESCE(sum(paper_search_tokens(search)), 0) FROM paper),
+                       (SELECT count(*) FROM paper WHERE search_tokens <> paper_search_tokens(search) OR search_tokens = 0)
+                """, logger: logger).collect().first?.decode((Int, Int, Int, Int, Int).self)
+        }
+        let (keptPapers, keptTokens, countedPapers, countedTokens, stale) = try #require(row)
+        #expect(keptPapers == papers && countedPapers == papers, "papers kept \(keptPapers), counted \(countedPapers)")
+        #expect(keptTokens == countedTokens && countedTokens > 0, "tokens kept \(keptTokens), counted \(countedTokens)")
+        #expect(stale == 0, "\(stale) papers with a stale length")
     }
 }
