@@ -15,6 +15,25 @@ enum PostgresMigrations {
     /// starting at once apply each migration once ("paperbo" in ASCII).
     static let lockKey: Int64 = 0x7061_7065_7262_6F79
 
+    /// After-statement triggers on `paper` for inserts, updates and deletes, with the changed rows
+    /// as `new_rows` and `old_rows`: how the search statistics are kept.
+    static func statementTriggers(_ prefix: String, calling function: String) -> [String] {
+        [
+            """
+            CREATE TRIGGER \(prefix)_insert AFTER INSERT ON paper REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+            """,
+            """
+            CREATE TRIGGER \(prefix)_update AFTER UPDATE ON paper REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+            """,
+            """
+            CREATE TRIGGER \(prefix)_delete AFTER DELETE ON paper REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+            """,
+        ]
+    }
+
     static let all: [PostgresMigration] = [
         PostgresMigration(version: 1, name: "v1-papers", statements: [
             // Ids sort byte-wise ("C"), as SQLite's BINARY collation does, so page order is the same.
@@ -144,18 +163,7 @@ enum PostgresMigrations {
             END
             $$
             """,
-            """
-            CREATE TRIGGER paper_term_insert AFTER INSERT ON paper REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION paper_term_count()
-            """,
-            """
-            CREATE TRIGGER paper_term_update AFTER UPDATE ON paper REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION paper_term_count()
-            """,
-            """
-            CREATE TRIGGER paper_term_delete AFTER DELETE ON paper REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION paper_term_count()
-            """,
+        ] + statementTriggers("paper_term", calling: "paper_term_count") + [
             // One embedding per paper and model; source_modified_at is the paper's modified_at
             // when it was embedded, so an edited title or abstract is embedded again.
             """
@@ -375,18 +383,6 @@ enum PostgresMigrations {
             END
             $$
             """,
-            """
-            CREATE TRIGGER paper_search_total_insert AFTER INSERT ON paper REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION paper_search_total_count()
-            """,
-            """
-            CREATE TRIGGER paper_search_total_update AFTER UPDATE ON paper REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION paper_search_total_count()
-            """,
-            """
-            CREATE TRIGGER paper_search_total_delete AFTER DELETE ON paper REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION paper_search_total_count()
-            """,
-        ]),
+        ] + statementTriggers("paper_search_total", calling: "paper_search_total_count")),
     ]
 }
