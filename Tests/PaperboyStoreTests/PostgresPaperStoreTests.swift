@@ -54,7 +54,7 @@ import Testing
             try await group.waitForAll()
         }
         for store in stores {
-            #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes"])
+            #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes", "v8-for-you"])
         }
         _ = try await stores[0].upsert([record(samplePaper())])
         #expect(try await stores[2].paperCount() == 1)

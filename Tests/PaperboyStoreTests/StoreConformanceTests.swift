@@ -14,7 +14,7 @@ extension StoreConformanceTests {
         @Test(arguments: StoreKind.allCases) func migrate_twice_isHarmless(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 try await store.migrate()
-                #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes"])
+                #expect(try await store.appliedMigrations() == ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes", "v8-for-you"])
             }
         }
 
@@ -25,7 +25,7 @@ extension StoreConformanceTests {
                     for _ in 0..<4 { group.addTask { try await store.migrate() } }
                     try await group.waitForAll()
                 }
-                #expect(try await store.appliedMigrations().count == 6)
+                #expect(try await store.appliedMigrations().count == 7)
             }
         }
 
