@@ -10,7 +10,8 @@ import PaperboyStore
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure search quality: nDCG@10 and recall@10 of each mode on a judged query set.",
-        discussion: "Builds a fresh database from the corpus in a temporary folder, embeds it, and runs every query in every mode.")
+        discussion: "Builds a fresh database from the corpus in a temporary folder, embeds it, and runs every query in every mode.",
+        subcommands: [EvalRecommendations.self])
 
     @OptionGroup var model: ModelOptions
 
