@@ -78,12 +78,13 @@ public struct PaperboyServer: Sendable {
             ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
         } ?? LocalOnlyMetadataSource()
 
+        let recommender = Recommender(store: store, semantic: semantic, logger: logger)
         let host = settings.host
         let app = try await buildApplication(
             WebDependencies(
                 store: store, search: search, configuration: web, security: security,
                 mailer: TransportSignInMailer(transport: transport, from: sender), metadata: metadata,
-                mailTransport: transport, mailFrom: sender, digests: composer, now: now),
+                mailTransport: transport, mailFrom: sender, digests: composer, recommender: recommender, now: now),
             host: host, port: settings.port, logger: logger
         ) { boundPort in
             await onListening(host, boundPort, papers)
@@ -101,6 +102,7 @@ public struct PaperboyServer: Sendable {
                 if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
             })
         }
+        services += RecommendationJobs.make(recommender, store: store, now: now, logger: logger)
         if !keys.isFixed {
             // Well within a rotated key's grace period.
             services.append(ScheduledJob("rereading the signing keys", every: .seconds(60), firstRoundAfter: .seconds(60), logger: logger) {

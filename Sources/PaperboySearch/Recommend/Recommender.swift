@@ -150,6 +150,8 @@ public final class Recommender: Sendable {
             }
             await Task.yield()
         }
+        // This instance sees new models at once; others within the community cache's minute.
+        if trained > 0 { community.withLock { $0 = nil } }
         return trained
     }
 
@@ -166,6 +168,43 @@ public final class Recommender: Sendable {
             cache[cacheKey] = (stored.trainedAt, bound)
         }
         return bound
+    }
+
+    /// Every reader's own model, bound, reloaded at most once a minute (the community order).
+    let community = Mutex<(loadedAt: ContinuousClock.Instant, models: [BoundRecommendationModel])?>(nil)
+
+    func communityModels() async throws -> [BoundRecommendationModel] {
+        if let cached = community.withLock({ $0 }), ContinuousClock.now - cached.loadedAt < .seconds(60) { return cached.models }
+        let features = try await currentFeatures()
+        var bound: [BoundRecommendationModel] = []
+        for stored in try await store.readerRecommendationModels() {
+            let model = try RecommendationModel.decode(stored.weights)
+            // A reader with only follows or negatives has no learned weights to add.
+            if !model.termWeights.isEmpty || !model.embeddingWeights.isEmpty { bound.append(model.bound(to: features)) }
+        }
+        community.withLock { $0 = (ContinuousClock.now, bound) }
+        return bound
+    }
+
+    /// The community's interest in each paper: every reader's model adds between 0 and 1 (its
+    /// margin m mapped by clamp((m + 1) / 2, 0, 1): 1 for a paper well inside what they like,
+    /// 0 for one well outside). Empty when no reader has a model.
+    public func communityInterest(_ papers: [Paper]) async throws -> [String: Double] {
+        let models = try await communityModels()
+        guard !models.isEmpty, let features = models.first?.features else { return [:] }
+        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        var interest: [String: Double] = [:]
+        for paper in papers {
+            let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract),
+                                           embedding: keys[paper.id].flatMap { semantic?.embedding(forKey: $0) })
+            interest[paper.id] = models.reduce(0) { $0 + Double(min(max(($1.score(vector) + 1) / 2, 0), 1)) }
+        }
+        return interest
+    }
+
+    /// A model trained on the fly (the API's lists), laid over the current vocabulary.
+    public func bind(_ model: RecommendationModel) async throws -> BoundRecommendationModel {
+        model.bound(to: try await currentFeatures())
     }
 
     /// Scores `papers` (only these) with `model`, best first, each with its reason line.
