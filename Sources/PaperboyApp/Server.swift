@@ -73,12 +73,12 @@ public struct PaperboyServer: Sendable {
         let security = Security(keys: keys, secureCookies: site.isHTTPS)
         let sender = try configuration.mail.sender()
         let transport = try configuration.mail.messageTransport()
-        let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security)
+        let recommender = Recommender(store: store, semantic: semantic, logger: logger)
+        let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security, recommender: recommender)
         let metadata: any PaperMetadataSource = configuration.arxivAPI.map { address in
             ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
         } ?? LocalOnlyMetadataSource()
 
-        let recommender = Recommender(store: store, semantic: semantic, logger: logger)
         let host = settings.host
         let app = try await buildApplication(
             WebDependencies(
@@ -161,10 +161,12 @@ extension PaperboyConfiguration {
     }
 
     /// The digest composer the server and `paperboy digest send` both use.
-    public func digestComposer(store: any PaperStore, search: SearchEngine, site: SiteAddress, security: Security) async throws -> DigestComposer {
+    /// `recommender` adds each reader's "For you" section and the topic threshold (issue 15).
+    public func digestComposer(store: any PaperStore, search: SearchEngine, site: SiteAddress, security: Security,
+                               recommender: Recommender? = nil) async throws -> DigestComposer {
         DigestComposer(
             store: store, search: search, resources: try await SiteResources.load(), siteName: server.siteName,
-            site: site, security: security, from: try mail.sender())
+            site: site, security: security, from: try mail.sender(), recommender: recommender)
     }
 }
 

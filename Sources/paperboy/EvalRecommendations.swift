@@ -17,11 +17,14 @@ struct EvalRecommendations: AsyncParsableCommand {
     @Option(help: "Reader profiles (JSON Lines).")
     var readers: String = "Data/eval/readers.jsonl"
 
+    @Option(help: "Judged queries, read as digest topics for the topic threshold.")
+    var queriesForTopics: String = "Data/eval/queries.jsonl"
+
     @Option(help: "The corpus the profiles refer to.")
     var corpus: String = "Data/seed-papers.jsonl"
 
-    @Flag(help: "Print every reader's scores.")
-    var verbose = false
+    @Flag(name: .customLong("per-reader"), help: "Print every reader's scores.")
+    var perReader = false
 
     func run() async throws {
         let profiles = try ReaderProfile.load(readers)
@@ -35,7 +38,7 @@ struct EvalRecommendations: AsyncParsableCommand {
         _ = try await embedMissingPapers(semantic, store: store)
         let papers = try await RecommendationEvaluation.corpus(store: store, semantic: semantic)
         let report = try RecommendationEvaluation.run(profiles: profiles, corpus: papers)
-        if verbose {
+        if perReader {
             for row in report.rows { print("\(row.profile)\t\(row.kind)\t\(row.method.rawValue)\t\(String(format: "%.3f", row.ndcg))\t\(String(format: "%.3f", row.recall))") }
         }
         print("\(profiles.count) readers over \(papers.count) papers, 2 liked papers each")
@@ -46,6 +49,22 @@ struct EvalRecommendations: AsyncParsableCommand {
             let broad = report.overall(method, kind: "broad")
             let narrow = report.overall(method, kind: "narrow")
             print("| \(method.rawValue) | \(String(format: "%.3f", all.ndcg)) | \(String(format: "%.3f", all.recall)) | \(String(format: "%.3f", broad.ndcg)) | \(String(format: "%.3f", narrow.ndcg)) |")
+        }
+        print("Paperboy's score as a yes/no test (digest For-you threshold): threshold, precision, recall, F1")
+        for step in -10...4 {
+            let threshold = Float(step) / 10
+            let quality = report.thresholdQuality(threshold)
+            print(String(format: "  %+.1f  %.3f  %.3f  %.3f", threshold, quality.precision, quality.recall, quality.f1))
+        }
+        let queries = try EvaluationSet.load(queriesForTopics)
+        let topicSimilarities = try RecommendationEvaluation.topicSimilarities(queries, corpus: papers, embed: semantic.embedder.embed)
+        print("MiniLM cosine of a digest topic to a paper as a yes/no test (\(queries.count) judged queries): threshold, precision, recall")
+        for step in stride(from: 20, through: 50, by: 5) {
+            let threshold = Float(step) / 100
+            let above = topicSimilarities.filter { $0.similarity >= threshold }
+            let hits = above.filter(\.relevant).count
+            let relevant = topicSimilarities.filter(\.relevant).count
+            print(String(format: "  %.2f  %.3f  %.3f", threshold, above.isEmpty ? 0 : Double(hits) / Double(above.count), Double(hits) / Double(max(1, relevant))))
         }
         for other in [RecommendationMethod.tfidfSVM, .centroid] {
             let losses = report.losses(of: .paperboy, to: other)

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PaperboyCore
+import PaperboyMail
+import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
 import PaperboyWeb
@@ -49,7 +51,8 @@ import Testing
 
             let removed = try await ada.post("/papers/2502.00001/unsave", ["csrf": csrf])
             #expect(removed.status == .seeOther)
-            #expect(try await fixture.store.library(accountID: try #require(try await fixture.store.account(username: "ada")).id, tag: nil).isEmpty)
+            let adaAccount = try #require(try await fixture.store.account(username: "ada"))
+            #expect(try await fixture.store.library(accountID: adaAccount.id, tag: nil).isEmpty)
         }
     }
 
@@ -187,5 +190,41 @@ extension ForYouWebTests {
             #expect(Set((body?["properties"] as? [String: Any])?.keys.map { $0 } ?? []) == ["positivePaperIds", "negativePaperIds"])
             #expect((paths["/api/recommendations/me"] as? [String: Any])?["get"] != nil)
         }
+    }
+}
+
+extension ForYouWebTests {
+    @Test func digest_forYouSection_onlyForSubscribersWithAModel_andOnlyAboveTheThreshold() async throws {
+        let fixture = try await WebFixture(withRecommender: true)
+        let store = fixture.store
+        let recommender = try #require(fixture.recommender)
+        _ = try await store.upsert([
+            record(samplePaper(id: "2502.00010", title: "Winning Lottery Tickets in Sparse Subnetworks",
+                               abstract: "Sparse subnetworks tickets found by pruning train from their initialization.", daily: "2025-02-04")),
+            record(samplePaper(id: "2502.00011", title: "Protein Folding With Diffusion", abstract: "Molecules and proteins fold.", daily: "2025-02-04")),
+        ])
+        let ada = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+        try await store.savePaper("2502.00001", tags: [], accountID: ada.id, now: testNow)
+        try await store.setNotInterested(true, paperID: "2502.00011", accountID: ada.id, now: testNow)
+        try await recommender.updateVocabulary()
+        #expect(try await recommender.retrainStaleModels(now: testNow) == 1)
+        for email in ["ada@example.org", "stranger@example.org"] {
+            let pending = try await store.subscribe(email: email, frequency: .daily, topics: [], token: "t-\(email)", now: testNow)
+            _ = try await store.confirmSubscription(token: pending.token, now: testNow)
+        }
+        let composer = try DigestComposer(
+            store: store, search: SearchEngine(store: store, semantic: nil), resources: try await SiteResources.load(), siteName: "Test Lab Papers",
+            baseURL: "https://papers.example.org", security: fixture.security, from: try MailAddress("paperboy@papers.example.org"),
+            recommender: recommender)
+        let period = try #require(DigestPeriod("2025-02-04"))
+        let adaSubscriber = try #require(try await store.subscriber(email: "ada@example.org"))
+        let strangerSubscriber = try #require(try await store.subscriber(email: "stranger@example.org"))
+        let adaMail = try #require(try await composer.message(for: adaSubscriber, period: period))
+        let forYou = try #require(adaMail.text.components(separatedBy: "Trending").first)
+        #expect(forYou.contains("For you") && forYou.contains("Winning Lottery Tickets"), "\(adaMail.text.prefix(800))")
+        #expect(!forYou.contains("Protein Folding"), "below the threshold (and marked not interested)")
+        #expect(!forYou.contains("Sparse Subnetworks That Train"), "already saved")
+        let strangerMail = try #require(try await composer.message(for: strangerSubscriber, period: period))
+        #expect(!strangerMail.text.contains("For you"))
     }
 }

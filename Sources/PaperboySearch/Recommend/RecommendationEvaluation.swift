@@ -72,6 +72,18 @@ public struct RecommendationEvaluationReport: Sendable {
     }
 
     public let rows: [Row]
+    /// Paperboy's score of every (reader, not-liked paper) pair, and whether the reader's set holds it.
+    public let paperboyScores: [(score: Float, relevant: Bool)]
+
+    /// Precision and recall of "score above `threshold`" as a test for relevant papers, over all readers.
+    public func thresholdQuality(_ threshold: Float) -> (precision: Double, recall: Double, f1: Double) {
+        let above = paperboyScores.filter { $0.score > threshold }
+        let relevant = paperboyScores.filter(\.relevant).count
+        let hits = above.filter(\.relevant).count
+        let precision = above.isEmpty ? 0 : Double(hits) / Double(above.count)
+        let recall = relevant == 0 ? 0 : Double(hits) / Double(relevant)
+        return (precision, recall, precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall))
+    }
 
     public func overall(_ method: RecommendationMethod, kind: String? = nil) -> Scores {
         let chosen = rows.filter { $0.method == method && (kind == nil || $0.kind == kind) }
@@ -110,6 +122,7 @@ public enum RecommendationEvaluation {
         for (index, paper) in corpus.enumerated() { indexOfTitle[paper.title] = index }
 
         var rows: [RecommendationEvaluationReport.Row] = []
+        var paperboyScores: [(score: Float, relevant: Bool)] = []
         for profile in profiles {
             let likedTitles = profile.liked
             let liked = try likedTitles.map { title in
@@ -141,6 +154,7 @@ public enum RecommendationEvaluation {
                                           rest: corpus.indices.filter { !likedSet.contains($0) }.map { hybridFeatures[$0] })
                     let model = RecommendationTrainer.train(set, features: hybrid, likedKeys: [], follows: []).bound(to: hybrid)
                     scores = hybridFeatures.map { model.score($0) }
+                    for index in candidates { paperboyScores.append((scores[index], grades[corpus[index].title] != nil)) }
                 }
                 // Ties keep corpus order, so every method breaks them the same way.
                 let ranked = candidates.sorted { (scores[$0], -$0) > (scores[$1], -$1) }.map { corpus[$0].title }
@@ -149,6 +163,21 @@ public enum RecommendationEvaluation {
                                   recall: RankingMetrics.recall(ranked: ranked, grades: grades)))
             }
         }
-        return RecommendationEvaluationReport(rows: rows)
+        return RecommendationEvaluationReport(rows: rows, paperboyScores: paperboyScores)
+    }
+}
+
+extension RecommendationEvaluation {
+    /// Every (judged query, paper) pair's cosine similarity, and whether the query judges the paper relevant.
+    public static func topicSimilarities(_ queries: [JudgedQuery], corpus: [EvaluationPaper], embed: (String) -> [Float]) throws -> [(similarity: Float, relevant: Bool)] {
+        var pairs: [(similarity: Float, relevant: Bool)] = []
+        for query in queries {
+            let vector = embed(query.query)
+            let relevant = Set(query.relevant.map(\.title))
+            for paper in corpus {
+                pairs.append((zip(vector, paper.embedding).reduce(0) { $0 + $1.0 * $1.1 }, relevant.contains(paper.title)))
+            }
+        }
+        return pairs
     }
 }

@@ -144,6 +144,11 @@ public struct BoundRecommendationModel: Sendable {
     /// papers' titles and embeddings, for the reason line.
     public func recommend(_ paper: Paper, embedding: [Float]?, liked: [(title: String, embedding: [Float])]) -> Recommendation {
         let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embedding)
+        return recommend(paper, vector: vector, embedding: embedding, liked: liked)
+    }
+
+    /// As above, with the paper's features already made (shared by many readers' models).
+    public func recommend(_ paper: Paper, vector: FeatureVector, embedding: [Float]?, liked: [(title: String, embedding: [Float])]) -> Recommendation {
         var score = score(vector)
         let followedAuthor = paper.authors.first { model.followedAuthors.contains($0) }
         let followedCategory = paper.categories.first { model.followedCategories.contains($0) }

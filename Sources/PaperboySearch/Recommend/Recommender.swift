@@ -207,18 +207,63 @@ public final class Recommender: Sendable {
         model.bound(to: try await currentFeatures())
     }
 
+    /// Papers with their features made once, to be scored by many models (a digest run).
+    public struct CandidateSet: Sendable {
+        public let papers: [Paper]
+        let keys: [UInt32?]
+        let vectors: [FeatureVector]
+        let embeddings: [[Float]?]
+    }
+
+    public func candidateSet(_ papers: [Paper]) async throws -> CandidateSet {
+        let features = try await currentFeatures()
+        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        let embeddings = papers.map { paper in keys[paper.id].flatMap { semantic?.embedding(forKey: $0) } }
+        let vectors = zip(papers, embeddings).map { paper, embedding in
+            features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embedding)
+        }
+        return CandidateSet(papers: papers, keys: papers.map { keys[$0.id] }, vectors: vectors, embeddings: embeddings)
+    }
+
     /// Scores `papers` (only these) with `model`, best first, each with its reason line.
     public func rank(_ papers: [Paper], with model: BoundRecommendationModel) async throws -> [Recommendation] {
-        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        try await rank(try await candidateSet(papers), with: model)
+    }
+
+    /// Scores a candidate set, best first; with `minimumScore`, only papers scoring above it;
+    /// with `excludingLiked`, not the papers the model was trained to like (a digest).
+    public func rank(_ candidates: CandidateSet, with model: BoundRecommendationModel, minimumScore: Float? = nil,
+                     excludingLiked: Bool = false) async throws -> [Recommendation] {
+        let likedSet = excludingLiked ? Set(model.model.likedKeys) : []
         let likedKeys = Array(model.model.likedKeys.suffix(50))
         let liked = try await store.papers(keys: likedKeys)
         let likedEmbeddings: [(title: String, embedding: [Float])] = likedKeys.compactMap { key in
             guard let paper = liked[key], let embedding = semantic?.embedding(forKey: key) else { return nil }
             return (paper.title, embedding)
         }
-        return papers.map { paper in
-            model.recommend(paper, embedding: keys[paper.id].flatMap { semantic?.embedding(forKey: $0) }, liked: likedEmbeddings)
-        }.sorted { ($0.score, $1.paperID) > ($1.score, $0.paperID) }
+        var ranked: [Recommendation] = []
+        for index in candidates.papers.indices {
+            if let key = candidates.keys[index], likedSet.contains(key) { continue }
+            // The reason line costs more than the score: only papers that pass get one.
+            if let minimumScore, model.score(candidates.vectors[index]) <= minimumScore - BoundRecommendationModel.followBonus * 1.5 { continue }
+            let recommendation = model.recommend(candidates.papers[index], vector: candidates.vectors[index], embedding: candidates.embeddings[index], liked: likedEmbeddings)
+            if let minimumScore, recommendation.score <= minimumScore { continue }
+            ranked.append(recommendation)
+        }
+        return ranked.sorted { ($0.score, $1.paperID) > ($1.score, $0.paperID) }
+    }
+
+    /// Cosine similarity of `topic` (embedded once) to each paper's embedding; nil without the model.
+    public func topicSimilarities(_ topic: String, papers: [Paper]) async throws -> [String: Float]? {
+        guard let semantic else { return nil }
+        let query = semantic.embedder.embed(topic)
+        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        var similarities: [String: Float] = [:]
+        for paper in papers {
+            guard let vector = keys[paper.id].flatMap({ semantic.embedding(forKey: $0) }) else { continue }
+            similarities[paper.id] = zip(query, vector).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        return similarities
     }
 
     /// Candidates for a model when no page gives them: the papers nearest the liked ones by
