@@ -68,7 +68,7 @@ public final class Recommender: Sendable {
         models.withLock { $0.removeAll() }
     }
 
-    func currentFeatures() async throws -> HybridFeatures {
+    public func currentFeatures() async throws -> HybridFeatures {
         if let loaded = features.withLock({ $0 }) { return loaded }
         try await reloadVocabulary()
         guard let loaded = features.withLock({ $0 }) else { throw RecommenderError.noVocabulary }
