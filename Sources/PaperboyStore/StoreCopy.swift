@@ -79,6 +79,18 @@ public enum TransferSchema {
             ("id", .integer), ("paper_key", .integer), ("account_id", .integer), ("body", .text),
             ("created_at", .real), ("edited_at", .real), ("hidden", .boolean), ("deleted", .boolean),
         ]),
+        TransferTable("subscriber", key: ["id"], identity: "id", [
+            ("id", .integer), ("email", .text), ("frequency", .text), ("topics", .list), ("status", .text),
+            ("token", .text), ("created_at", .real), ("confirmed_at", .real), ("unsubscribed_at", .real),
+            ("bounce_count", .integer),
+        ]),
+        TransferTable("digest_outbox", key: ["subscriber_id", "period"], [
+            ("subscriber_id", .integer), ("period", .text), ("status", .text), ("attempts", .integer),
+            ("next_attempt_at", .real), ("message_id", .text), ("last_error", .text), ("sent_at", .real),
+        ]),
+        TransferTable("service_state", key: ["name"], [
+            ("name", .text), ("value", .text), ("updated_at", .real),
+        ]),
         // Readers' libraries, signals, tokens and models (v8-for-you); the TF-IDF term counts are
         // derived from papers and rebuilt by the destination's vocabulary job.
         TransferTable("library_entry", key: ["account_id", "paper_key"], [
@@ -102,18 +114,6 @@ public enum TransferSchema {
         ]),
         TransferTable("recommendation_model", key: ["account_id", "tag"], [
             ("account_id", .integer), ("tag", .text), ("fingerprint", .text), ("weights", .blob), ("trained_at", .real),
-        ]),
-        TransferTable("subscriber", key: ["id"], identity: "id", [
-            ("id", .integer), ("email", .text), ("frequency", .text), ("topics", .list), ("status", .text),
-            ("token", .text), ("created_at", .real), ("confirmed_at", .real), ("unsubscribed_at", .real),
-            ("bounce_count", .integer),
-        ]),
-        TransferTable("digest_outbox", key: ["subscriber_id", "period"], [
-            ("subscriber_id", .integer), ("period", .text), ("status", .text), ("attempts", .integer),
-            ("next_attempt_at", .real), ("message_id", .text), ("last_error", .text), ("sent_at", .real),
-        ]),
-        TransferTable("service_state", key: ["name"], [
-            ("name", .text), ("value", .text), ("updated_at", .real),
         ]),
     ]
 }

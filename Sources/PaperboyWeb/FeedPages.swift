@@ -173,7 +173,9 @@ struct SitePages: Sendable {
         if let viewer {
             let tags = try await store.savedTags(accountID: viewer.account.id, among: [paper.id])[paper.id]
             let dismissed = try await store.notInterestedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id)
-            model.library = LibraryControl(paperID: paper.id, viewer: viewer, tags: tags, notInterested: dismissed, next: Links.paper(paper.id))
+            var control = LibraryControl(paperID: paper.id, viewer: viewer, tags: tags, notInterested: dismissed, next: Links.paper(paper.id))
+            control.followButtons = FollowButton.forPaper(paper, following: try await store.follows(accountID: viewer.account.id))
+            model.library = control
         }
         return Responses.html(resources.render(model, template: "paper"))
     }

@@ -139,6 +139,12 @@ import Testing
             let created = try await ada.post("/settings/for-you/tokens", ["csrf": csrf, "name": "laptop"])
             let token = try #require(Browser.capture(#"<code class="token">([^<]+)</code>"#, in: created.body))
             #expect(try await ada.get("/settings/for-you").body.contains("cs.LG"))
+            // From the paper page: follow an author, and the button turns into "Unfollow".
+            let paperPage = try await ada.get("/papers/2502.00001")
+            #expect(paperPage.body.contains("Follow Ada Lovelace") && paperPage.body.contains("Unfollow cs.LG"))
+            let followed = try await ada.post("/follow", ["csrf": csrf, "kind": "author", "value": "Ada Lovelace", "on": "1", "next": "/papers/2502.00001"])
+            #expect(followed.status == .seeOther && followed.location == "/papers/2502.00001")
+            #expect(try await ada.get("/papers/2502.00001").body.contains("Unfollow Ada Lovelace"))
             try await recommender.updateVocabulary()
             _ = try await recommender.retrainStaleModels(now: testNow)
 

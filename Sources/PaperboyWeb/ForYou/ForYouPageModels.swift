@@ -17,6 +17,8 @@ struct LibraryControl {
     let notInterestedNext: String
     /// Where the forms return to.
     let next: String
+    /// Follow or unfollow the paper's authors and categories (the paper page only).
+    var followButtons: [FollowButton] = []
 
     init(paperID: String, viewer: Viewer, tags: [String]?, notInterested: Bool, next: String) {
         csrf = viewer.csrfToken
@@ -43,6 +45,39 @@ extension LibraryControl: MustacheParent {
         case "notInterested": notInterested
         case "notInterestedNext": notInterestedNext
         case "next": self.next
+        case "followButtons": followButtons
+        case "hasFollowButtons": !followButtons.isEmpty
+        default: nil
+        }
+    }
+}
+
+/// One "Follow Ada Lovelace" / "Unfollow cs.LG" form.
+struct FollowButton {
+    let kind: String
+    let value: String
+    let following: Bool
+    let action = Links.follow()
+    /// What the button sends: the opposite of the current state.
+    var on: String { following ? "0" : "1" }
+
+    /// Buttons for the paper's first authors and its categories, by what the viewer follows.
+    static func forPaper(_ paper: Paper, following: [Follow]) -> [FollowButton] {
+        let followed = Set(following)
+        let authors = paper.authors.prefix(3).map { FollowButton(kind: "author", value: $0, following: followed.contains(Follow(kind: .author, value: $0))) }
+        let categories = paper.categories.prefix(3).map { FollowButton(kind: "category", value: $0, following: followed.contains(Follow(kind: .category, value: $0))) }
+        return authors + categories
+    }
+}
+
+extension FollowButton: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "kind": kind
+        case "value": value
+        case "following": following
+        case "action": action
+        case "on": on
         default: nil
         }
     }
