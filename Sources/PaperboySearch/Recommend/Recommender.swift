@@ -27,6 +27,11 @@ public final class Recommender: Sendable {
     let settings: Settings
     let logger: Logger
     let features = Mutex<HybridFeatures?>(nil)
+    /// Features of papers recently scored, by id and text: a day's papers are scored for
+    /// every reader, and tokenising them is most of the cost. Cleared with the vocabulary.
+    let featureCache = Mutex<[String: (textHash: Int, vector: FeatureVector)]>([:])
+    static let featureCacheLimit = 200_000
+
     /// Bound models by account and tag, with the training time they were read at.
     let models = Mutex<[String: (trainedAt: Date, model: BoundRecommendationModel)]>([:])
 
@@ -66,6 +71,7 @@ public final class Recommender: Sendable {
         let loaded = HybridFeatures(vocabulary: TermVocabulary(statistics: statistics, parameters: settings.vocabulary))
         features.withLock { $0 = loaded }
         models.withLock { $0.removeAll() }
+        featureCache.withLock { $0.removeAll() }
     }
 
     public func currentFeatures() async throws -> HybridFeatures {
@@ -89,7 +95,8 @@ public final class Recommender: Sendable {
 
     /// A sample of papers to train against: a few runs of consecutive keys from random places.
     func restSample(excluding: Set<UInt32>, features: HybridFeatures, generator: inout SplitMix64) async throws -> [FeatureVector] {
-        let total = try await store.paperCount()
+        // The vocabulary counted every paper up to its cursor: about the highest key, without a COUNT.
+        let total = max(features.vocabulary.documents, Int(try await store.termStatistics(minimumDocuments: Int.max).throughKey))
         guard total > 0 else { return [] }
         let runs = 10
         let perRun = max(1, settings.restSample / runs)
@@ -219,8 +226,22 @@ public final class Recommender: Sendable {
         let features = try await currentFeatures()
         let keys = try await store.paperKeys(ids: papers.map(\.id))
         let embeddings = papers.map { paper in keys[paper.id].flatMap { semantic?.embedding(forKey: $0) } }
-        let vectors = zip(papers, embeddings).map { paper, embedding in
-            features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embedding)
+        let cached = featureCache.withLock { cache in papers.map { cache[$0.id] } }
+        var made: [(String, Int, FeatureVector)] = []
+        let vectors = papers.indices.map { index -> FeatureVector in
+            let paper = papers[index]
+            // An edited title or abstract, or an embedding that arrived since, makes a new vector.
+            let textHash = paper.title.hashValue &+ 31 &* paper.abstract.hashValue
+            if let hit = cached[index], hit.textHash == textHash, hit.vector.dense.count == (embeddings[index]?.count ?? 0) { return hit.vector }
+            let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embeddings[index])
+            made.append((paper.id, textHash, vector))
+            return vector
+        }
+        if !made.isEmpty {
+            featureCache.withLock { cache in
+                if cache.count + made.count > Self.featureCacheLimit { cache.removeAll() }
+                for (id, textHash, vector) in made { cache[id] = (textHash, vector) }
+            }
         }
         return CandidateSet(papers: papers, keys: papers.map { keys[$0.id] }, vectors: vectors, embeddings: embeddings)
     }
