@@ -79,8 +79,10 @@ struct BenchRecommendations: AsyncParsableCommand {
         // Readers with `liked` saved papers each, drawn at random.
         var random = SplitMix64(seed: 15)
         var readers: [PaperboyCore.Account] = []
+        // Names unique per run, so the benchmark can run again on the same database.
+        let run = UUID().uuidString.prefix(8).lowercased()
         for index in 0..<retrainReaders {
-            let name = "bench-reader-\(index)-\(random.next() % 1_000_000)"
+            let name = "bench-reader-\(run)-\(index)"
             let account = try await store.createAccount(username: name, email: "\(name)@example.org", role: .member, passwordHash: nil, now: Date())
             var keys: [UInt32] = []
             while keys.count < liked { keys.append(UInt32(1 + random.next() % UInt64(total))) }
@@ -120,7 +122,6 @@ struct BenchRecommendations: AsyncParsableCommand {
         var models: [StoredRecommendationModel] = []
         for reader in readers { if let stored = try await store.recommendationModel(accountID: reader.id, tag: "") { models.append(stored) } }
         var subscribers: [Subscriber] = []
-        let run = random.next() % 1_000_000
         for index in 0..<digestReaders {
             let email = "bench-digest-\(run)-\(index)@example.org"
             let account = try await store.createAccount(username: "bench-digest-\(run)-\(index)", email: email, role: .member, passwordHash: nil, now: Date())
