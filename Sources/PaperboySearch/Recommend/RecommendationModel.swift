@@ -72,6 +72,8 @@ public enum RecommendationTrainer {
     /// the boundary towards their neighbours. Explicit negatives cost three times an unlabelled paper.
     public static let parameters = LinearSVM.Parameters(cost: 0.1, loss: .squaredHinge, balanced: true, tolerance: 1e-3, maximumPasses: 200)
     public static let negativeWeight: Float = 3
+    /// Term weights a stored model keeps, the largest by magnitude.
+    public static let maximumTerms = 5_000
 
     public static func train(
         _ set: TrainingSet, features: HybridFeatures, likedKeys: [UInt32], follows: [Follow],
@@ -84,10 +86,12 @@ public enum RecommendationTrainer {
         let dense = examples.first { !$0.dense.isEmpty }?.dense.count ?? 0
         let svm = LinearSVM.train(examples, labels: labels, weights: weights, sparseDimensions: features.vocabulary.count,
                                   denseDimensions: dense, parameters: parameters)
+        // Only the largest weights are kept: loading a model (every digest, every first page view)
+        // costs a dictionary entry per term, and the smallest weights barely move a score.
         var termWeights: [String: Float] = [:]
-        for (index, weight) in svm.sparseWeights.enumerated() where weight != 0 {
-            termWeights[features.vocabulary.terms[index]] = weight
-        }
+        let kept = svm.sparseWeights.enumerated().filter { $0.element != 0 }
+            .sorted { abs($0.element) > abs($1.element) }.prefix(maximumTerms)
+        for (index, weight) in kept { termWeights[features.vocabulary.terms[index]] = weight }
         return RecommendationModel(
             termWeights: termWeights, embeddingWeights: svm.denseWeights, bias: svm.bias, embeddingScale: features.embeddingScale,
             likedKeys: likedKeys, followedAuthors: follows.filter { $0.kind == .author }.map(\.value).sorted(),
