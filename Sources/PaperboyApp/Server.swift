@@ -73,7 +73,8 @@ public struct PaperboyServer: Sendable {
         let security = Security(keys: keys, secureCookies: site.isHTTPS)
         let sender = try configuration.mail.sender()
         let transport = try configuration.mail.messageTransport()
-        let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security)
+        let recommender = Recommender(store: store, semantic: semantic, logger: logger)
+        let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security, recommender: recommender)
         let metadata: any PaperMetadataSource = configuration.arxivAPI.map { address in
             ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
         } ?? LocalOnlyMetadataSource()
@@ -83,7 +84,7 @@ public struct PaperboyServer: Sendable {
             WebDependencies(
                 store: store, search: search, configuration: web, security: security,
                 mailer: TransportSignInMailer(transport: transport, from: sender), metadata: metadata,
-                mailTransport: transport, mailFrom: sender, digests: composer, now: now),
+                mailTransport: transport, mailFrom: sender, digests: composer, recommender: recommender, now: now),
             host: host, port: settings.port, logger: logger
         ) { boundPort in
             await onListening(host, boundPort, papers)
@@ -101,6 +102,7 @@ public struct PaperboyServer: Sendable {
                 if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
             })
         }
+        services += RecommendationJobs.make(recommender, store: store, now: now, logger: logger)
         if !keys.isFixed {
             // Well within a rotated key's grace period.
             services.append(ScheduledJob("rereading the signing keys", every: .seconds(60), firstRoundAfter: .seconds(60), logger: logger) {
@@ -159,10 +161,12 @@ extension PaperboyConfiguration {
     }
 
     /// The digest composer the server and `paperboy digest send` both use.
-    public func digestComposer(store: any PaperStore, search: SearchEngine, site: SiteAddress, security: Security) async throws -> DigestComposer {
+    /// `recommender` adds each reader's "For you" section and the topic threshold (issue 15).
+    public func digestComposer(store: any PaperStore, search: SearchEngine, site: SiteAddress, security: Security,
+                               recommender: Recommender? = nil) async throws -> DigestComposer {
         DigestComposer(
             store: store, search: search, resources: try await SiteResources.load(), siteName: server.siteName,
-            site: site, security: security, from: try mail.sender())
+            site: site, security: security, from: try mail.sender(), recommender: recommender)
     }
 }
 

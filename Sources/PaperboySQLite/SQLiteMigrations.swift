@@ -185,6 +185,78 @@ enum SQLiteMigrations {
             // FTS5 had both. Registered here too so both stores share one schema version, which
             // `StoreCopy` compares.
         }
+        migrator.registerMigration("v8-for-you") { db in
+            // Per-reader signals and models (issue 15). Everything hangs off the account with
+            // ON DELETE CASCADE, so deleting an account deletes its library and models with it.
+            try db.execute(sql: """
+                CREATE TABLE library_entry (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    paper_key INTEGER NOT NULL REFERENCES paper(key) ON DELETE CASCADE,
+                    saved_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, paper_key)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE library_tag (
+                    account_id INTEGER NOT NULL,
+                    paper_key INTEGER NOT NULL,
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (account_id, tag, paper_key),
+                    FOREIGN KEY (account_id, paper_key) REFERENCES library_entry(account_id, paper_key) ON DELETE CASCADE
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX library_tag_paper ON library_tag(account_id, paper_key);
+                CREATE TABLE public_tag (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (account_id, tag)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE not_interested (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    paper_key INTEGER NOT NULL REFERENCES paper(key) ON DELETE CASCADE,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, paper_key)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE follow (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('author', 'category')),
+                    value TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, kind, value)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE interest_paragraph (
+                    account_id INTEGER PRIMARY KEY REFERENCES account(id) ON DELETE CASCADE,
+                    body TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                ) STRICT;
+                -- Only the SHA-256 of a personal API token is kept, as for sessions.
+                CREATE TABLE api_token (
+                    id INTEGER PRIMARY KEY,
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    token_hash BLOB NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                ) STRICT;
+                CREATE INDEX api_token_account ON api_token(account_id);
+                CREATE TABLE recommendation_model (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    tag TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    weights BLOB NOT NULL,
+                    trained_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, tag)
+                ) STRICT, WITHOUT ROWID;
+                -- The TF-IDF vocabulary: in how many papers each 1- or 2-gram occurs, counted
+                -- over papers up to through_key (one row of term_count_state).
+                CREATE TABLE term_document_count (
+                    term TEXT PRIMARY KEY,
+                    documents INTEGER NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE term_count_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    documents INTEGER NOT NULL,
+                    through_key INTEGER NOT NULL
+                ) STRICT;
+                INSERT INTO term_count_state (id, documents, through_key) VALUES (1, 0, 0);
+                """)
+        }
         return migrator
     }
 }

@@ -91,6 +91,30 @@ public enum TransferSchema {
         TransferTable("service_state", key: ["name"], [
             ("name", .text), ("value", .text), ("updated_at", .real),
         ]),
+        // Readers' libraries, signals, tokens and models (v8-for-you); the TF-IDF term counts are
+        // derived from papers and rebuilt by the destination's vocabulary job.
+        TransferTable("library_entry", key: ["account_id", "paper_key"], [
+            ("account_id", .integer), ("paper_key", .integer), ("saved_at", .real),
+        ]),
+        TransferTable("library_tag", key: ["account_id", "tag", "paper_key"], [
+            ("account_id", .integer), ("tag", .text), ("paper_key", .integer),
+        ]),
+        TransferTable("public_tag", key: ["account_id", "tag"], [("account_id", .integer), ("tag", .text)]),
+        TransferTable("not_interested", key: ["account_id", "paper_key"], [
+            ("account_id", .integer), ("paper_key", .integer), ("created_at", .real),
+        ]),
+        TransferTable("follow", key: ["account_id", "kind", "value"], [
+            ("account_id", .integer), ("kind", .text), ("value", .text), ("created_at", .real),
+        ]),
+        TransferTable("interest_paragraph", key: ["account_id"], [
+            ("account_id", .integer), ("body", .text), ("updated_at", .real),
+        ]),
+        TransferTable("api_token", key: ["id"], identity: "id", [
+            ("id", .integer), ("account_id", .integer), ("token_hash", .blob), ("name", .text), ("created_at", .real),
+        ]),
+        TransferTable("recommendation_model", key: ["account_id", "tag"], [
+            ("account_id", .integer), ("tag", .text), ("fingerprint", .text), ("weights", .blob), ("trained_at", .real),
+        ]),
     ]
 }
 

@@ -21,14 +21,17 @@ public struct WebDependencies: Sendable {
     public var mailTransport: any MailTransport
     public var mailFrom: MailAddress
     public var digests: DigestComposer?
+    /// Per-reader recommendations (issue 15); without one, For-you pages and the API say they are off.
+    public var recommender: Recommender?
 
     /// `search` defaults to keyword-only search over `store`; `metadata` to the local database only.
     public init(
         store: any PaperStore, search: SearchEngine? = nil, configuration: WebConfiguration = WebConfiguration(),
         security: Security, mailer: any SignInMailer, metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
         rateLimiter: RateLimiter = RateLimiter(), mailTransport: any MailTransport, mailFrom: MailAddress,
-        digests: DigestComposer? = nil, now: @escaping @Sendable () -> Date = Date.init
+        digests: DigestComposer? = nil, recommender: Recommender? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.recommender = recommender
         self.mailTransport = mailTransport
         self.mailFrom = mailFrom
         self.digests = digests
@@ -60,7 +63,7 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
         .addRoutes(to: router)
     SitePages(
         store: dependencies.store, search: dependencies.search, resources: resources, configuration: dependencies.configuration,
-        now: dependencies.now, cache: cache
+        now: dependencies.now, cache: cache, recommender: dependencies.recommender
     ).addRoutes(to: router)
     let community = CommunityContext(
         store: dependencies.store, security: dependencies.security, mailer: dependencies.mailer, metadata: dependencies.metadata,
@@ -69,6 +72,7 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
     // Before the paper pages: /papers/{id}/upvote and friends are POST-only, but share the prefix.
     CommunityRoutes(community: community).addRoutes(to: router)
     AccountRoutes(community: community).addRoutes(to: router)
+    ForYouRoutes(community: community, recommender: dependencies.recommender).addRoutes(to: router)
     DigestRoutes(community: community, transport: dependencies.mailTransport, from: dependencies.mailFrom, composer: dependencies.digests)
         .addRoutes(to: router)
     HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache).addRoutes(to: router)

@@ -12,6 +12,7 @@ struct SitePages: Sendable {
     let configuration: WebConfiguration
     let now: @Sendable () -> Date
     let cache: PageCache
+    var recommender: Recommender? = nil
 
     /// The query parameters a feed page reads (the page cache keys on these only).
     static let feedParameters = ["sort", "p"]
@@ -49,11 +50,12 @@ struct SitePages: Sendable {
 
     var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
 
-    /// Cards with the signed-in viewer's vote state.
-    func cards(_ papers: [Paper]) async throws -> [PaperCard] {
+    /// Cards with the signed-in viewer's vote and library state; forms come back to `next`.
+    func cards(_ papers: [Paper], next: String) async throws -> [PaperCard] {
         guard let viewer = Viewer.current else { return papers.map { PaperCard($0) } }
         let voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: papers.map(\.id))
-        return papers.map { PaperCard($0, viewer: viewer, voted: voted.contains($0.id)) }
+        return try await papers.map { PaperCard($0, viewer: viewer, voted: voted.contains($0.id)) }
+            .withLibraryControls(store: store, next: next)
     }
 
     func latestFeed(_ request: Request) async throws -> Page {
@@ -70,16 +72,31 @@ struct SitePages: Sendable {
     func render(_ request: Request, period: FeedPeriod) async throws -> Page {
         let query = QueryParameters(request)
         let sort: FeedSort
+        var forYou = false
         switch try query.string("sort", maxLength: 20) {
         case nil, "upvotes": sort = .upvotes
         case "date", "publishedAt": sort = .publishedAt
         case "trending": sort = .trending
-        case let other?: throw RequestProblem.badRequest("sort must be upvotes, date or trending, not \"\(other)\".")
+        case "foryou":
+            sort = .upvotes
+            forYou = true
+        case let other?: throw RequestProblem.badRequest("sort must be upvotes, date, trending or foryou, not \"\(other)\".")
         }
         let page = try query.integer("p", default: 0, range: 0...10_000)
         let pageSize = configuration.pageSize
-        let papers = try await store.dailyPapers(DailyQuery(
-            period: period, sort: sort, offset: page * pageSize, limit: pageSize + 1, now: now()))
+        let ordered: FeedOrder
+        if forYou {
+            ordered = try await forYouOrder(period: period, page: page, pageSize: pageSize)
+        } else {
+            ordered = try await defaultOrder(period: period, sort: sort, explicitSort: query.values["sort"] != nil, page: page, pageSize: pageSize)
+        }
+        let papers = ordered.papers
+        let here = forYou ? Links.feedForYou(period, page: page) : Links.feed(period, sort: sort, page: page)
+        var cards = try await cards(Array(papers.prefix(pageSize)), next: here)
+        for index in cards.indices { cards[index].reason = ordered.reasons[cards[index].id] }
+        func link(_ target: FeedPeriod, page: Int = 0) -> String {
+            forYou ? Links.feedForYou(target, page: page) : Links.feed(target, sort: sort, page: page)
+        }
 
         let today = Day(containing: now())
         let anchor = period.days.lowerBound
@@ -89,22 +106,23 @@ struct SitePages: Sendable {
             heading: period.title,
             periodName: periodName(period),
             views: [
-                NavigationLink(label: "Day", url: Links.feed(.day(anchor), sort: sort), active: isDay(period)),
-                NavigationLink(label: "Week", url: Links.feed(.week(containing: anchor), sort: sort), active: isWeek(period)),
-                NavigationLink(label: "Month", url: Links.feed(.month(containing: anchor), sort: sort), active: isMonth(period)),
+                NavigationLink(label: "Day", url: link(.day(anchor)), active: isDay(period)),
+                NavigationLink(label: "Week", url: link(.week(containing: anchor)), active: isWeek(period)),
+                NavigationLink(label: "Month", url: link(.month(containing: anchor)), active: isMonth(period)),
             ],
             sorts: [
-                NavigationLink(label: "Most upvoted", url: Links.feed(period, sort: .upvotes), active: sort == .upvotes),
+                NavigationLink(label: "Most upvoted", url: Links.feed(period, sort: .upvotes), active: sort == .upvotes && !forYou && !ordered.community),
                 NavigationLink(label: "Trending", url: Links.feed(period, sort: .trending), active: sort == .trending),
                 NavigationLink(label: "Newest", url: Links.feed(period, sort: .publishedAt), active: sort == .publishedAt),
-            ],
-            previous: previous.map { NavigationLink(label: label($0), url: Links.feed($0, sort: sort)) },
-            next: next.map { NavigationLink(label: label($0), url: Links.feed($0, sort: sort)) },
-            papers: try await cards(Array(papers.prefix(pageSize))),
+            ] + (Viewer.current != nil && recommender != nil ? [NavigationLink(label: "For you", url: Links.feedForYou(period), active: forYou)] : []),
+            previous: previous.map { NavigationLink(label: label($0), url: link($0)) },
+            next: next.map { NavigationLink(label: label($0), url: link($0)) },
+            papers: cards,
             hasPapers: !papers.isEmpty,
             firstRank: page * pageSize + 1,
-            previousPage: page > 0 ? Links.feed(period, sort: sort, page: page - 1) : nil,
-            nextPage: papers.count > pageSize ? Links.feed(period, sort: sort, page: page + 1) : nil)
+            previousPage: page > 0 ? link(period, page: page - 1) : nil,
+            nextPage: papers.count > pageSize ? link(period, page: page + 1) : nil,
+            orderNote: ordered.note)
         return Responses.html(resources.render(model, template: "feed"))
     }
 
@@ -151,7 +169,14 @@ struct SitePages: Sendable {
         let comments = try await store.comments(paperID: paper.id, includeHidden: viewer?.canCurate == true)
         var voted = false
         if let viewer { voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id) }
-        let model = PaperPageModel(paper: paper, site: site, similar: similar, comments: comments, voted: voted)
+        var model = PaperPageModel(paper: paper, site: site, similar: similar, comments: comments, voted: voted)
+        if let viewer {
+            let tags = try await store.savedTags(accountID: viewer.account.id, among: [paper.id])[paper.id]
+            let dismissed = try await store.notInterestedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id)
+            var control = LibraryControl(paperID: paper.id, viewer: viewer, tags: tags, notInterested: dismissed, next: Links.paper(paper.id))
+            control.followButtons = FollowButton.forPaper(paper, following: try await store.follows(accountID: viewer.account.id))
+            model.library = control
+        }
         return Responses.html(resources.render(model, template: "paper"))
     }
 

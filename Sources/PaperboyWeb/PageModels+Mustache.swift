@@ -59,6 +59,8 @@ extension PaperCard: MustacheParent {
         case "githubRepo": githubRepo.orAbsent
         case "featured": featured
         case "vote": vote
+        case "library": library.orAbsent
+        case "reason": reason.orAbsent
         default: nil
         }
     }
@@ -92,6 +94,7 @@ extension FeedPageModel: MustacheParent {
         case "firstRank": firstRank
         case "previousPage": previousPage.orAbsent
         case "nextPage": nextPage.orAbsent
+        case "orderNote": orderNote.orAbsent
         default: nil
         }
     }
@@ -126,6 +129,7 @@ extension PaperPageModel: MustacheParent {
         case "similar": similar
         case "hasSimilar": hasSimilar
         case "vote": vote
+        case "library": library.orAbsent
         case "featured": featured
         case "comments": comments
         case "hasComments": hasComments

@@ -59,6 +59,10 @@ struct PaperCard {
     let featured: Bool
     /// The vote button: a form for a signed-in viewer, a sign-in link otherwise.
     let vote: VoteControl
+    /// Save and "Not interested", for a signed-in viewer only.
+    var library: LibraryControl? = nil
+    /// Why the For-you order put the paper here (one line), on For-you pages only.
+    var reason: String? = nil
 
     init(_ paper: Paper, viewer: Viewer? = nil, voted: Bool = false) {
         vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
@@ -110,6 +114,8 @@ struct FeedPageModel {
     let firstRank: Int
     let previousPage: String?
     let nextPage: String?
+    /// Which order the page shows, when it is not the one the reader picked (For you, community).
+    var orderNote: String? = nil
 }
 
 struct PaperPageModel {
@@ -139,6 +145,8 @@ struct PaperPageModel {
     let similar: [PaperCard]
     let hasSimilar: Bool
     let vote: VoteControl
+    /// Save and "Not interested", for a signed-in viewer only.
+    var library: LibraryControl? = nil
     let featured: Bool
     let comments: [CommentView]
     let hasComments: Bool

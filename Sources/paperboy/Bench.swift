@@ -13,7 +13,7 @@ import PaperboyStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: search latency per mode at scale, embedding throughput, vector index speed and recall.",
-        subcommands: [SearchLatency.self, Embedding.self, Reference.self, Vectors.self, Digests.self, Ingest.self])
+        subcommands: [SearchLatency.self, Embedding.self, Reference.self, Vectors.self, Digests.self, Ingest.self, BenchRecommendations.self])
 
     struct SearchLatency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -57,7 +57,8 @@ struct Digest: AsyncParsableCommand {
             let composer: DigestComposer
             do {
                 composer = try await configuration.digestComposer(
-                    store: store, search: SearchEngine(store: store, semantic: semantic, logger: logger), site: site, security: security)
+                    store: store, search: SearchEngine(store: store, semantic: semantic, logger: logger), site: site, security: security,
+                    recommender: Recommender(store: store, semantic: semantic, logger: logger))
             } catch let error as ConfigurationError {
                 throw ValidationError(error.description)
             }

@@ -14,7 +14,8 @@ struct Eval: AsyncParsableCommand {
         discussion: """
             Builds a fresh database from the corpus (a SQLite file in a temporary folder, or the empty \
             database given with --database), embeds it, and runs every query in every mode.
-            """)
+            """,
+        subcommands: [EvalRecommendations.self])
 
     @OptionGroup var model: ModelOptions
 

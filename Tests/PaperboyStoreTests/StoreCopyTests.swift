@@ -64,6 +64,15 @@ import Testing
         try await store.setFeatured(true, paperID: "2502.00002")
         try await store.setPaperHidden(true, paperID: "2502.00004")
 
+        // A reader's library and signals (v8-for-you) travel with the account.
+        try await store.savePaper("2502.00002", tags: ["attention", "to-read"], accountID: member.id, now: testNow.addingTimeInterval(0.5))
+        try await store.setTagPublic(true, tag: "attention", accountID: member.id)
+        try await store.setNotInterested(true, paperID: "2502.00003", accountID: member.id, now: testNow)
+        try await store.setFollow(true, Follow(kind: .author, value: "Zoë Ångström"), accountID: member.id, now: testNow)
+        try await store.setInterestParagraph("Sparse attention.", accountID: member.id, now: testNow)
+        _ = try await store.createAPIToken(hash: Data(repeating: 3, count: 32), name: "cli", accountID: member.id, now: testNow)
+        try await store.saveRecommendationModel(StoredRecommendationModel(accountID: member.id, tag: "", fingerprint: "f", weights: Data([1, 2]), trainedAt: testNow))
+
         let keys = try await [papers[0].id, papers[1].id].asyncMap { try #require(try await store.paperKey(id: $0)) }
         try await store.saveEmbeddings([
             StoredEmbedding(key: keys[0], vector: [0.25, -1.5, .pi, 1e-30], sourceModifiedAt: 1_738_000_000.123),
@@ -97,6 +106,9 @@ import Testing
     /// Everything the fixture stored reads the same from `copy` as from `original`.
     static func expectSame(_ fixture: Fixture, original: any PaperStore, copy: any PaperStore) async throws {
         #expect(try await copy.paperCount() == original.paperCount())
+        #expect(try await copy.publicCollection(username: "alice", tag: "attention") == original.publicCollection(username: "alice", tag: "attention"))
+        #expect(try await copy.publicCollection(username: "alice", tag: "attention")?.map(\.tags) == [["attention", "to-read"]])
+        #expect(try await copy.apiTokenAccount(hash: Data(repeating: 3, count: 32))?.username == "Alice")
         for id in fixture.paperIDs {
             let paper = try await copy.paper(id: id)
             let expectedPaper = try await original.paper(id: id)
@@ -175,7 +187,9 @@ import Testing
                 #expect(finished == TransferSchema.tables.map(\.name))
                 let counts = Dictionary(uniqueKeysWithValues: summary.tables.map { ($0.name, $0.destination) })
                 #expect(counts == ["paper": 6, "paper_embedding": 2, "account": 3, "sign_in_token": 1, "session": 1, "vote": 4,
-                                   "comment": 4, "subscriber": 3, "digest_outbox": 2, "service_state": 1])
+                                   "comment": 4, "subscriber": 3, "digest_outbox": 2, "service_state": 1,
+                                   "library_entry": 1, "library_tag": 2, "public_tag": 1, "not_interested": 1, "follow": 1,
+                                   "interest_paragraph": 1, "api_token": 1, "recommendation_model": 1])
                 #expect(summary.tables.allSatisfy { $0.copied == $0.source && $0.source == $0.destination })
                 try await Self.expectSame(fixture, original: source, copy: destination)
 

@@ -19,13 +19,16 @@ struct WebFixture {
     let mailFolder: URL
     let security: Security
     let composer: DigestComposer
+    /// Recommendations over TF-IDF alone (no model download), when the fixture is made with one.
+    let recommender: Recommender?
 
     static let hostileTitle = #"<script>alert("title")</script> & <b>bold</b>"#
 
     init(
         publicURL: String? = "https://papers.example.org", cacheLifetime: Duration = .seconds(2),
         metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
-        store given: (any PaperStore)? = nil, seed: Bool = true, trustedProxies: TrustedProxies = TrustedProxies()
+        store given: (any PaperStore)? = nil, seed: Bool = true, trustedProxies: TrustedProxies = TrustedProxies(),
+        withRecommender: Bool = false
     ) async throws {
         directory = try TemporaryDirectory()
         if let given { store = given } else { store = try await makeStore(in: directory) }
@@ -38,11 +41,14 @@ struct WebFixture {
         composer = try DigestComposer(
             store: store, search: SearchEngine(store: store, semantic: nil), resources: resources, siteName: "Test Lab Papers",
             baseURL: "https://papers.example.org", security: security, from: try MailAddress("paperboy@papers.example.org"))
+        recommender = withRecommender
+            ? Recommender(store: store, semantic: nil, settings: .init(vocabulary: .init(minimumDocuments: 1, maximumDocumentShare: 1), restSample: 50))
+            : nil
         let dependencies = WebDependencies(
             store: store, configuration: WebConfiguration(siteName: "Test Lab Papers", publicURL: publicURL, cacheLifetime: cacheLifetime, trustedProxies: trustedProxies),
             security: security, mailer: mailer, metadata: metadata,
             mailTransport: EMLFolderTransport(folder: mailFolder), mailFrom: try MailAddress("paperboy@papers.example.org"),
-            digests: composer, now: { testNow })
+            digests: composer, recommender: recommender, now: { testNow })
         application = Application(responder: buildResponder(dependencies, resources: resources))
     }
 

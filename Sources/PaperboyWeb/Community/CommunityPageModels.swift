@@ -212,9 +212,15 @@ struct DigestModel: MustacheParent {
     let sections: [Section]
     let unsubscribe: String
     let webView: String
+    /// The subscriber's own recommendations (rendered blocks), when their account has a model.
+    var forYou: [String] = []
+    var forYouText: [String] = []
 
     func child(named name: String) -> Any? {
         switch name {
+        case "forYou": forYou
+        case "forYouText": forYouText
+        case "hasForYou": !forYou.isEmpty
         case "siteName": siteName
         case "periodName": periodName
         case "home": home

@@ -1,0 +1,314 @@
+import Foundation
+import Logging
+import PaperboyCore
+import PaperboyStore
+import Synchronization
+
+/// Per-reader recommendations over the store: keeps the TF-IDF vocabulary counted as papers
+/// arrive, retrains readers' models when their signals change (called from a background job,
+/// never from a request), and scores only the papers a page shows.
+public final class Recommender: Sendable {
+    public struct Settings: Sendable {
+        public var vocabulary: TermVocabulary.Parameters
+        /// How many unliked papers a model is trained against ("the rest", sampled).
+        public var restSample: Int
+        public var seed: UInt64
+
+        public init(vocabulary: TermVocabulary.Parameters = TermVocabulary.Parameters(minimumDocuments: 3, maximumDocumentShare: 0.1, maximumTerms: 50_000),
+                    restSample: Int = 1_000, seed: UInt64 = 15) {
+            self.vocabulary = vocabulary
+            self.restSample = restSample
+            self.seed = seed
+        }
+    }
+
+    let store: any PaperStore
+    let semantic: SemanticIndex?
+    let settings: Settings
+    let logger: Logger
+    let features = Mutex<HybridFeatures?>(nil)
+    /// Features of papers recently scored, by id and text: a day's papers are scored for
+    /// every reader, and tokenising them is most of the cost. Cleared with the vocabulary.
+    let featureCache = Mutex<[String: (textHash: Int, vector: FeatureVector)]>([:])
+    static let featureCacheLimit = 200_000
+
+    /// Bound models by account and tag, with the training time they were read at.
+    let models = Mutex<[String: (trainedAt: Date, model: BoundRecommendationModel)]>([:])
+
+    public init(store: any PaperStore, semantic: SemanticIndex?, settings: Settings = Settings(), logger: Logger = Logger(label: "paperboy.recommend")) {
+        self.store = store
+        self.semantic = semantic
+        self.settings = settings
+        self.logger = logger
+    }
+
+    // MARK: Vocabulary
+
+    /// Counts the terms of papers added since the last count into the store, then reloads the
+    /// vocabulary. Returns how many papers were counted. Instances racing count each paper once.
+    @discardableResult
+    public func updateVocabulary(batchSize: Int = 2_000) async throws -> Int {
+        var counted = 0
+        while true {
+            let cursor = try await store.termStatistics(minimumDocuments: Int.max).throughKey
+            let texts = try await store.paperTexts(afterKey: cursor, limit: batchSize)
+            guard let last = texts.last else { break }
+            var counts: [String: Int] = [:]
+            for text in texts {
+                for term in TermExtractor.termCounts(TermExtractor.text(title: text.title, abstract: text.abstract)).keys { counts[term, default: 0] += 1 }
+            }
+            if try await store.addTermCounts(counts, documents: texts.count, expectedCursor: cursor, throughKey: last.key) {
+                counted += texts.count
+            }
+            await Task.yield()
+        }
+        if counted > 0 || features.withLock({ $0 == nil }) { try await reloadVocabulary() }
+        return counted
+    }
+
+    public func reloadVocabulary() async throws {
+        let statistics = try await store.termStatistics(minimumDocuments: settings.vocabulary.minimumDocuments)
+        let loaded = HybridFeatures(vocabulary: TermVocabulary(statistics: statistics, parameters: settings.vocabulary))
+        features.withLock { $0 = loaded }
+        models.withLock { $0.removeAll() }
+        featureCache.withLock { $0.removeAll() }
+    }
+
+    public func currentFeatures() async throws -> HybridFeatures {
+        if let loaded = features.withLock({ $0 }) { return loaded }
+        try await reloadVocabulary()
+        guard let loaded = features.withLock({ $0 }) else { throw RecommenderError.noVocabulary }
+        return loaded
+    }
+
+    // MARK: Training
+
+    func featureVectors(keys: [UInt32], features: HybridFeatures) async throws -> [(key: UInt32, title: String, vector: FeatureVector)] {
+        guard !keys.isEmpty else { return [] }
+        let papers = try await store.papers(keys: keys)
+        return keys.compactMap { key in
+            guard let paper = papers[key] else { return nil }
+            let text = TermExtractor.text(title: paper.title, abstract: paper.abstract)
+            return (key, paper.title, features.features(text: text, embedding: semantic?.embedding(forKey: key)))
+        }
+    }
+
+    /// A sample of papers to train against: a few runs of consecutive keys from random places.
+    func restSample(excluding: Set<UInt32>, features: HybridFeatures, generator: inout SplitMix64) async throws -> [FeatureVector] {
+        // The vocabulary counted every paper up to its cursor: about the highest key, without a COUNT.
+        let total = max(features.vocabulary.documents, Int(try await store.termStatistics(minimumDocuments: Int.max).throughKey))
+        guard total > 0 else { return [] }
+        let runs = 10
+        let perRun = max(1, settings.restSample / runs)
+        var vectors: [FeatureVector] = []
+        for _ in 0..<runs {
+            let start = UInt32(truncatingIfNeeded: Int(generator.next() % UInt64(max(1, total - perRun + 1))))
+            let texts = try await store.paperTexts(afterKey: start, limit: perRun)
+            for text in texts where !excluding.contains(text.key) {
+                vectors.append(features.features(text: TermExtractor.text(title: text.title, abstract: text.abstract),
+                                                 embedding: semantic?.embedding(forKey: text.key)))
+            }
+        }
+        return vectors
+    }
+
+    /// Trains a model from explicit signals (the reader's, or an API caller's lists of papers).
+    public func train(liked: [UInt32], negatives: [UInt32], follows: [Follow], interestParagraph: String?) async throws -> RecommendationModel {
+        let features = try await currentFeatures()
+        var likedVectors = try await featureVectors(keys: liked, features: features).map(\.vector)
+        if let paragraph = interestParagraph, !paragraph.isEmpty {
+            // Cold start: the paragraph is one more liked "paper", embedded like one.
+            likedVectors.append(features.features(text: paragraph, embedding: semantic?.embedder.embed(paragraph)))
+        }
+        let negativeVectors = try await featureVectors(keys: negatives, features: features).map(\.vector)
+        var generator = SplitMix64(seed: settings.seed &+ UInt64(liked.count))
+        let rest = likedVectors.isEmpty ? [] : try await restSample(excluding: Set(liked).union(negatives), features: features, generator: &generator)
+        if likedVectors.isEmpty {
+            return RecommendationModel(
+                termWeights: [:], embeddingWeights: [], bias: 0, embeddingScale: features.embeddingScale, likedKeys: [],
+                followedAuthors: follows.filter { $0.kind == .author }.map(\.value), followedCategories: follows.filter { $0.kind == .category }.map(\.value))
+        }
+        return RecommendationTrainer.train(TrainingSet(liked: likedVectors, negatives: negativeVectors, rest: rest),
+                                           features: features, likedKeys: Array(liked.suffix(200)), follows: follows)
+    }
+
+    /// Retrains the reader's model (tag nil: their own; else the tag's) when its signals changed
+    /// since it was trained; returns whether it trained.
+    @discardableResult
+    public func retrainIfStale(accountID: Int64, tag: String?, now: Date) async throws -> Bool {
+        let signals = try await store.readerSignals(accountID: accountID, tag: tag)
+        let stored = try await store.recommendationModel(accountID: accountID, tag: tag ?? "")
+        if stored?.fingerprint == signals.fingerprint || (stored == nil && signals.isEmpty) { return false }
+        let model = try await train(liked: signals.likedPaperKeys, negatives: signals.negativePaperKeys, follows: signals.follows,
+                                    interestParagraph: tag == nil ? signals.interestParagraph : nil)
+        try await store.saveRecommendationModel(StoredRecommendationModel(
+            accountID: accountID, tag: tag ?? "", fingerprint: signals.fingerprint, weights: try model.encoded(), trainedAt: now))
+        return true
+    }
+
+    /// Every reader with signals whose model is stale, and each of their tags: the background job.
+    @discardableResult
+    public func retrainStaleModels(now: Date) async throws -> Int {
+        var trained = 0
+        for accountID in try await store.accountsWithSignals() {
+            if try await retrainIfStale(accountID: accountID, tag: nil, now: now) { trained += 1 }
+            for tag in try await store.libraryTags(accountID: accountID) {
+                if try await retrainIfStale(accountID: accountID, tag: tag.name, now: now) { trained += 1 }
+            }
+            await Task.yield()
+        }
+        // This instance sees new models at once; others within the community cache's minute.
+        if trained > 0 { community.withLock { $0 = nil } }
+        return trained
+    }
+
+    // MARK: Scoring
+
+    /// The reader's stored model over the current vocabulary; nil when none was trained yet.
+    public func model(accountID: Int64, tag: String?) async throws -> BoundRecommendationModel? {
+        let cacheKey = "\(accountID)/\(tag ?? "")"
+        guard let stored = try await store.recommendationModel(accountID: accountID, tag: tag ?? "") else { return nil }
+        if let cached = models.withLock({ $0[cacheKey] }), cached.trainedAt == stored.trainedAt { return cached.model }
+        let bound = try RecommendationModel.decode(stored.weights).bound(to: try await currentFeatures())
+        models.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[cacheKey] = (stored.trainedAt, bound)
+        }
+        return bound
+    }
+
+    /// Every reader's own model, bound, reloaded at most once a minute (the community order).
+    let community = Mutex<(loadedAt: ContinuousClock.Instant, models: [BoundRecommendationModel])?>(nil)
+
+    func communityModels() async throws -> [BoundRecommendationModel] {
+        if let cached = community.withLock({ $0 }), ContinuousClock.now - cached.loadedAt < .seconds(60) { return cached.models }
+        let features = try await currentFeatures()
+        var bound: [BoundRecommendationModel] = []
+        for stored in try await store.readerRecommendationModels() {
+            let model = try RecommendationModel.decode(stored.weights)
+            // A reader with only follows or negatives has no learned weights to add.
+            if !model.termWeights.isEmpty || !model.embeddingWeights.isEmpty { bound.append(model.bound(to: features)) }
+        }
+        community.withLock { $0 = (ContinuousClock.now, bound) }
+        return bound
+    }
+
+    /// The community's interest in each paper: every reader's model adds between 0 and 1 (its
+    /// margin m mapped by clamp((m + 1) / 2, 0, 1): 1 for a paper well inside what they like,
+    /// 0 for one well outside). Empty when no reader has a model.
+    public func communityInterest(_ papers: [Paper]) async throws -> [String: Double] {
+        let models = try await communityModels()
+        guard !models.isEmpty, let features = models.first?.features else { return [:] }
+        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        var interest: [String: Double] = [:]
+        for paper in papers {
+            let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract),
+                                           embedding: keys[paper.id].flatMap { semantic?.embedding(forKey: $0) })
+            interest[paper.id] = models.reduce(0) { $0 + Double(min(max(($1.score(vector) + 1) / 2, 0), 1)) }
+        }
+        return interest
+    }
+
+    /// A model trained on the fly (the API's lists), laid over the current vocabulary.
+    public func bind(_ model: RecommendationModel) async throws -> BoundRecommendationModel {
+        model.bound(to: try await currentFeatures())
+    }
+
+    /// Papers with their features made once, to be scored by many models (a digest run).
+    public struct CandidateSet: Sendable {
+        public let papers: [Paper]
+        let keys: [UInt32?]
+        let vectors: [FeatureVector]
+        let embeddings: [[Float]?]
+    }
+
+    public func candidateSet(_ papers: [Paper]) async throws -> CandidateSet {
+        let features = try await currentFeatures()
+        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        let embeddings = papers.map { paper in keys[paper.id].flatMap { semantic?.embedding(forKey: $0) } }
+        let cached = featureCache.withLock { cache in papers.map { cache[$0.id] } }
+        var made: [(String, Int, FeatureVector)] = []
+        let vectors = papers.indices.map { index -> FeatureVector in
+            let paper = papers[index]
+            // An edited title or abstract, or an embedding that arrived since, makes a new vector.
+            let textHash = paper.title.hashValue &+ 31 &* paper.abstract.hashValue
+            if let hit = cached[index], hit.textHash == textHash, hit.vector.dense.count == (embeddings[index]?.count ?? 0) { return hit.vector }
+            let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embeddings[index])
+            made.append((paper.id, textHash, vector))
+            return vector
+        }
+        if !made.isEmpty {
+            featureCache.withLock { cache in
+                if cache.count + made.count > Self.featureCacheLimit { cache.removeAll() }
+                for (id, textHash, vector) in made { cache[id] = (textHash, vector) }
+            }
+        }
+        return CandidateSet(papers: papers, keys: papers.map { keys[$0.id] }, vectors: vectors, embeddings: embeddings)
+    }
+
+    /// Scores `papers` (only these) with `model`, best first, each with its reason line.
+    public func rank(_ papers: [Paper], with model: BoundRecommendationModel) async throws -> [Recommendation] {
+        try await rank(try await candidateSet(papers), with: model)
+    }
+
+    /// Scores a candidate set, best first; with `minimumScore`, only papers scoring above it;
+    /// with `excludingLiked`, not the papers the model was trained to like (a digest).
+    public func rank(_ candidates: CandidateSet, with model: BoundRecommendationModel, minimumScore: Float? = nil,
+                     excludingLiked: Bool = false) async throws -> [Recommendation] {
+        let likedSet = excludingLiked ? Set(model.model.likedKeys) : []
+        let likedKeys = Array(model.model.likedKeys.suffix(50))
+        let liked = try await store.papers(keys: likedKeys)
+        let likedEmbeddings: [(title: String, embedding: [Float])] = likedKeys.compactMap { key in
+            guard let paper = liked[key], let embedding = semantic?.embedding(forKey: key) else { return nil }
+            return (paper.title, embedding)
+        }
+        var ranked: [Recommendation] = []
+        for index in candidates.papers.indices {
+            if let key = candidates.keys[index], likedSet.contains(key) { continue }
+            // The reason line costs more than the score: only papers that pass get one.
+            if let minimumScore, model.score(candidates.vectors[index]) <= minimumScore - BoundRecommendationModel.followBonus * 1.5 { continue }
+            let recommendation = model.recommend(candidates.papers[index], vector: candidates.vectors[index], embedding: candidates.embeddings[index], liked: likedEmbeddings)
+            if let minimumScore, recommendation.score <= minimumScore { continue }
+            ranked.append(recommendation)
+        }
+        return ranked.sorted { ($0.score, $1.paperID) > ($1.score, $0.paperID) }
+    }
+
+    /// Cosine similarity of `topic` (embedded once) to each paper's embedding; nil without the model.
+    public func topicSimilarities(_ topic: String, papers: [Paper]) async throws -> [String: Float]? {
+        guard let semantic else { return nil }
+        let query = semantic.embedder.embed(topic)
+        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        var similarities: [String: Float] = [:]
+        for paper in papers {
+            guard let vector = keys[paper.id].flatMap({ semantic.embedding(forKey: $0) }) else { continue }
+            similarities[paper.id] = zip(query, vector).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        return similarities
+    }
+
+    /// Candidates for a model when no page gives them: the papers nearest the liked ones by
+    /// embedding (the semantic index), at most `limit`, liked and negative papers left out.
+    public func candidateKeys(near liked: [UInt32], excluding: Set<UInt32>, limit: Int) -> [UInt32] {
+        guard let semantic else { return [] }
+        var seen = excluding
+        var keys: [UInt32] = []
+        let perPaper = max(10, limit / max(1, liked.count) + 1)
+        for key in liked {
+            for match in semantic.neighbours(ofKey: key, k: perPaper) ?? [] where seen.insert(match.key).inserted {
+                keys.append(match.key)
+            }
+        }
+        return Array(keys.prefix(limit))
+    }
+}
+
+public enum RecommenderError: Error, CustomStringConvertible {
+    case noVocabulary
+
+    public var description: String {
+        switch self {
+        case .noVocabulary: "the recommendation vocabulary could not be loaded"
+        }
+    }
+}
