@@ -24,6 +24,7 @@ extension SiteChrome: MustacheParent {
         case "username": username.orAbsent
         case "profile": profile.orAbsent
         case "settings": settings
+        case "library": library
         case "csrf": csrf.orAbsent
         default: nil
         }
@@ -166,6 +167,7 @@ extension SearchResultCard: MustacheParent {
         case "arxivURL": arxivURL.orAbsent
         case "pdfURL": pdfURL.orAbsent
         case "githubRepo": githubRepo.orAbsent
+        case "library": library.orAbsent
         default: nil
         }
     }

@@ -20,6 +20,7 @@ struct SiteChrome {
     let username: String?
     let profile: String?
     let settings = Links.settings()
+    let library = Links.library()
     let csrf: String?
 
     init(name: String, today: Day) {
@@ -250,6 +251,7 @@ struct CuratorControls {
 
 /// One search hit, with the query's words marked in its title and abstract snippet.
 struct SearchResultCard {
+    let id: String
     let url: String
     let titleSegments: [TextSegment]
     let authorsLine: String
@@ -261,9 +263,13 @@ struct SearchResultCard {
     let arxivURL: String?
     let pdfURL: String?
     let githubRepo: String?
+    /// Save and "Not interested", for a signed-in reader: picking papers from a search is how a
+    /// new reader starts their For-you model.
+    var library: LibraryControl? = nil
 
     init(_ paper: Paper, highlighter: Highlighter, matchedBy: String?) {
         let card = PaperCard(paper)
+        id = card.id
         url = card.url
         titleSegments = highlighter.segments(card.title)
         authorsLine = card.authorsLine

@@ -53,13 +53,15 @@ struct SearchRoutes: Sendable {
         }
         let results = response?.results ?? []
         let highlighter = response?.highlighter ?? Highlighter(terms: [])
+        let cards = try await results.map { SearchResultCard($0.paper, highlighter: highlighter, matchedBy: Self.matchedBy($0)) }
+            .withLibraryControls(store: engine.store, next: Links.search(text, mode: mode.rawValue, page: page))
         let model = SearchPageModel(
             site: SiteChrome(name: configuration.siteName, today: Day(containing: now())),
             searchText: text.isEmpty ? nil : String(text.prefix(SearchQuery.maxLength + 50)),
             modes: SearchMode.allCases.map { SearchModeOption(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0 == mode) },
             problem: problem, semanticUnavailable: response?.semanticUnavailable ?? false,
             corrections: response?.corrections ?? [], hasQuery: response != nil,
-            results: results.map { SearchResultCard($0.paper, highlighter: highlighter, matchedBy: Self.matchedBy($0)) },
+            results: cards,
             hasResults: !results.isEmpty, firstRank: page * Self.pageSize + 1,
             previousPage: page > 0 ? Links.search(text, mode: mode.rawValue, page: page - 1) : nil,
             nextPage: response?.hasMore == true && page < 50 ? Links.search(text, mode: mode.rawValue, page: page + 1) : nil,

@@ -56,6 +56,26 @@ import Testing
         }
     }
 
+    /// Cold start by picking papers from a search: every result card has Save for a signed-in
+    /// reader (saved ones say so), none for a visitor, and the header links to the library.
+    @Test func searchResults_haveSave_forSignedInReaders() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let anonymous = try await Browser(client).get("/search?q=sparse+subnetworks&mode=keyword")
+            // Query words are marked in titles, so the card is found by its link.
+            #expect(anonymous.status == .ok && anonymous.body.contains(#"href="/papers/2502.00001""#))
+            #expect(!anonymous.body.contains("/save\"") && !anonymous.body.contains(#"href="/library""#))
+            let ada = Browser(client)
+            try await ada.signIn(email: "ada@example.org", username: "ada", mailFolder: fixture.mailFolder)
+            let page = try await ada.get("/search?q=sparse+subnetworks&mode=keyword")
+            #expect(page.body.contains(#"action="/papers/2502.00001/save""#) && page.body.contains(#"href="/library""#))
+            let csrf = try #require(page.csrf)
+            let saved = try await ada.post("/papers/2502.00001/save", ["csrf": csrf, "tags": "", "next": "/search?q=sparse+subnetworks&mode=keyword"])
+            #expect(saved.status == .seeOther && saved.location == "/search?q=sparse+subnetworks&mode=keyword")
+            #expect(try await ada.get("/search?q=sparse+subnetworks&mode=keyword").body.contains("Remove from library"))
+        }
+    }
+
     @Test func export_bibtexAndJSONLines_escapeHostileText() async throws {
         let fixture = try await WebFixture()
         try await fixture.test { client in

@@ -83,9 +83,18 @@ extension FollowButton: MustacheParent {
     }
 }
 
-extension Array where Element == PaperCard {
+/// A card that shows the viewer's Save and "Not interested" forms.
+protocol LibraryControlled {
+    var id: String { get }
+    var library: LibraryControl? { get set }
+}
+
+extension PaperCard: LibraryControlled {}
+extension SearchResultCard: LibraryControlled {}
+
+extension Array where Element: LibraryControlled {
     /// The cards with the viewer's library state; unchanged for anonymous visitors.
-    func withLibraryControls(store: any PaperStore, next: String) async throws -> [PaperCard] {
+    func withLibraryControls(store: any PaperStore, next: String) async throws -> [Element] {
         guard let viewer = Viewer.current, !isEmpty else { return self }
         let ids = map(\.id)
         let saved = try await store.savedTags(accountID: viewer.account.id, among: ids)
