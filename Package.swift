@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // Models, dates, ranking and text helpers: pure logic, no I/O.
@@ -111,6 +112,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -187,6 +189,8 @@ let package = Package(
             dependencies: [
                 "PaperboyWeb", "PaperboyApp", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Only to give a test database a migration this binary does not know.
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -83,7 +83,7 @@ public struct PaperboyServer: Sendable {
             WebDependencies(
                 store: store, search: search, configuration: web, security: security,
                 mailer: TransportSignInMailer(transport: transport, from: sender), metadata: metadata,
-                mailTransport: transport, mailFrom: sender, digests: composer, now: now),
+                mailTransport: transport, mailFrom: sender, digests: composer, semantic: semantic, now: now),
             host: host, port: settings.port, logger: logger
         ) { boundPort in
             await onListening(host, boundPort, papers)

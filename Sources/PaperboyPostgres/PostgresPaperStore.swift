@@ -280,6 +280,8 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     /// Applied migration names, oldest first.
+    public var knownMigrations: [String] { PostgresMigrations.all.map(\.name) }
+
     public func appliedMigrations() async throws -> [String] {
         try await read { connection in
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).collect()

@@ -73,8 +73,15 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     /// Applied migration identifiers, oldest first.
+    public var knownMigrations: [String] { SQLiteMigrations.migrator.migrations }
+
+    /// Those of a newer binary, which GRDB's own list leaves out, come last, so `/readyz` sees them.
     public func appliedMigrations() async throws -> [String] {
-        try await database.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+        try await database.read { db in
+            let migrator = SQLiteMigrations.migrator
+            let known = try migrator.appliedMigrations(db)
+            return known + (try migrator.appliedIdentifiers(db)).subtracting(known).sorted()
+        }
     }
 
     /// Batches at least this large index their new rows in one statement instead of by trigger.

@@ -21,14 +21,17 @@ public struct WebDependencies: Sendable {
     public var mailTransport: any MailTransport
     public var mailFrom: MailAddress
     public var digests: DigestComposer?
+    /// The loaded semantic index, for `/readyz`; nil when search is keyword-only.
+    public var semantic: SemanticIndex?
 
     /// `search` defaults to keyword-only search over `store`; `metadata` to the local database only.
     public init(
         store: any PaperStore, search: SearchEngine? = nil, configuration: WebConfiguration = WebConfiguration(),
         security: Security, mailer: any SignInMailer, metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
         rateLimiter: RateLimiter = RateLimiter(), mailTransport: any MailTransport, mailFrom: MailAddress,
-        digests: DigestComposer? = nil, now: @escaping @Sendable () -> Date = Date.init
+        digests: DigestComposer? = nil, semantic: SemanticIndex? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.semantic = semantic
         self.mailTransport = mailTransport
         self.mailFrom = mailFrom
         self.digests = digests
@@ -47,14 +50,17 @@ public struct WebDependencies: Sendable {
 public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
     let router = Router(context: PaperboyRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
+    if !dependencies.configuration.compresses { router.add(middleware: IdentityEncodingMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
     // Sessions outside error pages, so an error page still knows who is signed in.
     router.add(middleware: StoreUnavailableMiddleware())
     router.add(middleware: SessionMiddleware(store: dependencies.store, security: dependencies.security, now: dependencies.now))
     router.add(middleware: ErrorPageMiddleware(
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
-    router.get("/healthz") { _, _ in "ok" }
-    let cache = PageCache(store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime, maxBytes: dependencies.configuration.cacheBytes)
+    HealthRoutes(store: dependencies.store, semantic: dependencies.semantic, logger: logger).addRoutes(to: router)
+    let cache = PageCache(
+        store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime, maxBytes: dependencies.configuration.cacheBytes,
+        compresses: dependencies.configuration.compresses, now: dependencies.now)
     // Search first: /api/papers/search must not be taken for a paper id.
     SearchRoutes(engine: dependencies.search, resources: resources, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
