@@ -119,8 +119,12 @@ public final class PostgresPaperStore: PaperStore {
         do {
             let result = try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
-                    try await client.withConnection { connection in
+                    let asked = DispatchTime.now().uptimeNanoseconds
+                    return try await client.withConnection { connection in
                         acquired.value.store(true, ordering: .releasing)
+                        let leased = DispatchTime.now().uptimeNanoseconds
+                        StoreMetrics.poolWait.recordNanoseconds(leased - asked)
+                        defer { StoreMetrics.connectionUse.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - leased) }
                         return try await body(connection)
                     }
                 }

@@ -22,6 +22,7 @@ public final class SQLitePaperStore: PaperStore {
         configuration.prepareDatabase { db in
             db.add(function: SQLitePaperStore.trendingFunction)
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            StoreMetrics.profile(db)
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
@@ -72,9 +73,9 @@ public final class SQLitePaperStore: PaperStore {
         }
     }
 
-    /// Applied migration identifiers, oldest first.
     public var knownMigrations: [String] { SQLiteMigrations.migrator.migrations }
 
+    /// Applied migration identifiers, oldest first.
     /// Those of a newer binary, which GRDB's own list leaves out, come last, so `/readyz` sees them.
     public func appliedMigrations() async throws -> [String] {
         try await database.read { db in

@@ -49,7 +49,12 @@ public struct WebDependencies: Sendable {
 /// The router with every page and API route, wrapped in request logging and error pages.
 public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
     let router = Router(context: PaperboyRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    if dependencies.configuration.recordsMetrics {
+        // Requests by route, method and status, with their durations (Hummingbird's names,
+        // renamed for Prometheus where the backend is made).
+        router.add(middleware: MetricsMiddleware())
+    }
+    router.add(middleware: AccessLogMiddleware(proxies: dependencies.configuration.trustedProxies))
     if !dependencies.configuration.compresses { router.add(middleware: IdentityEncodingMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
     // Sessions outside error pages, so an error page still knows who is signed in.

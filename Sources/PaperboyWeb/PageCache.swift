@@ -89,7 +89,11 @@ final class PageCache: @unchecked Sendable {
             entries[key] = entry
             return nil
         }
-        if let cached { return cached }
+        if let cached {
+            ServerMetrics.pageCache(hit: true)
+            return cached
+        }
+        ServerMetrics.pageCache(hit: false)
 
         var page: Page
         do {
