@@ -38,8 +38,7 @@ public struct PaperboyServer: Sendable {
         // Links (mail, Atom ids, Markdown) come from configuration only, never from a request's Host.
         let site = try configuration.site(orListeningOn: settings.host, port: settings.port)
         if settings.publicURL == nil {
-            let loopback = IPAddress(settings.host).map { $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] } ?? false
-            if !loopback, settings.host != "localhost" {
+            if !isLoopback(settings.host) {
                 logger.warning("--public-url is not set: links in mail and feeds point at \(site.url), which only works where that address does; set --public-url to the address people use")
             }
         }
@@ -102,6 +101,9 @@ public struct PaperboyServer: Sendable {
         var services: [any Service] = [app]
         let metrics = MetricsEndpoint()
         if let metricsPort = settings.metricsPort {
+            if !Self.isLoopback(settings.metricsHost) {
+                logger.warning("metrics are served on \(settings.metricsHost): anyone who reaches that address sees routes, timings and counts; keep it on a private network")
+            }
             services.append(metrics.application(host: settings.metricsHost, port: metricsPort, logger: logger))
         }
         if let sync = configuration.arxivSync {
@@ -129,6 +131,10 @@ public struct PaperboyServer: Sendable {
             services.append(sending.scheduledJob(hour: hour))
         }
         return PaperboyServer(configuration: configuration, store: store, site: site, services: services, metrics: metrics, logger: logger)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || (IPAddress(host).map { $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] } ?? false)
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully: requests in flight are answered,
