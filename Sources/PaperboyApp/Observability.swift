@@ -14,9 +14,6 @@ public enum PrometheusMetrics {
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.nameAndLabelSanitizer = { name, labels in
-            (hummingbirdNames[name] ?? name, labels.map { ($0.0.replacingOccurrences(of: ".", with: "_"), $0.1) })
-        }
         // Pages from the cache answer in well under a millisecond; searches take tens.
         factory.defaultDurationHistogramBuckets = [
             .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -26,14 +23,6 @@ public enum PrometheusMetrics {
         MetricsSystem.bootstrap(factory)
         return registry
     }()
-
-    /// Hummingbird's `MetricsMiddleware` uses OpenTelemetry-style dotted names; Prometheus's own style here.
-    static let hummingbirdNames = [
-        "hb.requests": "paperboy_http_requests_total",
-        "http.server.request.duration": "paperboy_http_request_duration_seconds",
-        "hb.request.errors": "paperboy_http_request_errors_total",
-        "http.server.active_requests": "paperboy_http_active_requests",
-    ]
 
     /// The registry in the Prometheus text exposition format.
     public static func exposition() -> ByteBuffer {

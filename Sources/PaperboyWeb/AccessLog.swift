@@ -24,6 +24,8 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func log(_ request: Request, context: Context, status: HTTPResponse.Status, started: UInt64) {
+        // At notice and above (benchmarks, quiet installs) the address is not even parsed.
+        guard context.logger.logLevel <= .info else { return }
         let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         let client = CommunityContext.clientAddress(request, context: context, proxies: proxies)?.description ?? "unknown"
         context.logger.info("request", metadata: [

@@ -50,9 +50,7 @@ public struct WebDependencies: Sendable {
 public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
     let router = Router(context: PaperboyRequestContext.self)
     if dependencies.configuration.recordsMetrics {
-        // Requests by route, method and status, with their durations (Hummingbird's names,
-        // renamed for Prometheus where the backend is made).
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
     }
     router.add(middleware: AccessLogMiddleware(proxies: dependencies.configuration.trustedProxies))
     if !dependencies.configuration.compresses { router.add(middleware: IdentityEncodingMiddleware()) }

@@ -14,6 +14,8 @@ struct PageRepresentations: Sendable {
     let etag: String
     /// When this content first appeared in this process; nil for pages never cached.
     let lastModified: Date?
+    /// `lastModified` as the header writes it, formatted once.
+    let lastModifiedText: String?
     /// The body gzip-compressed, when the type is text and the body long enough to gain from it.
     let gzipped: ByteBuffer?
 
@@ -24,6 +26,7 @@ struct PageRepresentations: Sendable {
     init(body: ByteBuffer, contentType: String, etag: String? = nil, lastModified: Date?, compress: Bool = true) {
         self.etag = etag ?? Self.etag(of: body)
         self.lastModified = lastModified
+        lastModifiedText = lastModified.map(HTTPDate.format)
         gzipped = compress ? Self.gzip(body, contentType: contentType) : nil
     }
 
@@ -62,7 +65,7 @@ extension Page {
         var headers: HTTPFields = [.contentType: contentType]
         if let cacheControl { headers[.cacheControl] = cacheControl }
         headers[.eTag] = representations.etag
-        if let lastModified = representations.lastModified { headers[.lastModified] = HTTPDate.format(lastModified) }
+        if let lastModified = representations.lastModifiedText { headers[.lastModified] = lastModified }
         if PageRepresentations.isCompressible(contentType) { headers[.vary] = "Accept-Encoding" }
         if negotiation.isNotModified(etag: representations.etag, lastModified: representations.lastModified) {
             headers[.contentType] = nil
@@ -93,27 +96,48 @@ struct ContentNegotiation {
     let ifModifiedSince: Date?
 
     init(_ headers: HTTPFields) {
-        acceptsGzip = Self.acceptsGzip(headers[values: .acceptEncoding].joined(separator: ","))
-        let matches = headers[values: .ifNoneMatch]
-        ifNoneMatch = matches.isEmpty ? nil : matches.joined(separator: ",")
+        // Most requests send one Accept-Encoding line and no validators: no arrays for them.
+        if let encodings = headers[.acceptEncoding] {
+            let lines = headers[values: .acceptEncoding]
+            acceptsGzip = Self.acceptsGzip(lines.count == 1 ? encodings : lines.joined(separator: ","))
+        } else {
+            acceptsGzip = false
+        }
+        ifNoneMatch = headers[.ifNoneMatch] == nil ? nil : headers[values: .ifNoneMatch].joined(separator: ",")
         ifModifiedSince = headers[.ifModifiedSince].flatMap(HTTPDate.parse)
     }
 
     /// RFC 9110 §12.5.3: gzip (or x-gzip) with a non-zero weight, or `*` with one when gzip is not named.
     static func acceptsGzip(_ header: String) -> Bool {
         var star: Bool?
-        for item in header.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let coding = parts.first?.lowercased(), !coding.isEmpty else { continue }
+        for item in header.utf8.split(separator: UInt8(ascii: ",")) {
+            var parts = item.split(separator: UInt8(ascii: ";")).makeIterator()
+            guard let coding = parts.next().map(trimmed), !coding.isEmpty else { continue }
             var weight = 1.0
-            for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if pair.count == 2, pair[0].lowercased() == "q" { weight = Double(pair[1]) ?? 0 }
+            while let parameter = parts.next() {
+                let pair = parameter.split(separator: UInt8(ascii: "="), maxSplits: 1)
+                if pair.count == 2, equalsIgnoringCase(trimmed(pair[0]), "q") {
+                    weight = Double(String(decoding: trimmed(pair[1]), as: UTF8.self)) ?? 0
+                }
             }
-            if coding == "gzip" || coding == "x-gzip" { return weight > 0 }
-            if coding == "*" { star = weight > 0 }
+            if equalsIgnoringCase(coding, "gzip") || equalsIgnoringCase(coding, "x-gzip") { return weight > 0 }
+            if equalsIgnoringCase(coding, "*") { star = weight > 0 }
         }
         return star ?? false
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        var text = bytes
+        while let first = text.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { text = text.dropFirst() }
+        while let last = text.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { text = text.dropLast() }
+        return text
+    }
+
+    private static func equalsIgnoringCase(_ bytes: Substring.UTF8View.SubSequence, _ word: StaticString) -> Bool {
+        guard bytes.count == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { expected in
+            zip(bytes, expected).allSatisfy { byte, letter in (byte | 0x20) == letter || byte == letter }
+        }
     }
 
     /// RFC 9110 §13.1.2 and §13.2.2: `If-None-Match` (weak comparison) decides when present;
