@@ -43,6 +43,18 @@ public struct PaperboyConfiguration: Sendable {
         public var cacheSeconds: Double
         public var siteName: String
         public var logLevel: String
+        /// `--log-format`: one human line per entry, or one JSON object.
+        public var logFormat: LogFormat = .text
+        /// `--metrics-port`: where `/metrics` listens; nil for no metrics at all.
+        public var metricsPort: Int?
+        /// `--metrics-host`: loopback unless the operator says otherwise.
+        public var metricsHost: String = "127.0.0.1"
+        /// `--compression`: gzip for clients that accept it.
+        public var compression = true
+    }
+
+    public enum LogFormat: String, Sendable {
+        case text, json
     }
 
     public struct ArxivSyncSettings: Sendable {
@@ -94,6 +106,10 @@ public struct PaperboyConfiguration: Sendable {
         public static let cacheSeconds = Key("cacheSeconds", flag: "--cache-seconds")
         public static let siteName = Key("siteName", flag: "--site-name")
         public static let logLevel = Key("logLevel", flag: "--log-level")
+        public static let logFormat = Key("logFormat", flag: "--log-format")
+        public static let metricsPort = Key("metricsPort", flag: "--metrics-port")
+        public static let metricsHost = Key("metricsHost", flag: "--metrics-host")
+        public static let compression = Key("compression", flag: "--compression")
         public static let arxivAPI = Key("arxivAPI", flag: "--arxiv-api")
         public static let arxivCategories = Key("arxivCategories", flag: "--arxiv-categories")
         public static let arxivFeed = Key("arxivFeed", flag: "--arxiv-feed")
@@ -148,6 +164,18 @@ public struct PaperboyConfiguration: Sendable {
             cacheSeconds: try values.number(.cacheSeconds, default: 2, range: 0...3600, expected: "a number from 0 to 3600"),
             siteName: values.string(.siteName) ?? "Paperboy",
             logLevel: values.string(.logLevel) ?? "info")
+        let format = values.string(.logFormat) ?? "text"
+        guard let logFormat = LogFormat(rawValue: format) else { throw ConfigurationError("\(Key.logFormat.label) is text or json, not \"\(format.prefix(40))\".") }
+        server.logFormat = logFormat
+        if values.string(.metricsPort) != nil {
+            server.metricsPort = try values.integer(.metricsPort, default: 0, range: 0...65535, expected: "a number from 0 to 65535")
+        }
+        server.metricsHost = values.string(.metricsHost) ?? "127.0.0.1"
+        switch values.string(.compression) ?? "on" {
+        case "on": server.compression = true
+        case "off": server.compression = false
+        case let other: throw ConfigurationError("\(Key.compression.label) is on or off, not \"\(other.prefix(40))\".")
+        }
         oaiURL = values.string(.oaiURL) ?? "https://oaipmh.arxiv.org/oai"
         let api = values.string(.arxivAPI) ?? "https://export.arxiv.org/api/query"
         arxivAPI = api == "off" ? nil : api

@@ -19,7 +19,11 @@ public struct PaperboyServer: Sendable {
     public let store: any PaperStore
     public let site: SiteAddress
     public let services: [any Service]
+    let metrics: MetricsEndpoint
     let logger: Logger
+
+    /// The port `/metrics` is listening on, once it is (nil without `--metrics-port`).
+    public var metricsPort: Int? { metrics.boundPort.withLock { $0 } }
 
     /// Opens the store and builds every service. `onListening` receives the bound port.
     public static func make(
@@ -34,16 +38,19 @@ public struct PaperboyServer: Sendable {
         // Links (mail, Atom ids, Markdown) come from configuration only, never from a request's Host.
         let site = try configuration.site(orListeningOn: settings.host, port: settings.port)
         if settings.publicURL == nil {
-            let loopback = IPAddress(settings.host).map { $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] } ?? false
-            if !loopback, settings.host != "localhost" {
+            if !isLoopback(settings.host) {
                 logger.warning("--public-url is not set: links in mail and feeds point at \(site.url), which only works where that address does; set --public-url to the address people use")
             }
         }
+        // Before the store opens: swift-metrics handles made earlier would stay unrecorded.
+        if settings.metricsPort != nil { _ = PrometheusMetrics.registry }
         let store = try await Stores.open(configuration)
         var web = WebConfiguration(
             siteName: settings.siteName, site: site,
             cacheLifetime: .milliseconds(Int(settings.cacheSeconds * 1000)), trustedProxies: settings.trustedProxies)
         web.idleTimeoutSeconds = settings.idleTimeoutSeconds
+        web.compresses = settings.compression
+        web.recordsMetrics = settings.metricsPort != nil
 
         let papers = try await store.paperCount()
         if let postgres = store as? PostgresPaperStore {
@@ -54,6 +61,7 @@ public struct PaperboyServer: Sendable {
         if let semantic {
             let loaded = try await semantic.loadStoredEmbeddings()
             logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB); \(OpenBLASKernel.description)")
+            OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)
             // Above 100k papers the approximate index is trained in the background; until it is
             // ready, semantic queries search exactly (slower, same answers). Scripts wait for this line.
             let readyLogger = logger
@@ -84,7 +92,7 @@ public struct PaperboyServer: Sendable {
             WebDependencies(
                 store: store, search: search, configuration: web, security: security,
                 mailer: TransportSignInMailer(transport: transport, from: sender), metadata: metadata,
-                mailTransport: transport, mailFrom: sender, digests: composer, recommender: recommender, now: now),
+                mailTransport: transport, mailFrom: sender, digests: composer, recommender: recommender, semantic: semantic, now: now),
             host: host, port: settings.port, logger: logger
         ) { boundPort in
             await onListening(host, boundPort, papers)
@@ -92,6 +100,13 @@ public struct PaperboyServer: Sendable {
 
         let jobLogger = logger
         var services: [any Service] = [app]
+        let metrics = MetricsEndpoint()
+        if let metricsPort = settings.metricsPort {
+            if !Self.isLoopback(settings.metricsHost) {
+                logger.warning("metrics are served on \(settings.metricsHost): anyone who reaches that address sees routes, timings and counts; keep it on a private network")
+            }
+            services.append(metrics.application(host: settings.metricsHost, port: metricsPort, logger: logger))
+        }
         if let sync = configuration.arxivSync {
             services.append(try ArxivSyncJob.make(sync, oaiURL: configuration.oaiURL, store: store, logger: logger))
         }
@@ -100,6 +115,7 @@ public struct PaperboyServer: Sendable {
                 let embedded = try await semantic.embedMissing()
                 let loaded = try await semantic.loadStoredEmbeddings()
                 if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
+                OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)
             })
         }
         services += RecommendationJobs.make(recommender, store: store, now: now, logger: logger)
@@ -116,7 +132,11 @@ public struct PaperboyServer: Sendable {
                 messageIDDomain: site.host, logger: logger, now: now)
             services.append(sending.scheduledJob(hour: hour))
         }
-        return PaperboyServer(configuration: configuration, store: store, site: site, services: services, logger: logger)
+        return PaperboyServer(configuration: configuration, store: store, site: site, services: services, metrics: metrics, logger: logger)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || (IPAddress(host).map { $0.bytes == [127, 0, 0, 1] || $0.bytes == Array(repeating: 0, count: 15) + [1] } ?? false)
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully: requests in flight are answered,
@@ -201,7 +221,15 @@ public enum ArxivSyncJob {
             "arXiv sync", every: min(interval, .seconds(60)), lease: lease, retryAfterFailure: min(interval / 4, .seconds(3600)), logger: logger
         ) {
             guard try await sync.isDue(now: Date(), interval: seconds) else { return }
-            let summary = try await sync.run()
+            let summary: ArxivIngest.Summary
+            do {
+                summary = try await sync.run()
+            } catch {
+                OperationsMetrics.arxivSyncFailed()
+                throw error
+            }
+            OperationsMetrics.arxivSyncSucceeded(
+                at: Date(), new: summary.result.inserted, updated: summary.result.updated, unchanged: summary.result.unchanged, skipped: summary.skipped)
             logger.notice("arXiv sync: \(summary)")
         }
     }
@@ -257,6 +285,7 @@ public struct DigestSending: Sendable {
                 logger.notice("planned \(count) \(period.frequency.rawValue) digests for \(period.key)")
             }
             if summary != DigestRunSummary() { logger.notice("\(summary)") }
+            OperationsMetrics.digests(sent: summary.sent, retrying: summary.retrying, bounced: summary.bounced, failed: summary.failed)
         }
     }
 }

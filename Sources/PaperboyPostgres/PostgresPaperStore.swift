@@ -118,8 +118,12 @@ public final class PostgresPaperStore: PaperStore {
         let location = location
         do {
             let work = Task {
-                try await client.withConnection { connection in
+                let asked = DispatchTime.now().uptimeNanoseconds
+                return try await client.withConnection { connection in
                     acquired.value.store(true, ordering: .releasing)
+                    let leased = DispatchTime.now().uptimeNanoseconds
+                    StoreMetrics.poolWait.recordNanoseconds(leased - asked)
+                    defer { StoreMetrics.connectionUse.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - leased) }
                     return try await body(connection)
                 }
             }
@@ -274,6 +278,8 @@ public final class PostgresPaperStore: PaperStore {
     }
 
     /// Applied migration names, oldest first.
+    public var knownMigrations: [String] { PostgresMigrations.all.map(\.name) }
+
     public func appliedMigrations() async throws -> [String] {
         try await read { [logger] connection in
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).collect()

@@ -22,6 +22,7 @@ public final class SQLitePaperStore: PaperStore {
         configuration.prepareDatabase { db in
             db.add(function: SQLitePaperStore.trendingFunction)
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            StoreMetrics.profile(db)
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
@@ -72,9 +73,16 @@ public final class SQLitePaperStore: PaperStore {
         }
     }
 
+    public var knownMigrations: [String] { SQLiteMigrations.migrator.migrations }
+
     /// Applied migration identifiers, oldest first.
+    /// Those of a newer binary, which GRDB's own list leaves out, come last, so `/readyz` sees them.
     public func appliedMigrations() async throws -> [String] {
-        try await database.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+        try await database.read { db in
+            let migrator = SQLiteMigrations.migrator
+            let known = try migrator.appliedMigrations(db)
+            return known + (try migrator.appliedIdentifiers(db)).subtracting(known).sorted()
+        }
     }
 
     /// Batches at least this large index their new rows in one statement instead of by trigger.

@@ -10,6 +10,10 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
     /// Names of the applied migrations, oldest first (`paperboy migrate` prints the last).
     func appliedMigrations() async throws -> [String]
 
+    /// Names of every migration this binary knows, oldest first: once `migrate()` has run,
+    /// `appliedMigrations()` equals this unless a newer binary migrated the database further.
+    var knownMigrations: [String] { get }
+
     /// Inserts new papers and updates known ones in one transaction.
     /// Fields a record does not carry (no upvotes, no daily day, no authors) keep their stored values.
     func upsert(_ records: [PaperRecord]) async throws -> UpsertResult

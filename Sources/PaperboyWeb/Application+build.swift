@@ -23,15 +23,19 @@ public struct WebDependencies: Sendable {
     public var digests: DigestComposer?
     /// Per-reader recommendations (issue 15); without one, For-you pages and the API say they are off.
     public var recommender: Recommender?
+    /// The loaded semantic index, for `/readyz`; nil when search is keyword-only.
+    public var semantic: SemanticIndex?
 
     /// `search` defaults to keyword-only search over `store`; `metadata` to the local database only.
     public init(
         store: any PaperStore, search: SearchEngine? = nil, configuration: WebConfiguration = WebConfiguration(),
         security: Security, mailer: any SignInMailer, metadata: any PaperMetadataSource = LocalOnlyMetadataSource(),
         rateLimiter: RateLimiter = RateLimiter(), mailTransport: any MailTransport, mailFrom: MailAddress,
-        digests: DigestComposer? = nil, recommender: Recommender? = nil, now: @escaping @Sendable () -> Date = Date.init
+        digests: DigestComposer? = nil, recommender: Recommender? = nil, semantic: SemanticIndex? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.recommender = recommender
+        self.semantic = semantic
         self.mailTransport = mailTransport
         self.mailFrom = mailFrom
         self.digests = digests
@@ -49,15 +53,21 @@ public struct WebDependencies: Sendable {
 /// The router with every page and API route, wrapped in request logging and error pages.
 public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
     let router = Router(context: PaperboyRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    if dependencies.configuration.recordsMetrics {
+        router.add(middleware: RequestMetricsMiddleware())
+    }
+    router.add(middleware: AccessLogMiddleware(proxies: dependencies.configuration.trustedProxies))
+    if !dependencies.configuration.compresses { router.add(middleware: IdentityEncodingMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
     // Sessions outside error pages, so an error page still knows who is signed in.
     router.add(middleware: StoreUnavailableMiddleware())
     router.add(middleware: SessionMiddleware(store: dependencies.store, security: dependencies.security, now: dependencies.now))
     router.add(middleware: ErrorPageMiddleware(
         resources: resources, siteName: dependencies.configuration.siteName, now: dependencies.now))
-    router.get("/healthz") { _, _ in "ok" }
-    let cache = PageCache(store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime, maxBytes: dependencies.configuration.cacheBytes)
+    HealthRoutes(store: dependencies.store, semantic: dependencies.semantic, logger: logger).addRoutes(to: router)
+    let cache = PageCache(
+        store: dependencies.store, lifetime: dependencies.configuration.cacheLifetime, maxBytes: dependencies.configuration.cacheBytes,
+        compresses: dependencies.configuration.compresses, now: dependencies.now)
     // Search first: /api/papers/search must not be taken for a paper id.
     SearchRoutes(engine: dependencies.search, resources: resources, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)

@@ -30,8 +30,19 @@ final class PageCache: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     private var bytes = 0
 
-    init(store: any PaperStore, lifetime: Duration, maxBytes: Int = 64 << 20) {
+    /// The wall clock for `Last-Modified`; freshness uses the monotonic clock.
+    let now: @Sendable () -> Date
+
+    /// Whether kept pages get a gzip form (off when `--compression off`).
+    let compresses: Bool
+
+    init(
+        store: any PaperStore, lifetime: Duration, maxBytes: Int = 64 << 20, compresses: Bool = true,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
+        self.compresses = compresses
+        self.now = now
         let (seconds, attoseconds) = lifetime.components
         lifetimeNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         self.maxBytes = maxBytes
@@ -78,26 +89,45 @@ final class PageCache: @unchecked Sendable {
             entries[key] = entry
             return nil
         }
-        if let cached { return cached }
+        if let cached {
+            ServerMetrics.pageCache(hit: true)
+            return cached
+        }
+        ServerMetrics.pageCache(hit: false)
 
-        let page: Page
+        var page: Page
         do {
             page = try await make()
         } catch {
             lock.withLock { entries[key]?.refreshing = false }
             throw error
         }
-        // The body, the key and the bookkeeping around them.
-        let size = page.body.readableBytes + key.utf8.count + 256
+        guard page.status == .ok else {
+            lock.withLock { entries[key]?.refreshing = false }
+            return page
+        }
+        // Hashed and compressed here, once for every request the entry answers. Content that
+        // did not change keeps the time it first appeared, so If-Modified-Since still matches.
+        let previous = lock.withLock { entries[key]?.page.representations }
+        let etag = PageRepresentations.etag(of: page.body)
+        if let previous, previous.etag == etag {
+            page.representations = previous
+        } else {
+            page.representations = PageRepresentations(
+                body: page.body, contentType: page.contentType, etag: etag, lastModified: now(), compress: compresses)
+        }
+        // The body, its gzip form, the key and the bookkeeping around them.
+        let size = page.body.readableBytes + (page.representations?.gzipped?.readableBytes ?? 0) + key.utf8.count + 256
+        let kept = page
         lock.withLock {
-            guard page.status == .ok, size <= maxBytes / 8 else {
+            guard size <= maxBytes / 8 else {
                 entries[key]?.refreshing = false
                 return
             }
             let now = DispatchTime.now().uptimeNanoseconds
             if let old = entries.removeValue(forKey: key) { bytes -= old.bytes }
             if bytes + size > maxBytes { evict(toFit: size, version: version, now: now) }
-            entries[key] = Entry(page: page, madeAt: now, storeVersion: version, bytes: size)
+            entries[key] = Entry(page: kept, madeAt: now, storeVersion: version, bytes: size)
             bytes += size
         }
         return page

@@ -9,8 +9,10 @@ struct Page: ResponseGenerator, Sendable {
     var contentType: String
     var body: ByteBuffer
     var cacheControl: String?
+    /// Validators and the gzip body, made once when the page cache keeps the page (else per request).
+    var representations: PageRepresentations?
 
-    func response(from request: Request, context: some RequestContext) -> Response { response() }
+    func response(from request: Request, context: some RequestContext) -> Response { response(to: request) }
 
     func response() -> Response {
         var headers: HTTPFields = [.contentType: contentType]

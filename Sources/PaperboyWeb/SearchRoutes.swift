@@ -71,6 +71,8 @@ struct SearchRoutes: Sendable {
 
     /// The engine's typed error as a value, so callers can switch on it.
     func search(_ text: String, mode: SearchMode, offset: Int, limit: Int) async -> Result<SearchResponse, SearchError> {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { ServerMetrics.search(mode, nanoseconds: DispatchTime.now().uptimeNanoseconds - started) }
         do {
             return .success(try await engine.search(text, mode: mode, offset: offset, limit: limit))
         } catch {

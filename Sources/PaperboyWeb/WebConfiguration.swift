@@ -20,6 +20,10 @@ public struct WebConfiguration: Sendable {
     public var trustedProxies: TrustedProxies
     /// A connection that sends no complete request head, or sits idle, this long is closed.
     public var idleTimeoutSeconds: Int = 30
+    /// Whether requests are counted and timed for `/metrics` (on when a metrics port is set).
+    public var recordsMetrics = false
+    /// Whether text pages go out gzip-compressed to clients that accept it.
+    public var compresses = true
 
     /// `publicURL` nil: links point at `http://127.0.0.1:8080`, the address the demo listens on;
     /// `serve` passes the address it really listens on through `site`.

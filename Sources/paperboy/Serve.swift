@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PaperboyApp
 
 struct Serve: AsyncParsableCommand, ConfigurationFlags {
@@ -32,6 +33,18 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env: PAPERBOY_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text, or json for one JSON object per line (a request's line has request_id, route, status, duration_ms and client) (env: PAPERBOY_LOG_FORMAT; default: text).")
+    var logFormat: String?
+
+    @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics at /metrics on this port, apart from the site; 0 picks a free one (env: PAPERBOY_METRICS_PORT; default: no metrics).")
+    var metricsPort: String?
+
+    @Option(name: .customLong("metrics-host"), help: "Address the metrics port listens on (env: PAPERBOY_METRICS_HOST; default: 127.0.0.1, this machine only).")
+    var metricsHost: String?
+
+    @Option(name: .customLong("compression"), help: "on: gzip text for clients that accept it; off: never, e.g. when the proxy compresses (env: PAPERBOY_COMPRESSION; default: on).")
+    var compression: String?
+
     @OptionGroup var mail: MailOptions
 
     @OptionGroup var arxivSync: ArxivSyncOptions
@@ -52,6 +65,10 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
             .siteName: siteName,
             .cacheSeconds: cacheSeconds,
             .logLevel: logLevel,
+            .logFormat: logFormat,
+            .metricsPort: metricsPort,
+            .metricsHost: metricsHost,
+            .compression: compression,
             .arxivAPI: arxivAPI,
             .digestHour: digestHour,
         ])
@@ -59,6 +76,10 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
 
     func run() async throws {
         let configuration = try await loadConfiguration(database, model, mail, arxivSync, self)
+        if configuration.server.logFormat == .json {
+            // Before any logger is made: every component's lines, requests' included, become JSON.
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
         let server: PaperboyServer
         do {
             server = try await PaperboyServer.make(configuration, onListening: { host, port, papers in
