@@ -87,6 +87,7 @@ extension Links {
     public static func profile(_ username: String) -> String { "/u/" + percentEncoded(username) }
     public static func settings() -> String { "/settings" }
     public static func settingsPassword() -> String { "/settings/password" }
+    public static func deleteAccount() -> String { "/settings/delete-account" }
     public static func submit() -> String { "/submit" }
     public static func trending(page: Int = 0) -> String { page > 0 ? "/trending?p=\(page)" : "/trending" }
     public static func upvote(_ id: String) -> String { "/papers/\(id)/upvote" }

@@ -23,11 +23,12 @@ struct SiteChrome {
     let library = Links.library()
     let csrf: String?
 
-    init(name: String, today: Day) {
+    /// `signedOut`: the page answers a request whose session just ended (the account was deleted).
+    init(name: String, today: Day, signedOut: Bool = false) {
         self.name = name
         thisWeek = Links.feed(.week(containing: today))
         thisMonth = Links.feed(.month(containing: today))
-        let viewer = Viewer.current
+        let viewer = signedOut ? nil : Viewer.current
         username = viewer?.account.username
         profile = viewer.map { Links.profile($0.account.username) }
         csrf = viewer?.csrfToken

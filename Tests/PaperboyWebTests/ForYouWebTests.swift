@@ -76,6 +76,36 @@ import Testing
         }
     }
 
+    /// Deleting an account from Settings deletes the reader's library, votes and session; a
+    /// slip (wrong username) or a stolen cookie (no password, stale sign-in) deletes nothing.
+    @Test func deleteAccount_fromSettings_removesTheReadersData_andNeedsConfirmation() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let ada = Browser(client)
+            try await ada.signIn(email: "ada@example.org", username: "ada", mailFolder: fixture.mailFolder)
+            let settings = try await ada.get("/settings")
+            #expect(settings.body.contains(#"action="/settings/delete-account""#) && settings.body.contains("Delete my account"))
+            let csrf = try #require(settings.csrf)
+            let before = try #require(try await fixture.store.paper(id: "2502.00001")).upvotes
+            _ = try await ada.post("/papers/2502.00001/upvote", ["on": "1", "csrf": csrf])
+            _ = try await ada.post("/papers/2502.00001/save", ["csrf": csrf, "tags": "rl"])
+            let account = try #require(try await fixture.store.account(username: "ada"))
+
+            let slip = try await ada.post("/settings/delete-account", ["csrf": csrf, "confirm": "bob"])
+            #expect(slip.status == .badRequest && slip.body.contains("Nothing was deleted"))
+            #expect(try await ada.post("/settings/delete-account", ["confirm": "ada"]).status == .forbidden, "no CSRF token")
+            #expect(try await fixture.store.account(username: "ada") != nil)
+            #expect(try await fixture.store.library(accountID: account.id, tag: nil).count == 1)
+
+            let deleted = try await ada.post("/settings/delete-account", ["csrf": csrf, "confirm": " ADA "])
+            #expect(deleted.status == .ok && deleted.body.contains("Your account is deleted"))
+            #expect(try await fixture.store.account(username: "ada") == nil)
+            #expect(try await fixture.store.library(accountID: account.id, tag: nil).isEmpty)
+            #expect(try #require(try await fixture.store.paper(id: "2502.00001")).upvotes == before, "the vote is gone from the count")
+            #expect(try await ada.get("/settings").status == .seeOther, "the session ended with the account")
+        }
+    }
+
     @Test func export_bibtexAndJSONLines_escapeHostileText() async throws {
         let fixture = try await WebFixture()
         try await fixture.test { client in

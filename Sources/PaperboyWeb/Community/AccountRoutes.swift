@@ -20,6 +20,7 @@ struct AccountRoutes: Sendable {
         router.get("/u/:username") { request, context in try await self.profile(request, username: context.parameters.require("username")) }
         router.get("/settings") { request, _ in try await self.settingsPage(request, message: nil) }
         router.post("/settings/password") { request, context in try await self.setPassword(request, context: context) }
+        router.post("/settings/delete-account") { request, context in try await self.deleteAccount(request, context: context) }
     }
 
     // MARK: Sign-in
@@ -156,8 +157,9 @@ struct AccountRoutes: Sendable {
     func settingsPage(_ request: Request, message: String?, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         guard let viewer = Viewer.current else { return Responses.redirect(to: Links.signIn(next: Links.settings())) }
         let model = SettingsPageModel(
-            site: community.site, email: viewer.account.email, hasPassword: viewer.account.passwordHash != nil,
-            action: Links.settingsPassword(), csrf: viewer.csrfToken, message: message, problem: problem)
+            site: community.site, email: viewer.account.email, username: viewer.account.username,
+            hasPassword: viewer.account.passwordHash != nil, action: Links.settingsPassword(),
+            deleteAction: Links.deleteAccount(), csrf: viewer.csrfToken, message: message, problem: problem)
         return community.page("settings", model, status: status)
     }
 
@@ -193,5 +195,38 @@ struct AccountRoutes: Sendable {
         }
         try await store.setPasswordHash(security.hashPassword(password), accountID: viewer.account.id)
         return Responses.redirect(to: Links.settings())
+    }
+
+    /// Deletes the account and everything that is the reader's: library, tags, negatives, follows,
+    /// models, tokens, votes, comments, sessions. Typing the username guards against a slip; the
+    /// current password (or, without one, a sign-in by link in the last 15 minutes) against a
+    /// stolen session cookie, as for changing a password.
+    func deleteAccount(_ request: Request, context: some RequestContext) async throws -> Response {
+        let form = try await community.readForm(request, context: context)
+        guard let viewer = Viewer.current else { return Responses.redirect(to: Links.signIn(next: Links.settings())) }
+        let typed = (try form.string("confirm", maxLength: 100) ?? "").trimmingCharacters(in: .whitespaces)
+        guard typed.caseInsensitiveCompare(viewer.account.username) == .orderedSame else {
+            return try await settingsPage(request, message: nil, problem: "Type your username, \(viewer.account.username), to delete your account. Nothing was deleted.", status: .badRequest)
+        }
+        if viewer.account.passwordHash != nil {
+            try community.limit(.passwordAttempt, client: community.clientAddress(request, context: context), account: viewer.account.id)
+            let current = try form.string("current", maxLength: 200) ?? ""
+            guard !current.isEmpty, security.verifyPassword(current, hash: viewer.account.passwordHash) else {
+                return try await settingsPage(request, message: nil, problem: "Your current password is not right, so nothing was deleted.", status: .forbidden)
+            }
+        } else {
+            let started = try await store.sessionStartedAt(hash: viewer.sessionHash)
+            guard let started, community.now().timeIntervalSince(started) <= Self.freshSignIn else {
+                return try await settingsPage(request, message: nil, problem: "To delete your account, sign out and sign in again by emailed link first: it proves the address is yours. Then delete it within 15 minutes.", status: .forbidden)
+            }
+        }
+        _ = try await store.deleteAccount(id: viewer.account.id)
+        community.logger.notice("account deleted", metadata: ["user": "\(viewer.account.username)"])
+        let model = MessagePageModel(
+            site: SiteChrome(name: community.configuration.siteName, today: Day(containing: community.now()), signedOut: true),
+            heading: "Your account is deleted",
+            text: "Your library, tags, For-you models, follows, tokens, votes and comments are gone. Email digests you subscribed to are separate: each one has an unsubscribe link.",
+            link: NavigationLink(label: "Back to the papers", url: Links.home()))
+        return community.page("message", model, cookies: [security.expiredCookieHeader(name: Security.sessionCookie)])
     }
 }

@@ -94,8 +94,10 @@ struct ProfilePageModel: MustacheParent {
 struct SettingsPageModel: MustacheParent {
     let site: SiteChrome
     let email: String
+    let username: String
     let hasPassword: Bool
     let action: String
+    let deleteAction: String
     let csrf: String
     let message: String?
     let problem: String?
@@ -104,8 +106,10 @@ struct SettingsPageModel: MustacheParent {
         switch name {
         case "site": site
         case "email": email
+        case "username": username
         case "hasPassword": hasPassword
         case "action": action
+        case "deleteAction": deleteAction
         case "csrf": csrf
         case "message": message.orAbsent
         case "problem": problem.orAbsent
