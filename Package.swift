@@ -207,8 +207,11 @@ let package = Package(
             name: "PaperboyAppTests",
             dependencies: [
                 "PaperboyApp", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyTestSupport", "PaperboyPostgres", "PaperboyIngest",
+                "PaperboySearch",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                // Only to store a personal API token's hash, as the server does.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
