@@ -112,7 +112,8 @@ public struct PaperboyServer: Sendable {
         }
         if let semantic {
             services.append(ScheduledJob("semantic index refresh", every: .seconds(30), logger: logger) {
-                let embedded = try await semantic.embedMissing()
+                // On the idle thread, stepping aside while requests are answered (issue 20).
+                let embedded = try await semantic.embedMissing(inBackground: true)
                 let loaded = try await semantic.loadStoredEmbeddings()
                 if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
                 OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)

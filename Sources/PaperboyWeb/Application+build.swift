@@ -53,6 +53,7 @@ public struct WebDependencies: Sendable {
 /// The router with every page and API route, wrapped in request logging and error pages.
 public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
     let router = Router(context: PaperboyRequestContext.self)
+    router.add(middleware: RequestActivityMiddleware())
     if dependencies.configuration.recordsMetrics {
         router.add(middleware: RequestMetricsMiddleware())
     }
@@ -141,6 +142,15 @@ public struct HeadRequestResponder<Base: HTTPResponder>: HTTPResponder {
 
 /// Headers every response carries: no MIME sniffing, no framing, and a content policy that allows
 /// only the site's own stylesheet, so injected markup could not run script even if it slipped through.
+/// Counts the requests being answered, so background work waits for a quiet moment (`RequestActivity`).
+struct RequestActivityMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        RequestActivity.begin()
+        defer { RequestActivity.end() }
+        return try await next(request, context)
+    }
+}
+
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)

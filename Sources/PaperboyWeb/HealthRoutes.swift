@@ -21,6 +21,8 @@ struct HealthRoutes: Sendable {
         var store: String
         var migrations: String
         var search: String
+        /// Set while a backlog of new papers is being embedded in the background.
+        var embedding: String? = nil
     }
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -44,17 +46,17 @@ struct HealthRoutes: Sendable {
         } catch {
             // The cause goes to the log, not to whoever asks.
             logger.warning("readiness: the store does not answer: \(error)")
-            return Readiness(ready: false, store: "does not answer", migrations: "unknown", search: search)
+            return Readiness(ready: false, store: "does not answer", migrations: "unknown", search: search, embedding: semantic?.backgroundStatus)
         }
         let known = store.knownMigrations
         if applied == known {
-            return Readiness(ready: true, store: "answers", migrations: "current (\(known.last ?? "none"))", search: search)
+            return Readiness(ready: true, store: "answers", migrations: "current (\(known.last ?? "none"))", search: search, embedding: semantic?.backgroundStatus)
         }
         let unknown = applied.filter { !known.contains($0) }
         let missing = known.filter { !applied.contains($0) }
         let migrations = unknown.isEmpty
             ? "missing: \(missing.joined(separator: ", ")); run paperboy migrate"
             : "the database has migrations this binary does not know: \(unknown.joined(separator: ", "))"
-        return Readiness(ready: false, store: "answers", migrations: migrations, search: search)
+        return Readiness(ready: false, store: "answers", migrations: migrations, search: search, embedding: semantic?.backgroundStatus)
     }
 }

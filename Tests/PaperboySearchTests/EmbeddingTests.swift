@@ -1,5 +1,6 @@
 import PaperboyBench
 import Foundation
+import PaperboyCore
 import Testing
 @testable import PaperboySearch
 
@@ -347,5 +348,36 @@ private func writeSafeTensors(header: String, data: [UInt8]) throws -> String {
         let cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu pni avx2 fma avx512f\nbugs\t\t: spectre_v1\n"
         #expect(OpenBLASKernel.cpuFlags(cpuinfo: cpuinfo) == ["fpu", "pni", "avx2", "fma", "avx512f"])
         #expect(OpenBLASKernel.cpuFlags(cpuinfo: "") == [])
+    }
+}
+
+/// Background work runs on a thread the kernel schedules only when nothing else wants the core,
+/// and waits while requests are being answered (issue 20, part 2).
+@Suite struct BackgroundWorkTests {
+    @Test func idleThread_runsAtTheLowestPriority_andReturnsResults() async throws {
+        let (policy, nice) = try await IdleThread.shared.run { IdleThread.currentScheduling() }
+        // SCHED_IDLE is 5; where it is refused the thread is at nice 19 instead.
+        #expect(policy == 5 || nice == 19, "policy \(policy), nice \(nice)")
+        #expect(IdleThread.shared.priority == "SCHED_IDLE" || IdleThread.shared.priority == "nice 19")
+        let sum = try await IdleThread.shared.run { (1...1_000).reduce(0, +) }
+        #expect(sum == 500_500)
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) { try await IdleThread.shared.run { () throws -> Int in throw Refused() } }
+        // The caller's own thread is untouched.
+        #expect(IdleThread.currentScheduling().policy == 0)
+    }
+
+    @Test func waitForQuiet_waitsWhileRequestsAreAnswered_andNoLongerThanItsLimit() async throws {
+        #expect(try await RequestActivity.waitForQuiet() < .milliseconds(50), "no request: no wait")
+        RequestActivity.begin()
+        let waited = try await RequestActivity.waitForQuiet(limit: .milliseconds(200))
+        #expect(waited >= .milliseconds(200) && waited < .seconds(2))
+        let ending = Task {
+            try await Task.sleep(for: .milliseconds(100))
+            RequestActivity.end()
+        }
+        let untilQuiet = try await RequestActivity.waitForQuiet(limit: .seconds(5))
+        #expect(untilQuiet >= .milliseconds(90) && untilQuiet < .seconds(2), "\(untilQuiet)")
+        try await ending.value
     }
 }

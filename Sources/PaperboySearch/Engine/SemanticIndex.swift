@@ -12,6 +12,7 @@ public final class SemanticIndex: Sendable {
     let logger: Logger
     /// How far the store's saved embeddings have been read, so a refresh reads only what changed.
     private let loadedThrough = Mutex(EmbeddingCursor(savedAt: 0, key: 0))
+    private let backgroundState = Mutex<String?>(nil)
     /// Each refresh reads again what was saved in this many seconds before its cursor: a
     /// transaction on another instance may commit after later saves were already read.
     static let commitMargin: Double = 60
@@ -53,21 +54,52 @@ public final class SemanticIndex: Sendable {
     /// Embeds papers that have no embedding yet (or changed since), stores and indexes them.
     /// Safe to stop at any point: what was saved stays, and the next run continues from there.
     @discardableResult
-    public func embedMissing(batchSize: Int = 32, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+    ///
+    /// `inBackground` (the server's refresh job): each batch is embedded on `IdleThread` and waits
+    /// first while requests are being answered, so a backlog never slows the site (issue 20).
+    public func embedMissing(batchSize: Int = 32, inBackground: Bool = false, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
         var after: UInt32 = 0
         var done = 0
+        let embedder = embedder
+        let started = ContinuousClock.now
         while true {
             let sources = try await store.papersNeedingEmbeddings(model: modelName, afterKey: after, limit: batchSize)
             guard let last = sources.last else { break }
-            let vectors = embedder.embed(sources.map(\.text))
+            let texts = sources.map(\.text)
+            let vectors: [[Float]]
+            if inBackground {
+                try await RequestActivity.waitForQuiet()
+                vectors = try await IdleThread.shared.run { embedder.embed(texts) }
+            } else {
+                vectors = embedder.embed(texts)
+            }
             let embeddings = zip(sources, vectors).map { StoredEmbedding(key: $0.key, vector: $1, sourceModifiedAt: $0.modifiedAt) }
             try await store.saveEmbeddings(embeddings, model: modelName)
             self.vectors.add(keys: embeddings.map(\.key), vectors: embeddings.flatMap(\.vector))
             done += sources.count
             after = last.key
             progress?(done)
+            if inBackground { reportBackground(done: done, since: started) }
+        }
+        if inBackground {
+            backgroundState.withLock { $0 = nil }
+            if done > 0 { logger.notice("embedding in the background: done, \(done) papers this round") }
         }
         return done
+    }
+
+    /// What the background embedding is doing, for `/readyz`; nil when it has nothing to do.
+    public var backgroundStatus: String? { backgroundState.withLock { $0 } }
+
+    private func reportBackground(done: Int, since started: ContinuousClock.Instant) {
+        let seconds = Double((ContinuousClock.now - started).components.seconds) + 0.001
+        let status = "embedding new papers in the background (\(IdleThread.shared.priority), pausing while requests are answered): \(done) this round, \(String(format: "%.1f", Double(done) / seconds)) papers/s"
+        let previous = backgroundState.withLock { state in
+            defer { state = status }
+            return state
+        }
+        // A line when a backlog starts and about every 1,000 papers after.
+        if previous == nil || done % 1_024 < 32 { logger.notice("\(status)") }
     }
 
     /// Nearest papers to a text query.
