@@ -27,6 +27,8 @@ final class PostgresKeywordIndex: KeywordIndex {
         let stems: [String]
         /// Papers holding the term: exact, or for a phrase the papers holding its rarest stem.
         let documents: Int
+        /// Whether `documents` is the exact count.
+        let exact: Bool
     }
 
     struct State: Sendable {
@@ -61,23 +63,23 @@ final class PostgresKeywordIndex: KeywordIndex {
         return counted
     }
 
-    /// A free word's papers, counted from `paper_term` when the word is one stem (exact, no
-    /// paper read); a word of several stems is counted over its papers.
+    /// A free word's papers, from `statistics(of:)`: exact for one stem (from `paper_term`, no
+    /// paper read) and for a rare word of several; otherwise counted over its papers.
     func wordPostings(_ term: KeywordTerm, cap: Int) async throws -> PostingCount {
         let statistics = try await statistics(of: term)
-        let fewest = statistics.documents
-        if statistics.stems.isEmpty || fewest == 0 { return PostingCount(term: term, documents: 0, fromKey: nil) }
+        let documents = statistics.documents
+        if statistics.stems.isEmpty || documents == 0 { return PostingCount(term: term, documents: 0, fromKey: nil) }
         var statement = SQLBuilder()
         let expression = Self.expression(term, &statement)
-        if fewest > cap {
+        if documents > cap {
             if let fromKey = commonWords.fromKey(for: term.text) {
                 return PostingCount(term: term, documents: cap + 1, fromKey: fromKey)
             }
-            let counted = try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: fewest)
+            let counted = try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: documents)
             if let fromKey = counted.fromKey { commonWords.remember(fromKey, for: term.text) }
             return counted
         }
-        if statistics.stems.count == 1 { return PostingCount(term: term, documents: fewest, fromKey: nil) }
+        if statistics.exact { return PostingCount(term: term, documents: documents, fromKey: nil) }
         return try await allPostings(term, expression: expression, statement: statement)
     }
 
@@ -152,10 +154,11 @@ final class PostgresKeywordIndex: KeywordIndex {
         if let known = state.withLock({ $0.statistics[term] }) { return known }
         let statistics: TermStatistics
         if term.kind == .prefix {
-            let exact = state.withLock { $0.exactDocuments[term] }
-            let documents: Int
-            if let exact { documents = exact } else { documents = try await prefixDocumentsBound(term) }
-            statistics = TermStatistics(stems: term.parts, documents: documents)
+            if let exact = state.withLock({ $0.exactDocuments[term] }) {
+                statistics = TermStatistics(stems: term.parts, documents: exact, exact: true)
+            } else {
+                statistics = TermStatistics(stems: term.parts, documents: try await prefixDocumentsBound(term), exact: false)
+            }
         } else {
             let row = try await connection.query("""
                 SELECT COALESCE(array_agg(lexeme ORDER BY lexeme), '{}')::text[], COALESCE(min(COALESCE(paper_term.documents, 0)), 0)::int8
@@ -165,13 +168,16 @@ final class PostgresKeywordIndex: KeywordIndex {
             let (stems, fewest) = try row?.decode(([String], Int).self) ?? ([], 0)
             // One stem: its count is exact. Several (a phrase): the papers holding all of them in
             // order, counted if the rarest is rare enough, else that stem's count as the estimate.
-            var documents = state.withLock { $0.exactDocuments[term] } ?? fewest
-            if stems.count > 1, state.withLock({ $0.exactDocuments[term] }) == nil, fewest <= PostingBudget.exact {
+            if let exact = state.withLock({ $0.exactDocuments[term] }) {
+                statistics = TermStatistics(stems: stems, documents: exact, exact: true)
+            } else if stems.count > 1, fewest <= PostingBudget.exact {
                 var statement = SQLBuilder()
                 let expression = Self.expression(term, &statement)
-                documents = try await allPostings(term, expression: expression, statement: statement).documents
+                let counted = try await allPostings(term, expression: expression, statement: statement).documents
+                statistics = TermStatistics(stems: stems, documents: counted, exact: true)
+            } else {
+                statistics = TermStatistics(stems: stems, documents: fewest, exact: stems.count <= 1)
             }
-            statistics = TermStatistics(stems: stems, documents: documents)
         }
         state.withLock { $0.statistics[term] = statistics }
         return statistics
