@@ -65,7 +65,7 @@ public enum VectorIndexBenchmark {
         let exactBuild = clock.measure { exact = ExactVectorIndex(dimensions: dimensions, keys: keys, vectors: data) }
         let exactLatency = timeQueries(queryList) { exact.search($0, k: k) }
         let truth = exactLatency.results
-        var rows = [Row(index: "exact (sdot per row)", buildSeconds: exactBuild.seconds,
+        var rows = [Row(index: "exact (sdot per row)", buildSeconds: exactBuild.inSeconds,
                         p50Milliseconds: exactLatency.p50, p99Milliseconds: exactLatency.p99,
                         recallAt10: 1, memoryBytes: exact.memoryBytes)]
         exact = ExactVectorIndex(dimensions: dimensions)
@@ -86,7 +86,7 @@ public enum VectorIndexBenchmark {
         guard let approximate else { preconditionFailure("index was just built") }
         let latency = timeQueries(queryList) { approximate.search($0, k: k) }
         rows.append(Row(index: "IVF \(approximate.listCount) lists, \(approximate.probeCount) probes",
-                        buildSeconds: build.seconds, p50Milliseconds: latency.p50, p99Milliseconds: latency.p99,
+                        buildSeconds: build.inSeconds, p50Milliseconds: latency.p50, p99Milliseconds: latency.p99,
                         recallAt10: recall(latency.results, truth), memoryBytes: approximate.memoryBytes))
 
         var sweep: [Row] = []
@@ -99,7 +99,7 @@ public enum VectorIndexBenchmark {
         let sizes = approximate.listSizes
         return Measurement(
             count: count, kind: kind, dimensions: dimensions, queryCount: queryCount,
-            generateSeconds: generateTime.seconds, rows: rows, probeSweep: sweep,
+            generateSeconds: generateTime.inSeconds, rows: rows, probeSweep: sweep,
             listCount: approximate.listCount, probeCount: approximate.probeCount,
             listSizes: (sizes.first ?? 0, sizes.isEmpty ? 0 : sizes[sizes.count / 2], sizes.last ?? 0))
     }
@@ -154,7 +154,7 @@ public enum VectorIndexBenchmark {
         for query in queries {
             var matches: [VectorMatch] = []
             let elapsed = clock.measure { matches = search(query) }
-            times.append(elapsed.seconds * 1000)
+            times.append(elapsed.inMilliseconds)
             results.append(matches)
         }
         times.sort()
@@ -199,9 +199,3 @@ public enum VectorIndexBenchmark {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
-    }
-}

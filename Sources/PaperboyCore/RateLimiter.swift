@@ -11,7 +11,7 @@ public struct RateLimit: Sendable, Equatable {
         self.period = period
     }
 
-    var seconds: Double { Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18 }
+    var seconds: Double { period.inSeconds }
 }
 
 public enum RateDecision: Sendable, Equatable {

@@ -34,8 +34,7 @@ struct BenchRecommendations: AsyncParsableCommand {
     var digestReaders: Int = 10_000
 
     func milliseconds(_ since: ContinuousClock.Instant) -> Double {
-        let duration = ContinuousClock.now - since
-        return Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        (ContinuousClock.now - since).inMilliseconds
     }
 
     func percentile(_ values: [Double], _ p: Double) -> Double {

@@ -53,15 +53,17 @@ public final class SemanticIndex: Sendable {
 
     /// Embeds papers that have no embedding yet (or changed since), stores and indexes them.
     /// Safe to stop at any point: what was saved stays, and the next run continues from there.
-    @discardableResult
     ///
     /// `inBackground` (the server's refresh job): each batch is embedded on `IdleThread` and waits
     /// first while requests are being answered, so a backlog never slows the site (issue 20).
+    @discardableResult
     public func embedMissing(batchSize: Int = 32, inBackground: Bool = false, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
         var after: UInt32 = 0
         var done = 0
         let embedder = embedder
         let started = ContinuousClock.now
+        // The log gets a line when a backlog starts and about every 1,000 papers after.
+        var logged = 0
         while true {
             let sources = try await store.papersNeedingEmbeddings(model: modelName, afterKey: after, limit: batchSize)
             guard let last = sources.last else { break }
@@ -79,7 +81,14 @@ public final class SemanticIndex: Sendable {
             done += sources.count
             after = last.key
             progress?(done)
-            if inBackground { reportBackground(done: done, since: started) }
+            if inBackground {
+                let status = "embedding new papers in the background (\(IdleThread.shared.priority), pausing while requests are answered): \(done) this round, \(String(format: "%.1f", Double(done) / max((ContinuousClock.now - started).inSeconds, 0.001))) papers/s"
+                backgroundState.withLock { $0 = status }
+                if logged == 0 || done - logged >= 1_000 {
+                    logger.notice("\(status)")
+                    logged = done
+                }
+            }
         }
         if inBackground {
             backgroundState.withLock { $0 = nil }
@@ -90,17 +99,6 @@ public final class SemanticIndex: Sendable {
 
     /// What the background embedding is doing, for `/readyz`; nil when it has nothing to do.
     public var backgroundStatus: String? { backgroundState.withLock { $0 } }
-
-    private func reportBackground(done: Int, since started: ContinuousClock.Instant) {
-        let seconds = Double((ContinuousClock.now - started).components.seconds) + 0.001
-        let status = "embedding new papers in the background (\(IdleThread.shared.priority), pausing while requests are answered): \(done) this round, \(String(format: "%.1f", Double(done) / seconds)) papers/s"
-        let previous = backgroundState.withLock { state in
-            defer { state = status }
-            return state
-        }
-        // A line when a backlog starts and about every 1,000 papers after.
-        if previous == nil || done % 1_024 < 32 { logger.notice("\(status)") }
-    }
 
     /// Nearest papers to a text query.
     /// Returns once background builds of the approximate index started so far have finished.
