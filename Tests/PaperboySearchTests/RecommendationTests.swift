@@ -70,9 +70,7 @@ import Testing
     /// The claim in BENCHMARKS.md: on simulated readers who liked two papers, Paperboy's model
     /// beats arxiv-sanity-lite's TF-IDF SVM by a clear margin (and the embedding centroid).
     @Test func paperboyModel_beatsTheTFIDFSVM_onSimulatedReaders() async throws {
-        let modelDirectory = ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
-            ?? Self.repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path
-        let embedder = try loadTestEmbedder(modelDirectory)
+        let embedder = try loadTestEmbedder()
         let directory = try TemporaryDirectory()
         let store = try await makeStore(in: directory)
         _ = try await Importer(store: store).importFile(at: Self.repository.appendingPathComponent("Data/seed-papers.jsonl").path)

@@ -13,9 +13,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func hybrid_beatsKeywordAndSemantic_onTheJudgedQueries() async throws {
-        let modelDirectory = ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
-            ?? Self.repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path
-        let embedder = try loadTestEmbedder(modelDirectory)
+        let embedder = try loadTestEmbedder()
         let directory = try TemporaryDirectory()
         let store = try await makeStore(in: directory)
         let summary = try await Importer(store: store).importFile(at: Self.repository.appendingPathComponent("Data/seed-papers.jsonl").path)

@@ -10,9 +10,7 @@ import Testing
 /// embeds (or re-embeds after an edit) reaches the other's index on its next refresh.
 @Suite struct SharedEmbeddingsTests {
     @Test func embeddingsFromAnotherInstance_newAndReEmbedded_reachThisIndex() async throws {
-        let modelDirectory = ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
-            ?? SearchQualityTests.repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path
-        let embedder = try loadTestEmbedder(modelDirectory)
+        let embedder = try loadTestEmbedder()
         let url = try await PostgresServer.shared().createDatabase()
         let first = try PostgresPaperStore(url: url)
         let second = try PostgresPaperStore(url: url)

@@ -15,9 +15,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func postgres_ranksTheJudgedQueries_asWellAsSQLite() async throws {
-        let modelDirectory = ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
-            ?? Self.repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path
-        let embedder = try loadTestEmbedder(modelDirectory)
+        let embedder = try loadTestEmbedder()
         let corpus = Self.repository.appendingPathComponent("Data/seed-papers.jsonl").path
         let judged = try EvaluationSet.load(Self.repository.appendingPathComponent("Data/eval/queries.jsonl").path)
 

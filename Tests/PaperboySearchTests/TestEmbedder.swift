@@ -7,7 +7,14 @@ struct TestModelError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// The embedder from `directory` (PAPERBOY_MODEL_DIR, else where scripts/install-model puts it).
+/// The embedder from PAPERBOY_MODEL_DIR, else from where scripts/install-model puts it.
+func loadTestEmbedder() throws -> SentenceEmbedder {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try loadTestEmbedder(ProcessInfo.processInfo.environment["PAPERBOY_MODEL_DIR"]
+        ?? repository.appendingPathComponent(".build-tools/model/all-MiniLM-L6-v2").path)
+}
+
+/// The embedder from `directory`.
 func loadTestEmbedder(_ directory: String) throws -> SentenceEmbedder {
     guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: directory).appendingPathComponent("model.safetensors").path) else {
         throw TestModelError(description: "model missing: run scripts/install-model (looked in \(directory))")
