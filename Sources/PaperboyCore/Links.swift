@@ -23,9 +23,14 @@ public enum Links {
 
     public static func atomFeed() -> String { "/feed.atom" }
 
+    /// The calendar's date field: `/papers/jump?date=2025-02-03&view=week` redirects to that feed.
+    public static func jump() -> String { "/papers/jump" }
+
     public static func openAPI() -> String { "/api/openapi.json" }
 
     public static func stylesheet() -> String { "/static/paperboy.css" }
+
+    public static func favicon() -> String { "/static/favicon.svg" }
 
     public static func arxivAbstract(_ id: String) -> String { "https://arxiv.org/abs/\(id)" }
 

@@ -33,6 +33,7 @@ struct SitePages: Sendable {
                 try await self.feed(request, period: FeedPeriod.month(iso: context.parameters.require("period")), kind: "month", expected: "YYYY-MM")
             }
         }
+        router.get(RouterPath(Links.jump())) { request, _ in try self.jump(request) }
         router.get("/papers/:id") { request, context in
             try await cache.page(for: request) { try await self.paperPage(request, id: context.parameters.require("id")) }
         }
@@ -46,6 +47,14 @@ struct SitePages: Sendable {
         router.get("/static/paperboy.css") { _, _ in
             Responses.text(stylesheet, contentType: "text/css; charset=utf-8", cache: "public, max-age=3600")
         }
+        let favicon = resources.favicon
+        router.get(RouterPath(Links.favicon())) { _, _ in
+            Responses.text(favicon, contentType: "image/svg+xml", cache: "public, max-age=86400")
+        }
+        // Browsers ask for /favicon.ico whatever the page says; the SVG serves there too.
+        router.get("/favicon.ico") { _, _ in
+            Responses.text(favicon, contentType: "image/svg+xml", cache: "public, max-age=86400")
+        }
     }
 
     var site: SiteChrome { SiteChrome(name: configuration.siteName, today: Day(containing: now())) }
@@ -54,8 +63,12 @@ struct SitePages: Sendable {
     func cards(_ papers: [Paper], next: String) async throws -> [PaperCard] {
         guard let viewer = Viewer.current else { return papers.map { PaperCard($0) } }
         let voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: papers.map(\.id))
-        return try await papers.map { PaperCard($0, viewer: viewer, voted: voted.contains($0.id)) }
-            .withLibraryControls(store: store, next: next)
+        return try await papers.map { paper in
+            var card = PaperCard(paper, viewer: viewer, voted: voted.contains(paper.id))
+            card.vote.back = next
+            return card
+        }
+        .withLibraryControls(store: store, next: next)
     }
 
     func latestFeed(_ request: Request) async throws -> Page {
@@ -122,8 +135,24 @@ struct SitePages: Sendable {
             firstRank: page * pageSize + 1,
             previousPage: page > 0 ? link(period, page: page - 1) : nil,
             nextPage: papers.count > pageSize ? link(period, page: page + 1) : nil,
-            orderNote: ordered.note)
+            orderNote: ordered.note,
+            calendar: FeedCalendar(showing: period, today: today, link: { link($0) }))
         return Responses.html(resources.render(model, template: "feed"))
+    }
+
+    /// The calendar's date field: to the day, week or month containing the date typed.
+    func jump(_ request: Request) throws -> Response {
+        let query = QueryParameters(request)
+        guard let text = try query.string("date", maxLength: 20), let day = Day(iso: text) else {
+            throw RequestProblem.badRequest("Pick a date as YYYY-MM-DD, like 2025-02-03.")
+        }
+        let target: FeedPeriod = switch try query.string("view", maxLength: 10) {
+        case nil, "day": .day(day)
+        case "week": .week(containing: day)
+        case "month": .month(containing: day)
+        case let other?: throw RequestProblem.badRequest("view must be day, week or month, not \"\(other)\".")
+        }
+        return Responses.redirect(to: Links.feed(target))
     }
 
     /// Days step to the nearest day that has papers; weeks and months step by one, never past today.

@@ -11,6 +11,7 @@ extension SiteChrome: MustacheParent {
         case "name": self.name
         case "home": home
         case "stylesheet": stylesheet
+        case "favicon": favicon
         case "atomFeed": atomFeed
         case "openAPI": openAPI
         case "searchPage": searchPage
@@ -62,6 +63,10 @@ extension PaperCard: MustacheParent {
         case "vote": vote
         case "library": library.orAbsent
         case "reason": reason.orAbsent
+        case "thumbnail": thumbnail.imageURL.orAbsent
+        case "thumbLabel": thumbnail.label
+        case "thumbTitle": thumbnail.title
+        case "hue": thumbnail.hue
         default: nil
         }
     }
@@ -75,6 +80,7 @@ extension VoteControl: MustacheParent {
         case "csrf": csrf.orAbsent
         case "voted": voted
         case "next": self.next
+        case "back": back.orAbsent
         default: nil
         }
     }
@@ -96,6 +102,7 @@ extension FeedPageModel: MustacheParent {
         case "previousPage": previousPage.orAbsent
         case "nextPage": nextPage.orAbsent
         case "orderNote": orderNote.orAbsent
+        case "calendar": calendar.orAbsent
         default: nil
         }
     }
@@ -168,6 +175,10 @@ extension SearchResultCard: MustacheParent {
         case "pdfURL": pdfURL.orAbsent
         case "githubRepo": githubRepo.orAbsent
         case "library": library.orAbsent
+        case "thumbnail": thumbnail.imageURL.orAbsent
+        case "thumbLabel": thumbnail.label
+        case "thumbTitle": thumbnail.title
+        case "hue": thumbnail.hue
         default: nil
         }
     }

@@ -6,6 +6,7 @@ struct SiteChrome {
     let name: String
     let home = Links.home()
     let stylesheet = Links.stylesheet()
+    let favicon = Links.favicon()
     let atomFeed = Links.atomFeed()
     let openAPI = Links.openAPI()
     let searchPage = Links.searchPage()
@@ -60,11 +61,12 @@ struct PaperCard {
     let githubRepo: String?
     let featured: Bool
     /// The vote button: a form for a signed-in viewer, a sign-in link otherwise.
-    let vote: VoteControl
+    var vote: VoteControl
     /// Save and "Not interested", for a signed-in viewer only.
     var library: LibraryControl? = nil
     /// Why the For-you order put the paper here (one line), on For-you pages only.
     var reason: String? = nil
+    let thumbnail: CardThumbnail
 
     init(_ paper: Paper, viewer: Viewer? = nil, voted: Bool = false) {
         vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
@@ -82,6 +84,24 @@ struct PaperCard {
         arxivURL = paper.isArxiv ? Links.arxivAbstract(paper.id) : nil
         pdfURL = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil)
         githubRepo = paper.githubRepo
+        thumbnail = CardThumbnail(paper)
+    }
+}
+
+/// The top of a card: the paper's first page once there is a thumbnail, until then a coloured
+/// placeholder with its primary category. The colour comes from the id, so it stays the same.
+struct CardThumbnail {
+    let imageURL: String?
+    let title: String
+    /// Under the title on the placeholder: the arXiv id and primary category, as on a first page.
+    let label: String
+    let hue: Int
+
+    init(_ paper: Paper) {
+        imageURL = nil
+        title = LatexText.legible(paper.title)
+        label = ([paper.isArxiv ? "arXiv:\(paper.id)" : nil, paper.categories.first].compactMap { $0 }).joined(separator: " · ")
+        hue = Int(paper.id.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % 6)
     }
 }
 
@@ -93,6 +113,8 @@ struct VoteControl {
     let voted: Bool
     /// The value the button sends: the opposite of the current state.
     let next: String
+    /// Where a vote without JavaScript returns to: the page that showed the button.
+    var back: String? = nil
 
     init(paperID: String, viewer: Viewer?, voted: Bool) {
         action = Links.upvote(paperID)
@@ -118,6 +140,7 @@ struct FeedPageModel {
     let nextPage: String?
     /// Which order the page shows, when it is not the one the reader picked (For you, community).
     var orderNote: String? = nil
+    var calendar: FeedCalendar? = nil
 }
 
 struct PaperPageModel {
@@ -146,7 +169,7 @@ struct PaperPageModel {
     let journalRef: String?
     let similar: [PaperCard]
     let hasSimilar: Bool
-    let vote: VoteControl
+    var vote: VoteControl
     /// Save and "Not interested", for a signed-in viewer only.
     var library: LibraryControl? = nil
     let featured: Bool
@@ -264,6 +287,7 @@ struct SearchResultCard {
     let arxivURL: String?
     let pdfURL: String?
     let githubRepo: String?
+    let thumbnail: CardThumbnail
     /// Save and "Not interested", for a signed-in reader: picking papers from a search is how a
     /// new reader starts their For-you model.
     var library: LibraryControl? = nil
@@ -282,6 +306,7 @@ struct SearchResultCard {
         arxivURL = card.arxivURL
         pdfURL = card.pdfURL
         githubRepo = card.githubRepo
+        thumbnail = card.thumbnail
     }
 }
 

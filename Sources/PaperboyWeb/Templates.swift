@@ -6,6 +6,7 @@ public struct SiteResources: Sendable {
     let library: MustacheLibrary
     let stylesheet: String
     let script: String
+    let favicon: String
     let openAPIDocument: String
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -34,6 +35,7 @@ public struct SiteResources: Sendable {
             library: library,
             stylesheet: text("Static/paperboy.css"),
             script: text("Static/paperboy.js"),
+            favicon: text("Static/favicon.svg"),
             openAPIDocument: text("openapi.json"))
     }
 

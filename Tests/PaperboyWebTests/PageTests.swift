@@ -79,7 +79,7 @@ import Testing
             #expect(html.contains(#"href="https://github.com/lab/tickets""#))
             #expect(html.contains(#"href="/papers/date/2025-02-04""#))
             #expect(html.contains("by ada"))
-            #expect(html.contains("▲ 12</a> upvotes"))
+            #expect(html.contains(#"<span aria-hidden="true">▲</span> 12<span class="visually-hidden"> upvotes: sign in to upvote</span></a> upvotes"#))
             // A versioned id finds the same paper; an old-style id has its own route.
             #expect(try await client.get("/papers/2502.00001v2").status == .ok)
             let old = try await client.get("/papers/hep-th/9901001")

@@ -68,7 +68,10 @@ struct CommunityRoutes: Sendable {
         let paper = try await paper(id)
         let state = try await store.setVote(try form.flag("on"), paperID: paper.id, accountID: viewer.account.id, now: community.now())
         if wantsJSON(request) { return try Responses.json(VoteBody(upvoted: state.upvoted, upvotes: state.upvotes)).response() }
-        return Responses.redirect(to: SafeRedirect.path(try form.string("next", maxLength: 300), otherwise: Links.paper(paper.id)))
+        // Back to the page the button was on: the form says which; a form without it (an older
+        // cached page) falls back to the same-site Referer, then to the paper.
+        let referer = request.headers[.referer].flatMap { URLComponents(string: $0) }.map { $0.percentEncodedPath + ($0.percentEncodedQuery.map { "?" + $0 } ?? "") }
+        return Responses.redirect(to: SafeRedirect.path(try form.string("next", maxLength: 300) ?? referer, otherwise: Links.paper(paper.id)))
     }
 
     // MARK: Comments

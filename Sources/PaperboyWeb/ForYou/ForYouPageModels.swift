@@ -6,6 +6,8 @@ import PaperboyStore
 /// Save (with tags) and "Not interested" as form posts; they work without JavaScript.
 struct LibraryControl {
     let csrf: String
+    /// Marks the controls in the page, so paperboy.js can swap in their new state after a change.
+    let paperID: String
     let saveAction: String
     let unsaveAction: String
     let notInterestedAction: String
@@ -22,6 +24,7 @@ struct LibraryControl {
 
     init(paperID: String, viewer: Viewer, tags: [String]?, notInterested: Bool, next: String) {
         csrf = viewer.csrfToken
+        self.paperID = paperID
         saveAction = Links.savePaper(paperID)
         unsaveAction = Links.unsavePaper(paperID)
         notInterestedAction = Links.notInterested(paperID)
@@ -37,6 +40,7 @@ extension LibraryControl: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "csrf": csrf
+        case "paperID": paperID
         case "saveAction": saveAction
         case "unsaveAction": unsaveAction
         case "notInterestedAction": notInterestedAction
