@@ -61,4 +61,20 @@ public struct TransportSignInMailer: SignInMailer {
             from: from, to: try MailAddress(address), subject: "Sign in to \(siteName)", text: text)
         try await transport.send(message)
     }
+
+    public func sendEmailChangeLink(to address: String, link: String, siteName: String, username: String, expiresInHours: Int) async throws {
+        let text = """
+            Hello,
+
+            The account \(username) on \(siteName) asked to sign in with this address from now on.
+            Open this link to confirm the change:
+
+            \(link)
+
+            It works for the next \(expiresInHours) hours. If you did not ask for this, ignore this mail: nothing changes.
+            """
+        let message = MailMessage(
+            from: from, to: try MailAddress(address), subject: "Confirm your new address on \(siteName)", text: text)
+        try await transport.send(message)
+    }
 }

@@ -93,6 +93,13 @@ extension Links {
     public static func settings() -> String { "/settings" }
     public static func settingsPassword() -> String { "/settings/password" }
     public static func deleteAccount() -> String { "/settings/delete-account" }
+    public static func settingsUsername() -> String { "/settings/username" }
+    public static func settingsEmail() -> String { "/settings/email" }
+    public static func confirmEmail(token: String) -> String { "/settings/email/confirm?token=" + percentEncoded(token) }
+    public static func confirmEmailAction() -> String { "/settings/email/confirm" }
+    public static func exportAccount() -> String { "/settings/export" }
+    /// Settings after a change, saying what changed (`Settings.Done`).
+    public static func settings(done: String) -> String { "/settings?done=" + percentEncoded(done) }
     public static func submit() -> String { "/submit" }
     public static func trending(page: Int = 0) -> String { page > 0 ? "/trending?p=\(page)" : "/trending" }
     public static func upvote(_ id: String) -> String { "/papers/\(id)/upvote" }

@@ -86,6 +86,38 @@ extension PostgresPaperStore {
         }
     }
 
+    public func renameAccount(id: Int64, to username: String) async throws {
+        do {
+            try await write { [logger] connection in
+                if try await !connection.query("SELECT 1 FROM account WHERE lower(username) = lower(\(username)) AND id <> \(id)", logger: logger).collect().isEmpty {
+                    throw CommunityError.usernameTaken(username)
+                }
+                guard let old = try await connection.query("SELECT username FROM account WHERE id = \(id) FOR UPDATE", logger: logger)
+                    .collect().first?.decode(String.self)
+                else { throw CommunityError.noSuchAccount("#\(id)") }
+                try await connection.run("UPDATE account SET username = \(username) WHERE id = \(id)", logger: logger)
+                try await connection.run("UPDATE paper SET submitted_by = \(username) WHERE submitted_by = \(old)", logger: logger)
+            }
+        } catch {
+            if Self.violatedConstraint(error) == "account_username_key" { throw CommunityError.usernameTaken(username) }
+            throw error
+        }
+    }
+
+    public func setEmail(_ email: String, accountID: Int64) async throws {
+        do {
+            try await write { [logger] connection in
+                if try await !connection.query("SELECT 1 FROM account WHERE email = \(email) AND id <> \(accountID)", logger: logger).collect().isEmpty {
+                    throw CommunityError.emailTaken(email)
+                }
+                try await connection.run("UPDATE account SET email = \(email) WHERE id = \(accountID)", logger: logger)
+            }
+        } catch {
+            if Self.violatedConstraint(error) == "account_email_key" { throw CommunityError.emailTaken(email) }
+            throw error
+        }
+    }
+
     // MARK: Sign-in tokens and sessions
 
     public func saveSignInToken(hash: Data, email: String, expiresAt: Date) async throws {
@@ -258,6 +290,25 @@ extension PostgresPaperStore {
                 WHERE paper.id = \(paperID) AND (\(includeHidden) OR NOT comment.hidden)
                 ORDER BY comment.created_at, comment.id
                 """, logger: logger).collect().map(Self.comment)
+        }
+    }
+
+    public func comments(accountID: Int64, includeHidden: Bool, limit: Int) async throws -> [AccountComment] {
+        try await read { [logger] connection in
+            try await connection.query("""
+                SELECT comment.id, paper.id, account.username, comment.body, comment.created_at, comment.edited_at, comment.hidden, comment.deleted, paper.title
+                FROM comment JOIN paper ON paper.key = comment.paper_key JOIN account ON account.id = comment.account_id
+                WHERE comment.account_id = \(accountID) AND NOT comment.deleted AND (\(includeHidden) OR (NOT comment.hidden AND NOT paper.hidden))
+                ORDER BY comment.created_at DESC, comment.id DESC LIMIT \(limit)
+                """, logger: logger).collect().map { row in
+                    let (id, paperID, author, body, createdAt, editedAt, hidden, deleted, title) =
+                        try row.decode((Int64, String, String, String, Double, Double?, Bool, Bool, String).self)
+                    return AccountComment(
+                        comment: Comment(
+                            id: id, paperID: paperID, author: author, body: body, createdAt: Date(timeIntervalSince1970: createdAt),
+                            editedAt: editedAt.map(Date.init(timeIntervalSince1970:)), hidden: hidden, deleted: deleted),
+                        paperTitle: title)
+                }
         }
     }
 

@@ -67,6 +67,28 @@ extension SQLitePaperStore {
         }
     }
 
+    public func renameAccount(id: Int64, to username: String) async throws {
+        try await database.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE username = ? AND id <> ?", arguments: [username, id]) == true {
+                throw CommunityError.usernameTaken(username)
+            }
+            guard let old = try String.fetchOne(db, sql: "SELECT username FROM account WHERE id = ?", arguments: [id]) else {
+                throw CommunityError.noSuchAccount("#\(id)")
+            }
+            try db.execute(sql: "UPDATE account SET username = ? WHERE id = ?", arguments: [username, id])
+            try db.execute(sql: "UPDATE paper SET submitted_by = ? WHERE submitted_by = ?", arguments: [username, old])
+        }
+    }
+
+    public func setEmail(_ email: String, accountID: Int64) async throws {
+        try await database.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE email = ? AND id <> ?", arguments: [email, accountID]) == true {
+                throw CommunityError.emailTaken(email)
+            }
+            try db.execute(sql: "UPDATE account SET email = ? WHERE id = ?", arguments: [email, accountID])
+        }
+    }
+
     // MARK: Sign-in tokens and sessions
 
     public func saveSignInToken(hash: Data, email: String, expiresAt: Date) async throws {
@@ -215,6 +237,16 @@ extension SQLitePaperStore {
                 WHERE paper.id = ? \(includeHidden ? "" : "AND comment.hidden = 0")
                 ORDER BY comment.created_at, comment.id
                 """, arguments: [paperID]).map(Self.comment)
+        }
+    }
+
+    public func comments(accountID: Int64, includeHidden: Bool, limit: Int) async throws -> [AccountComment] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.commentColumns), paper.title \(Self.commentJoins)
+                WHERE comment.account_id = ? AND comment.deleted = 0 \(includeHidden ? "" : "AND comment.hidden = 0 AND paper.hidden = 0")
+                ORDER BY comment.created_at DESC, comment.id DESC LIMIT ?
+                """, arguments: [accountID, limit]).map { AccountComment(comment: Self.comment(from: $0), paperTitle: $0[8]) }
         }
     }
 

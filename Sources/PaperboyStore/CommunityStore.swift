@@ -12,6 +12,12 @@ public protocol CommunityStore: Sendable {
     func accountCount() async throws -> Int
     func setRole(_ role: Role, username: String) async throws
     func setPasswordHash(_ hash: String?, accountID: Int64) async throws
+    /// Renames an account; the papers it submitted keep their credit under the new name. Fails
+    /// with `CommunityError.usernameTaken` when another account has the name in any case.
+    func renameAccount(id: Int64, to username: String) async throws
+    /// Changes the address an account signs in with. Fails with `CommunityError.emailTaken`
+    /// when another account has it.
+    func setEmail(_ email: String, accountID: Int64) async throws
 
     /// Stores a one-time sign-in token (only its hash) for `email`.
     func saveSignInToken(hash: Data, email: String, expiresAt: Date) async throws
@@ -40,6 +46,9 @@ public protocol CommunityStore: Sendable {
     func voteRowCount(paperID: String) async throws -> Int
 
     func comments(paperID: String, includeHidden: Bool) async throws -> [Comment]
+    /// An account's comments that are not deleted, newest first, with their papers' titles.
+    /// Hidden ones only with `includeHidden` (the author's own export; a profile shows none).
+    func comments(accountID: Int64, includeHidden: Bool, limit: Int) async throws -> [AccountComment]
     func comment(id: Int64) async throws -> Comment?
     func addComment(paperID: String, accountID: Int64, body: String, now: Date) async throws -> Comment
     /// Only the author may edit or delete; returns false when `accountID` is not the author.
@@ -57,6 +66,17 @@ public protocol CommunityStore: Sendable {
 
     /// Papers on the feed from `since` on, by the trending formula (`Trending`) over their votes.
     func trendingPapers(since: Day, now: Date, offset: Int, limit: Int) async throws -> [Paper]
+}
+
+/// A comment with the title of the paper it is on, for profiles and data exports.
+public struct AccountComment: Sendable, Equatable {
+    public var comment: Comment
+    public var paperTitle: String
+
+    public init(comment: Comment, paperTitle: String) {
+        self.comment = comment
+        self.paperTitle = paperTitle
+    }
 }
 
 public enum CommunityError: Error, Equatable, CustomStringConvertible {

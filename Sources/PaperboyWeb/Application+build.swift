@@ -152,11 +152,16 @@ struct RequestActivityMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var sitePolicy: String { "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'self'" }
+    /// The digest's web view: the mail's inline styles, and nothing else beyond the site's policy.
+    static var digestPolicy: String { "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; base-uri 'none'; form-action 'self'" }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' https:; base-uri 'none'; form-action 'self'"
+        // A route may set a narrower or page-specific policy (the digest's web view); others get the site's.
+        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = Self.sitePolicy }
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         return response
     }

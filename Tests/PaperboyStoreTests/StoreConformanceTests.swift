@@ -526,6 +526,43 @@ extension StoreConformanceTests {
             }
         }
 
+        @Test(arguments: StoreKind.allCases) func accounts_renameAndNewEmail_keepSubmissions_andRefuseTakenOnes(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let ada = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+                _ = try await store.createAccount(username: "grace", email: "grace@example.org", role: .member, passwordHash: nil, now: testNow)
+                let outcome = try await store.submit(record(samplePaper(id: "2502.00007", title: "Submitted by Ada", daily: nil)), by: "ada", day: day("2025-02-04"), now: testNow)
+                guard case .added = outcome else { Issue.record("not submitted: \(outcome)"); return }
+                await #expect(throws: CommunityError.usernameTaken("GRACE")) { try await store.renameAccount(id: ada.id, to: "GRACE") }
+                await #expect(throws: CommunityError.emailTaken("grace@example.org")) { try await store.setEmail("grace@example.org", accountID: ada.id) }
+                // A change of case of one's own name is allowed.
+                try await store.renameAccount(id: ada.id, to: "Ada")
+                try await store.renameAccount(id: ada.id, to: "countess")
+                #expect(try await store.account(id: ada.id)?.username == "countess")
+                #expect(try await store.account(username: "ada") == nil)
+                #expect(try await store.submissions(username: "countess", limit: 10).map(\.id) == ["2502.00007"])
+                try await store.setEmail("countess@example.org", accountID: ada.id)
+                #expect(try await store.account(email: "countess@example.org")?.id == ada.id)
+                #expect(try await store.account(email: "ada@example.org") == nil)
+            }
+        }
+
+        @Test(arguments: StoreKind.allCases) func comments_byAccount_newestFirst_withTitles_hiddenOnlyWhenAsked(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                try await storeWithPaper(store)
+                let ada = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+                let first = try await store.addComment(paperID: "2502.00001", accountID: ada.id, body: "first", now: testNow)
+                let second = try await store.addComment(paperID: "2502.00001", accountID: ada.id, body: "second", now: testNow.addingTimeInterval(60))
+                let third = try await store.addComment(paperID: "2502.00001", accountID: ada.id, body: "third", now: testNow.addingTimeInterval(120))
+                try await store.setCommentHidden(true, id: second.id)
+                #expect(try await store.deleteComment(id: third.id, accountID: ada.id))
+                let shown = try await store.comments(accountID: ada.id, includeHidden: false, limit: 10)
+                #expect(shown.map(\.comment.id) == [first.id])
+                #expect(shown.first?.paperTitle == "Votable")
+                #expect(try await store.comments(accountID: ada.id, includeHidden: true, limit: 10).map(\.comment.body) == ["second", "first"])
+                #expect(try await store.comments(accountID: ada.id, includeHidden: true, limit: 1).count == 1)
+            }
+        }
+
         @Test(arguments: StoreKind.allCases) func accounts_concurrentSignUpsWithOneName_oneWins(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in

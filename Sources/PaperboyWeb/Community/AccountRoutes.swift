@@ -21,6 +21,7 @@ struct AccountRoutes: Sendable {
         router.get("/settings") { request, _ in try await self.settingsPage(request, message: nil) }
         router.post("/settings/password") { request, context in try await self.setPassword(request, context: context) }
         router.post("/settings/delete-account") { request, context in try await self.deleteAccount(request, context: context) }
+        addSettingsRoutes(to: router)
     }
 
     // MARK: Sign-in
@@ -147,19 +148,22 @@ struct AccountRoutes: Sendable {
         }
         let submissions = try await store.submissions(username: account.username, limit: 100)
         let upvoted = try await store.upvotedPapers(username: account.username, limit: 100)
+        let comments = try await store.comments(accountID: account.id, includeHidden: false, limit: 50)
         let model = ProfilePageModel(
             site: community.site, username: account.username, role: account.role == .member ? nil : account.role.rawValue,
             joined: Day(containing: account.createdAt).iso,
-            submissions: try await community.cards(submissions), upvoted: try await community.cards(upvoted))
+            submissions: try await community.cards(submissions), upvoted: try await community.cards(upvoted),
+            comments: comments.map(ProfileComment.init))
         return community.page("profile", model)
     }
 
     func settingsPage(_ request: Request, message: String?, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         guard let viewer = Viewer.current else { return Responses.redirect(to: Links.signIn(next: Links.settings())) }
+        let done = try? QueryParameters(request).string("done", maxLength: 30).flatMap(Done.init(rawValue:))
         let model = SettingsPageModel(
             site: community.site, email: viewer.account.email, username: viewer.account.username,
             hasPassword: viewer.account.passwordHash != nil, action: Links.settingsPassword(),
-            deleteAction: Links.deleteAccount(), csrf: viewer.csrfToken, message: message, problem: problem)
+            deleteAction: Links.deleteAccount(), csrf: viewer.csrfToken, message: message ?? (problem == nil ? done?.message : nil), problem: problem)
         return community.page("settings", model, status: status)
     }
 
@@ -185,7 +189,7 @@ struct AccountRoutes: Sendable {
         }
         if try form.flag("remove") {
             try await store.setPasswordHash(nil, accountID: viewer.account.id)
-            return Responses.redirect(to: Links.settings())
+            return Responses.redirect(to: Links.settings(done: Done.passwordRemoved.rawValue))
         }
         let password = try form.string("password", maxLength: 400) ?? ""
         do {
@@ -194,7 +198,7 @@ struct AccountRoutes: Sendable {
             return try await settingsPage(request, message: nil, problem: "\(error.description.prefix(1).uppercased())\(error.description.dropFirst()).", status: .badRequest)
         }
         try await store.setPasswordHash(security.hashPassword(password), accountID: viewer.account.id)
-        return Responses.redirect(to: Links.settings())
+        return Responses.redirect(to: Links.settings(done: Done.password.rawValue))
     }
 
     /// Deletes the account and everything that is the reader's: library, tags, negatives, follows,

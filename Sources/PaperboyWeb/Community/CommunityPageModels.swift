@@ -1,4 +1,5 @@
 import Mustache
+import PaperboyStore
 import PaperboyCore
 
 // The account, community and digest pages as structs: a missing field is a compile error, and an
@@ -75,6 +76,7 @@ struct ProfilePageModel: MustacheParent {
     let joined: String
     let submissions: [PaperCard]
     let upvoted: [PaperCard]
+    let comments: [ProfileComment]
 
     func child(named name: String) -> Any? {
         switch name {
@@ -86,6 +88,33 @@ struct ProfilePageModel: MustacheParent {
         case "hasSubmissions": !submissions.isEmpty
         case "upvoted": upvoted
         case "hasUpvoted": !upvoted.isEmpty
+        case "comments": comments
+        case "hasComments": !comments.isEmpty
+        default: nil
+        }
+    }
+}
+
+/// A comment on a profile: its paper, when, and the rendered Markdown.
+struct ProfileComment: MustacheParent {
+    let paperTitle: String
+    let url: String
+    let created: String
+    let html: String
+
+    init(_ entry: AccountComment) {
+        paperTitle = LatexText.legible(entry.paperTitle)
+        url = Links.comment(entry.comment.paperID, entry.comment.id)
+        created = Day(containing: entry.comment.createdAt).iso
+        html = SafeMarkdown.html(entry.comment.body)
+    }
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "paperTitle": paperTitle
+        case "url": url
+        case "created": created
+        case "html": html
         default: nil
         }
     }
@@ -101,6 +130,9 @@ struct SettingsPageModel: MustacheParent {
     let csrf: String
     let message: String?
     let problem: String?
+    let usernameAction = Links.settingsUsername()
+    let emailAction = Links.settingsEmail()
+    let exportURL = Links.exportAccount()
 
     func child(named name: String) -> Any? {
         switch name {
@@ -110,6 +142,9 @@ struct SettingsPageModel: MustacheParent {
         case "hasPassword": hasPassword
         case "action": action
         case "deleteAction": deleteAction
+        case "usernameAction": usernameAction
+        case "emailAction": emailAction
+        case "exportURL": exportURL
         case "csrf": csrf
         case "message": message.orAbsent
         case "problem": problem.orAbsent

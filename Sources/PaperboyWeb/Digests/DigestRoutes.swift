@@ -167,6 +167,11 @@ struct DigestRoutes: Sendable {
         guard let period = DigestPeriod(try QueryParameters(request).string("period", maxLength: 12) ?? "") else {
             throw RequestProblem.badRequest("period is a day (2026-11-23) or an ISO week (2026-W47).")
         }
-        return Responses.html(try await composer.webView(for: subscriber, period: period)).response()
+        var response = Responses.html(try await composer.webView(for: subscriber, period: period)).response()
+        // The digest is the mail's HTML, styled inline because mail clients drop style sheets. The
+        // site's policy forbids inline styles, so this page alone allows them: it still runs no
+        // script, and every text in it is escaped by the template.
+        response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<BasicRequestContext>.digestPolicy
+        return response
     }
 }
