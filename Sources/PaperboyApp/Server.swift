@@ -84,7 +84,7 @@ public struct PaperboyServer: Sendable {
         let recommender = Recommender(store: store, semantic: semantic, logger: logger)
         let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security, recommender: recommender)
         let metadata: any PaperMetadataSource = configuration.arxivAPI.map { address in
-            ArxivMetadataSource(client: ArxivAPIClient(configuration: .init(baseURL: address)))
+            ArxivMetadataSource.forSubmissions(baseURL: address, logger: logger)
         } ?? LocalOnlyMetadataSource()
 
         let host = settings.host

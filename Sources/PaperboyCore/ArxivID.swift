@@ -41,13 +41,19 @@ public enum ArxivID {
         for prefix in ["arXiv:", "arxiv:"] where reference.hasPrefix(prefix) {
             reference.removeFirst(prefix.count)
         }
-        if let range = reference.range(of: "arxiv.org/") {
+        // Any arXiv page of the paper: abs, pdf (with or without .pdf), html, format, versioned,
+        // on www. or export., with a query string or fragment; and Hugging Face's paper pages.
+        for host in ["arxiv.org/", "huggingface.co/papers/", "alphaxiv.org/abs/"] {
+            guard let range = reference.range(of: host, options: .caseInsensitive) else { continue }
             var path = reference[range.upperBound...]
-            for prefix in ["abs/", "pdf/", "html/"] where path.hasPrefix(prefix) {
+            if let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<end] }
+            while path.hasSuffix("/") { path = path.dropLast() }
+            for prefix in ["abs/", "pdf/", "html/", "format/"] where path.lowercased().hasPrefix(prefix) {
                 path = path.dropFirst(prefix.count)
             }
             reference = String(path)
-            if reference.hasSuffix(".pdf") { reference.removeLast(4) }
+            if reference.lowercased().hasSuffix(".pdf") { reference.removeLast(4) }
+            break
         }
         return parse(reference)?.id
     }

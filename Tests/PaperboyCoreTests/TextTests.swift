@@ -25,6 +25,14 @@ import Testing
         #expect(ArxivID.fromReference("https://arxiv.org/pdf/2405.12345.pdf") == "2405.12345")
         #expect(ArxivID.fromReference("arXiv:1706.03762") == "1706.03762")
         #expect(ArxivID.fromReference("https://example.org/abs/1706.03762") == nil)
+        // Every form a reader pastes: versioned PDFs, query strings, fragments, trailing slashes,
+        // www. and export. hosts, html and format pages, Hugging Face's paper pages.
+        for url in ["https://arxiv.org/pdf/2405.12345v3", "https://arxiv.org/pdf/2405.12345v3.pdf", "http://www.arxiv.org/abs/2405.12345?context=cs.LG",
+                    "https://export.arxiv.org/abs/2405.12345v1#comments", "arxiv.org/abs/2405.12345/", "https://arxiv.org/html/2405.12345v2",
+                    "https://arxiv.org/format/2405.12345", "https://huggingface.co/papers/2405.12345", "  https://ArXiv.org/PDF/2405.12345.PDF  "] {
+            #expect(ArxivID.fromReference(url) == "2405.12345", "\(url)")
+        }
+        #expect(ArxivID.fromReference("https://arxiv.org/abs/hep-th/9901001v2?x=1") == "hep-th/9901001")
     }
 }
 

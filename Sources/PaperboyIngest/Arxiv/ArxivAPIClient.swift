@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PaperboyCore
 
 /// The arXiv API (`export.arxiv.org/api/query`), used within arXiv's terms: one request at a
@@ -32,6 +33,8 @@ public actor ArxivAPIClient {
     public enum ClientError: Error, Equatable, CustomStringConvertible {
         case http(status: Int)
         case network(String)
+        /// No answer within the time allowed (connecting, or the whole lookup).
+        case timedOut(seconds: Int)
         case response(ArxivParseError)
         case oai(OAIPMHError)
 
@@ -39,6 +42,7 @@ public actor ArxivAPIClient {
             switch self {
             case .http(let status): "arXiv answered HTTP \(status)"
             case .network(let reason): "could not reach arXiv: \(reason)"
+            case .timedOut(let seconds): "arXiv did not answer within \(seconds) seconds"
             case .response(let error): error.description
             case .oai(let error): error.description
             }
@@ -108,10 +112,25 @@ public actor ArxivAPIClient {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                guard attempt < configuration.maximumAttempts else { throw ClientError.network("\(error)") }
+                guard attempt < configuration.maximumAttempts else { throw Self.classify(error, timeout: configuration.timeout) }
                 try await Task.sleep(for: .seconds(pow(2, Double(attempt))))
             }
         }
+    }
+
+    /// A failure said plainly: a timeout as such, a connection or name lookup as unreachable.
+    static func classify(_ error: any Error, timeout: TimeAmount) -> ClientError {
+        if let error = error as? HTTPClientError,
+           [HTTPClientError.deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout].contains(error) {
+            return .timedOut(seconds: Int(timeout.nanoseconds / 1_000_000_000))
+        }
+        if error is NIOConnectionError {
+            return .network("the name did not resolve, or no address of it accepted a connection")
+        }
+        if let error = error as? IOError {
+            return .network(error.errnoCode == ECONNREFUSED ? "the server refused the connection" : "the connection failed (errno \(error.errnoCode))")
+        }
+        return .network("\(error)")
     }
 
     /// Spaces requests `minimumInterval` apart; the actor makes them one at a time.
@@ -179,13 +198,32 @@ public actor ArxivAPIClient {
 /// Submissions fetch unknown papers from the arXiv API.
 public struct ArxivMetadataSource: PaperMetadataSource {
     let client: ArxivAPIClient
+    /// A reader waits on the page: past this, the lookup gives up whatever the client's retries.
+    let overallLimit: Duration
 
-    public init(client: ArxivAPIClient) {
+    public init(client: ArxivAPIClient, overallLimit: Duration = .seconds(15)) {
         self.client = client
+        self.overallLimit = overallLimit
+    }
+
+    /// The client for submissions: a few seconds per attempt and one retry, inside `overallLimit`,
+    /// where the sync's client waits 30 s and retries four times (a page that hung for 135 s).
+    public static func forSubmissions(baseURL: String, logger: Logger = Logger(label: "paperboy.arxiv")) -> ArxivMetadataSource {
+        ArxivMetadataSource(client: ArxivAPIClient(
+            configuration: .init(baseURL: baseURL, maximumAttempts: 2, timeout: .seconds(6)), logger: logger))
     }
 
     public func record(arxivID: String) async throws -> PaperRecord? {
-        try await client.entries(ids: [arxivID]).entries.first { $0.id == arxivID }?.record
+        let client = client
+        let limit = overallLimit
+        // Not a task group: that would wait for a request that ignores cancellation. The lookup
+        // is cancelled and left to end on its own.
+        let lookup = Task { try await client.entries(ids: [arxivID]).entries.first { $0.id == arxivID }?.record }
+        let deadline = Task {
+            try await Task.sleep(for: limit)
+            throw ArxivAPIClient.ClientError.timedOut(seconds: Int(limit.components.seconds))
+        }
+        return try await Race.first(of: lookup, unless: deadline)
     }
 
     public var notFoundAdvice: String { "arXiv does not know it either: check the id." }

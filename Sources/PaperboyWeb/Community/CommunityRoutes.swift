@@ -162,7 +162,10 @@ struct CommunityRoutes: Sendable {
                 fetched = try await community.metadata.record(arxivID: id)
             } catch {
                 community.logger.error("arXiv lookup failed", metadata: ["id": "\(id)", "error": "\(error)"])
-                return try await submitPage(request, problem: "arXiv did not answer just now (\(error)). Please try again in a minute.", typed: typed, status: .serviceUnavailable)
+                let reason = (error as? CustomStringConvertible)?.description ?? "the lookup failed"
+                return try await submitPage(
+                    request, problem: "Could not fetch \(id) from arXiv: \(reason). Nothing was submitted. Try again in a few minutes; if it keeps failing, this server cannot reach arXiv and an admin should check its connection.",
+                    typed: typed, status: .serviceUnavailable)
             }
             guard let fetched else {
                 return try await submitPage(request, problem: "There is no paper \(id) here. \(community.metadata.notFoundAdvice)", typed: typed, status: .notFound)
