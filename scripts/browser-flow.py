@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Drives headless Chromium through the community flow against a running Paperboy server,
+"""Drives headless Chromium through a reader's whole journey against a running Paperboy server,
 over the Chrome DevTools Protocol (websocket-client from PyPI; no browser download):
 
   sign in by the link mailed to the .eml folder, choose a username, upvote a paper with the
-  page's JavaScript (the count changes in place), post a comment, reload and check both stuck.
+  page's JavaScript (the count changes in place), save it to the library (in place too), post a
+  comment, reload and check all three stuck; submit a paper by its arXiv URL (SUBMIT_ID, fetched
+  by the server from the arXiv API it was pointed at); subscribe to the digest from the footer,
+  confirm by the mailed link, and unsubscribe from the preferences page.
 
-Usage: browser-flow.py CHROMIUM BASE_URL MAIL_FOLDER PAPER_ID EMAIL USERNAME
+Usage: browser-flow.py CHROMIUM BASE_URL MAIL_FOLDER PAPER_ID EMAIL USERNAME [SUBMIT_ID]
 Exits 0 when every step worked; prints what it saw otherwise. Used by EndToEndTests.
 """
 import email
@@ -105,6 +108,28 @@ def sign_in_link(folder, address):
     return None
 
 
+def mailed_link(folder, address, fragment):
+    """The newest link containing `fragment` in a mail to `address`."""
+    for path in sorted(glob.glob(os.path.join(folder, "*.eml")), reverse=True):
+        with open(path, "rb") as handle:
+            message = email.message_from_binary_file(handle, policy=email.policy.default)
+        if address in str(message["To"]):
+            body = message.get_body(preferencelist=("plain",)).get_content()
+            match = re.search(r"https?://\S*" + re.escape(fragment) + r"\S*", body)
+            if match:
+                return match.group(0)
+    return None
+
+
+def wait_until(browser, expression, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if browser.evaluate(expression):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def check(condition, what, seen=""):
     if not condition:
         raise SystemExit(f"FAILED: {what}\n{seen}"[:3000])
@@ -113,6 +138,7 @@ def check(condition, what, seen=""):
 
 def main():
     chromium, base, folder, paper_id, address, username = sys.argv[1:7]
+    submit_id = sys.argv[7] if len(sys.argv) > 7 else None
     browser = Browser(chromium)
     try:
         browser.navigate(f"{base}/signin")
@@ -122,7 +148,7 @@ def main():
         check(link is not None, "the .eml folder has a sign-in link", os.listdir(folder))
         browser.navigate(link)
         browser.submit(f"document.querySelector('#username').value = {json.dumps(username)}; document.querySelector('form.stacked').submit()")
-        check(username in browser.evaluate("document.querySelector('nav.account').innerText"), "signed in, name in the header",
+        check(username in browser.evaluate("document.querySelector('nav.primary').innerText"), "signed in, name in the header",
               browser.evaluate("document.body.innerText"))
 
         browser.navigate(f"{base}/papers/{paper_id}")
@@ -147,6 +173,37 @@ def main():
         check("<strong>works</strong>" in comments and "&lt;script&gt;" in comments, "comment shown, markup safe", comments)
         check(int(browser.evaluate("document.querySelector('.paper-votes [data-count]').textContent")) == before + 1,
               "vote still counted after reload")
+
+        # Save to the library: the button turns into "Saved" in place.
+        browser.evaluate("document.querySelector('article [data-library] form[data-library-form] button').click()")
+        check(wait_until(browser, "!!document.querySelector('article [data-library] button[aria-pressed=true]')"), "saved in place")
+        check(browser.evaluate("location.href") == url_before, "no page reload for saving")
+        browser.navigate(f"{base}/library")
+        check(browser.evaluate(f"!!document.querySelector('main a[href=\"/papers/{paper_id}\"]')"), "the library lists the saved paper",
+              browser.evaluate("document.querySelector('main').innerText"))
+
+        if submit_id:
+            browser.navigate(f"{base}/submit")
+            browser.submit(f"document.querySelector('#paper').value = 'https://arxiv.org/abs/{submit_id}v2?context=cs'; "
+                           "document.querySelector('main form.stacked').requestSubmit()")
+            check(browser.evaluate("location.pathname") == f"/papers/{submit_id}", "submitted by arXiv URL, now on its page",
+                  browser.evaluate("document.body.innerText"))
+            check(f"by {username}" in browser.evaluate("document.querySelector('article').innerText"), "credited to the reader")
+
+        # The digest: subscribe from the footer, confirm by mail, unsubscribe.
+        subscriber = "digest-" + address
+        browser.navigate(f"{base}/trending")
+        browser.submit(f"document.querySelector('#subscribe-email').value = {json.dumps(subscriber)}; "
+                       "document.querySelector('form.subscribe select').value = 'weekly'; document.querySelector('form.subscribe').submit()")
+        check("Check your inbox" in browser.evaluate("document.body.innerText"), "subscription asked for")
+        confirm = mailed_link(folder, subscriber, "/subscriptions/confirm")
+        check(confirm is not None, "the confirmation mail has its link", os.listdir(folder))
+        browser.navigate(confirm)
+        check("You are subscribed" in browser.evaluate("document.querySelector('p.success')?.innerText || ''"), "subscribed, said as a success",
+              browser.evaluate("document.body.innerText"))
+        browser.submit("[...document.querySelectorAll('main form button')].find((b) => b.textContent.includes('Unsubscribe')).click()")
+        check("gets no more digests" in browser.evaluate("document.body.innerText"), "unsubscribed",
+              browser.evaluate("document.body.innerText"))
     finally:
         browser.close()
 

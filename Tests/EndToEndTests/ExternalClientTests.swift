@@ -1,4 +1,7 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
 import PaperboyTestSupport
 import Testing
 
@@ -144,9 +147,11 @@ import Testing
         }
     }
 
-    /// The community flow in a real browser with JavaScript on: sign in with the link from the
-    /// .eml folder, upvote in place, comment (scripts/browser-flow.py drives Chromium over CDP).
-    @Test func chromium_signsInByMailedLink_upvotesInPlace_andComments() async throws {
+    /// A reader's whole journey in a real browser with JavaScript on (scripts/browser-flow.py
+    /// drives Chromium over CDP): sign in with the link from the .eml folder, upvote and save in
+    /// place, comment, submit a paper by its arXiv URL (from a local server answering as the arXiv
+    /// API does), subscribe to the digest, confirm by mail, and unsubscribe.
+    @Test func chromium_wholeJourney_signInVoteSaveCommentSubmitSubscribeUnsubscribe() async throws {
         let chromium = try #require(Locations.tool("chromium", environmentKey: "PAPERBOY_CHROMIUM"),
                                     "chromium is missing: run scripts/test, which installs Debian's chromium")
         let python = Locations.repository.appendingPathComponent(".build-tools/venv/bin/python").path
@@ -158,26 +163,55 @@ import Testing
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: source + suffix) {
             try FileManager.default.copyItem(atPath: source + suffix, toPath: database + suffix)
         }
-        let server = try ServerProcess(database: database, extraArguments: ["--mail", mail])
-        defer { _ = server.stop() }
-        let api = try await httpGet("\(server.baseURL)/api/daily_papers?limit=1")
-        let entry = try #require((try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [[String: Any]])?.first)
-        let paper = try #require(entry["paper"] as? [String: Any])
-        let id = try #require(paper["id"] as? String)
-        let upvotes = try #require(paper["upvotes"] as? Int)
+        let router = Router()
+        router.get("/api/query") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/atom+xml"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.arxivEntry)))
+        }
+        let arxiv = Application(router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)))
+        try await arxiv.test(.live) { arxivClient in
+            let arxivPort = try #require(arxivClient.port)
+            let server = try ServerProcess(database: database, extraArguments: ["--mail", mail, "--arxiv-api", "http://127.0.0.1:\(arxivPort)/api/query"])
+            defer { _ = server.stop() }
+            let api = try await httpGet("\(server.baseURL)/api/daily_papers?limit=1")
+            let entry = try #require((try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [[String: Any]])?.first)
+            let paper = try #require(entry["paper"] as? [String: Any])
+            let id = try #require(paper["id"] as? String)
+            let upvotes = try #require(paper["upvotes"] as? Int)
 
-        let flow = try run(python, [
-            Locations.repository.appendingPathComponent("scripts/browser-flow.py").path,
-            chromium, server.baseURL, mail, id, "ada@example.org", "ada",
-        ], timeout: 180)
-        #expect(flow.status == 0, "\(flow.standardOutput)\n\(flow.standardError.suffix(2000))")
-        #expect(flow.standardOutput.contains("ok: vote still counted after reload"))
+            let flow = try await runAsync(python, [
+                Locations.repository.appendingPathComponent("scripts/browser-flow.py").path,
+                chromium, server.baseURL, mail, id, "ada@example.org", "ada", "1803.03635",
+            ])
+            #expect(flow.status == 0, "\(flow.standardOutput)\n\(flow.standardError.suffix(2000))")
+            #expect(flow.standardOutput.contains("ok: unsubscribed"))
 
-        let after = try await httpGet("\(server.baseURL)/api/papers/\(id)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(after.body.utf8)) as? [String: Any])
-        #expect(json["upvotes"] as? Int == upvotes + 1)
-        #expect(json["numComments"] as? Int == 1)
+            let after = try await httpGet("\(server.baseURL)/api/papers/\(id)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(after.body.utf8)) as? [String: Any])
+            #expect(json["upvotes"] as? Int == upvotes + 1)
+            #expect(json["numComments"] as? Int == 1)
+            let submitted = try await httpGet("\(server.baseURL)/api/papers/1803.03635")
+            #expect(submitted.body.contains("The Lottery Ticket Hypothesis"))
+        }
     }
+
+    static let arxivEntry = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <feed xmlns="http://www.w3.org/2005/Atom">
+          <opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">1</opensearch:totalResults>
+          <entry>
+            <id>http://arxiv.org/abs/1803.03635v5</id>
+            <updated>2019-03-04T23:17:44Z</updated>
+            <published>2018-03-09T18:51:28Z</published>
+            <title>The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Networks</title>
+            <summary>Neural network pruning techniques can reduce the parameter counts of trained networks by over 90%.</summary>
+            <author><name>Jonathan Frankle</name></author>
+            <author><name>Michael Carbin</name></author>
+            <link title="pdf" href="http://arxiv.org/pdf/1803.03635v5" rel="related" type="application/pdf"/>
+            <arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.LG"/>
+            <category term="cs.LG"/>
+          </entry>
+        </feed>
+        """
 
     @Test func userCommand_createsTheFirstAdmin_andChangesRoles() throws {
         let directory = try TemporaryDirectory()

@@ -66,6 +66,15 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
         standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
 }
 
+/// `run`, without holding a thread of the pool that in-process servers in the test answer on.
+func runAsync(_ executable: String, _ arguments: [String], timeout: TimeInterval = 300) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try run(executable, arguments, timeout: timeout) })
+        }
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
