@@ -116,7 +116,8 @@ import Testing
         let title = try #require(entry["title"] as? String)
 
         let shots: [(name: String, path: String, expected: [String])] = [
-            ("daily", "/", ["Paperboy", "Most upvoted", "Trending"]),
+            // On a phone the header shows the logo, not the site name (it keeps the header under 100 px).
+            ("daily", "/", ["Daily", "Most upvoted", "Trending"]),
             ("paper", "/papers/\(id)", ["Abstract", "Markdown"] + title.split(separator: " ").prefix(3).map(String.init)),
         ]
         for shot in shots {

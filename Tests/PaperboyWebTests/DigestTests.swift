@@ -160,6 +160,12 @@ func latestMailLink(in folder: URL, path: String) throws -> String? {
             let page = try await client.get("/digest?s=\(signed)&period=2025-02-04")
             #expect(page.status == .ok && page.body.contains("Dense Retrieval at Scale") && page.body.contains("Your topic: retrieval"))
             #expect(try await client.get("/digest?s=\(signed)&period=yesterday").status == .badRequest)
+            // The mail's inline styles apply on this page alone; it still runs no script.
+            let policy = try #require(page.headers[.contentSecurityPolicy])
+            #expect(policy.contains("style-src 'unsafe-inline'") && !policy.contains("script-src"), "\(policy)")
+            #expect(page.body.contains("style=\""), "the digest is styled inline")
+            let sitePolicy = try #require(try await client.get("/").headers[.contentSecurityPolicy])
+            #expect(!sitePolicy.contains("unsafe-inline"), "other pages keep the strict policy")
         }
     }
 }
