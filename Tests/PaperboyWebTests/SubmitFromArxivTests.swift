@@ -11,24 +11,7 @@ import Testing
 /// Submitting a paper the site does not have: its metadata comes from the arXiv API client,
 /// here pointed at a local server answering as export.arxiv.org does.
 @Suite struct SubmitFromArxivTests {
-    static let atom = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <feed xmlns="http://www.w3.org/2005/Atom">
-          <opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">1</opensearch:totalResults>
-          <entry>
-            <id>http://arxiv.org/abs/1803.03635v5</id>
-            <updated>2019-03-04T23:17:44Z</updated>
-            <published>2018-03-09T18:51:28Z</published>
-            <title>The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Networks</title>
-            <summary>Neural network pruning techniques can reduce the parameter counts of trained networks by over 90%.</summary>
-            <author><name>Jonathan Frankle</name></author>
-            <author><name>Michael Carbin</name></author>
-            <link title="pdf" href="http://arxiv.org/pdf/1803.03635v5" rel="related" type="application/pdf"/>
-            <arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.LG"/>
-            <category term="cs.AI"/><category term="cs.LG"/>
-          </entry>
-        </feed>
-        """
+    static let atom = ArxivFixtures.lotteryTicketAtom
 
     /// arXiv that accepts the connection and never answers, and arXiv that is not there at all:
     /// the page says what failed within the overall limit, and nothing is stored.

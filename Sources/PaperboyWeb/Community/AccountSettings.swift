@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Hummingbird
-import Mustache
 import PaperboyCore
 import PaperboyStore
 
@@ -120,7 +119,9 @@ extension AccountRoutes {
             return community.message(heading: Self.emailLinkExpired.heading, text: Self.emailLinkExpired.text, link: (Links.settings(), "Settings"), status: .gone)
         }
         let (csrf, cookie) = security.anonymousFormToken(request)
-        let model = ConfirmEmailPageModel(site: community.site, action: Links.confirmEmailAction(), csrf: csrf, token: token, email: change.newEmail)
+        // The sign-in confirmation's model: the same fields, shown by the confirm-email template.
+        let model = SignInConfirmPageModel(
+            site: community.site, action: Links.confirmEmailAction(), csrf: csrf, token: token, email: change.newEmail, isNew: false, next: Links.settings())
         return community.page("confirm-email", model, cookies: [cookie].compactMap { $0 })
     }
 
@@ -229,24 +230,5 @@ extension AccountRoutes {
         response.headers[.contentDisposition] = "attachment; filename=\"\(account.username)-paperboy-export.json\""
         response.headers[.cacheControl] = "private, no-store"
         return response
-    }
-}
-
-struct ConfirmEmailPageModel: MustacheParent {
-    let site: SiteChrome
-    let action: String
-    let csrf: String
-    let token: String
-    let email: String
-
-    func child(named name: String) -> Any? {
-        switch name {
-        case "site": site
-        case "action": action
-        case "csrf": csrf
-        case "token": token
-        case "email": email
-        default: nil
-        }
     }
 }
