@@ -17,6 +17,7 @@ extension SiteChrome: MustacheParent {
         case "thisWeek": thisWeek
         case "thisMonth": thisMonth
         case "trending": trending
+        case "trends": trends
         case "submit": submit
         case "script": script
         case "signIn": signIn
@@ -62,6 +63,7 @@ extension PaperCard: MustacheParent {
         case "vote": vote
         case "library": library.orAbsent
         case "reason": reason.orAbsent
+        case "enrichment": enrichment
         default: nil
         }
     }
@@ -96,6 +98,8 @@ extension FeedPageModel: MustacheParent {
         case "previousPage": previousPage.orAbsent
         case "nextPage": nextPage.orAbsent
         case "orderNote": orderNote.orAbsent
+        case "risingPhrases": risingPhrases
+        case "hasRisingPhrases": !risingPhrases.isEmpty
         default: nil
         }
     }
@@ -138,6 +142,8 @@ extension PaperPageModel: MustacheParent {
         case "csrf": csrf.orAbsent
         case "signInToComment": signInToComment
         case "curator": curator.orAbsent
+        case "enrichment": enrichment
+        case "authorship": authorship.orAbsent
         default: nil
         }
     }
@@ -168,6 +174,7 @@ extension SearchResultCard: MustacheParent {
         case "pdfURL": pdfURL.orAbsent
         case "githubRepo": githubRepo.orAbsent
         case "library": library.orAbsent
+        case "enrichment": enrichment
         default: nil
         }
     }

@@ -75,6 +75,8 @@ struct ProfilePageModel: MustacheParent {
     let joined: String
     let submissions: [PaperCard]
     let upvoted: [PaperCard]
+    /// Papers the person claimed as an author, approved (issue 19).
+    var claimed: [PaperCard] = []
 
     func child(named name: String) -> Any? {
         switch name {
@@ -86,6 +88,8 @@ struct ProfilePageModel: MustacheParent {
         case "hasSubmissions": !submissions.isEmpty
         case "upvoted": upvoted
         case "hasUpvoted": !upvoted.isEmpty
+        case "claimed": claimed
+        case "hasClaimed": !claimed.isEmpty
         default: nil
         }
     }
