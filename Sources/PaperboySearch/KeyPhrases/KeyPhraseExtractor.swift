@@ -89,6 +89,7 @@ public struct KeyPhraseExtractor: Sendable {
         "among", "upon", "whether", "either", "due", "rather", "respectively", "e.g", "i.e", "etc", "et", "al",
         "problem", "problems", "task", "tasks", "performance", "effective", "efficient", "able", "large", "high",
         "recent", "recently", "prior", "previous", "key", "main", "code", "available", "publicly", "github", "https",
+        "whereas", "multiple", "named", "called", "made", "toward", "towards",
     ]
 
     /// Candidate phrases: 1–3 word n-grams inside runs of words without stopwords, punctuation or
@@ -108,7 +109,12 @@ public struct KeyPhraseExtractor: Sendable {
                         let key = words.map { $0.lowercased() }
                         guard let firstWord = key.first, let lastWord = key.last,
                               !fillers.contains(firstWord), !fillers.contains(lastWord),
-                              !(length == 1 && (firstWord.count < 3 || fillers.contains(firstWord))) else { continue }
+                              // Adverbs ("effectively", "mainly") end or start no phrase.
+                              !firstWord.hasSuffix("ly"), !lastWord.hasSuffix("ly"),
+                              // A lone word must look like a name (an acronym, a hyphenated
+                              // term) or come from the title: lone common words ("scores",
+                              // "tokens") were most of the wrong phrases (BENCHMARKS.md).
+                              !(length == 1 && (firstWord.count < 3 || !(inTitle || isNameLike(words[0]) || firstWord.contains("-")))) else { continue }
                         let phrase = key.joined(separator: " ")
                         position += 1
                         if var entry = stats[phrase] {
@@ -130,6 +136,10 @@ public struct KeyPhraseExtractor: Sendable {
             return a.first < b.first
         }
         return ranked.prefix(maximumCandidates).map { stats[$0]!.shown }
+    }
+
+    static func isNameLike(_ word: String) -> Bool {
+        word.split(separator: "-").contains { $0.dropFirst().contains(where: \.isUppercase) } || word.contains(where: \.isNumber)
     }
 
     /// Acronyms and names with inner capitals ("BERT", "GPT-4", "LoRA") keep their case; other
