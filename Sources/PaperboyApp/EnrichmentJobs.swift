@@ -38,8 +38,10 @@ public enum EnrichmentJobs {
                 "thumbnails", every: .seconds(300), lease: LeaseKeeper(store: store, name: "thumbnails", duration: 900),
                 firstRoundAfter: .seconds(20), now: now, logger: logger
             ) {
-                // A round does at most 100 papers (5 minutes at arXiv's pace), then lets go of the lease.
-                let summary = try await backfill.run(limit: 100)
+                // New arrivals only (stored in the last week): older papers are `paperboy
+                // thumbnails`' to backfill, so turning this on does not crawl a whole imported
+                // snapshot. A round does at most 100 (5 minutes at arXiv's pace).
+                let summary = try await backfill.run(limit: 100, arrivedSince: now().addingTimeInterval(-7 * 86_400))
                 if summary != ThumbnailBackfill.Summary() { logger.notice("thumbnails: \(summary)") }
             })
         }

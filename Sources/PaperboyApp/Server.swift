@@ -117,12 +117,13 @@ public struct PaperboyServer: Sendable {
             services.append(ScheduledJob("semantic index refresh", every: .seconds(30), logger: logger) {
                 // On the idle thread, stepping aside while requests are answered (issue 20).
                 let embedded = try await semantic.embedMissing(inBackground: true)
-                // Key phrases use the same model, so they follow the embeddings (issue 19).
-                let phrased = try await semantic.extractMissingKeyPhrases(inBackground: true)
-                if phrased > 0 { jobLogger.info("key phrases: \(phrased) papers") }
                 let loaded = try await semantic.loadStoredEmbeddings()
                 if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
                 OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)
+                // Key phrases use the same model, so they follow the embeddings (issue 19), a
+                // little slower: after search is served, in the same idle-thread way.
+                let phrased = try await semantic.extractMissingKeyPhrases(inBackground: true)
+                if phrased > 0 { jobLogger.info("key phrases: \(phrased) papers") }
             })
         }
         services += RecommendationJobs.make(recommender, store: store, now: now, logger: logger)

@@ -175,11 +175,12 @@ extension PostgresPaperStore {
     /// Papers that have a PDF: a stored link, or an arXiv id (new-style or old-style).
     static let hasPDF = #"(pdf_url IS NOT NULL OR id ~ '^[0-9]{4}\.[0-9]' OR id ~ '^[a-z][a-zA-Z.-]*/[0-9]')"#
 
-    public func papersNeedingThumbnails(afterKey: UInt32, limit: Int) async throws -> [ThumbnailSource] {
-        try await read { [logger] connection in
+    public func papersNeedingThumbnails(afterKey: UInt32, arrivedSince: Date?, limit: Int) async throws -> [ThumbnailSource] {
+        let since = arrivedSince?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude
+        return try await read { [logger] connection in
             try await connection.query("""
                 SELECT key, id, pdf_url FROM paper
-                WHERE key > \(Int64(afterKey)) AND thumbnail IS NULL AND NOT hidden AND \(unescaped: Self.hasPDF)
+                WHERE key > \(Int64(afterKey)) AND thumbnail IS NULL AND NOT hidden AND \(unescaped: Self.hasPDF) AND created_at >= \(since)
                 ORDER BY key LIMIT \(limit)
                 """, logger: logger).collect().compactMap { row -> ThumbnailSource? in
                 let (key, id, pdfURL) = try row.decode((Int64, String, String?).self)

@@ -158,13 +158,13 @@ extension SQLitePaperStore {
     /// Papers that have a PDF: a stored link, or an arXiv id (new-style or old-style).
     static let hasPDF = "(pdf_url IS NOT NULL OR id GLOB '[0-9][0-9][0-9][0-9].[0-9]*' OR id GLOB '[a-z]*/[0-9]*')"
 
-    public func papersNeedingThumbnails(afterKey: UInt32, limit: Int) async throws -> [ThumbnailSource] {
+    public func papersNeedingThumbnails(afterKey: UInt32, arrivedSince: Date?, limit: Int) async throws -> [ThumbnailSource] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT key, id, pdf_url FROM paper
-                WHERE key > ? AND thumbnail IS NULL AND hidden = 0 AND \(Self.hasPDF)
+                WHERE key > ? AND thumbnail IS NULL AND hidden = 0 AND \(Self.hasPDF) AND created_at >= ?
                 ORDER BY key LIMIT ?
-                """, arguments: [Int64(afterKey), limit]).compactMap { row -> ThumbnailSource? in
+                """, arguments: [Int64(afterKey), arrivedSince?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude, limit]).compactMap { row -> ThumbnailSource? in
                 let id: String = row[1]
                 guard let url = (row[2] as String?) ?? (ArxivID.isValid(id) ? Links.arxivPDF(id) : nil) else { return nil }
                 return ThumbnailSource(key: UInt32(row[0] as Int64), paperID: id, pdfURL: url)

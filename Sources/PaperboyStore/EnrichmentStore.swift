@@ -40,8 +40,9 @@ public protocol EnrichmentStore: Sendable {
     /// Stores what GitHub said about a paper's repository, and when.
     func saveStars(paperKey: UInt32, outcome: StarsOutcome, checkedAt: Date) async throws
 
-    /// Papers with a PDF (a link, or an arXiv id) and no thumbnail yet, after `afterKey`, by key.
-    func papersNeedingThumbnails(afterKey: UInt32, limit: Int) async throws -> [ThumbnailSource]
+    /// Papers with a PDF (a link, or an arXiv id) and no thumbnail yet, after `afterKey`, by key;
+    /// with `arrivedSince`, only papers first stored since then (the server's new arrivals).
+    func papersNeedingThumbnails(afterKey: UInt32, arrivedSince: Date?, limit: Int) async throws -> [ThumbnailSource]
 
     /// How many papers have a thumbnail state, and how many could have one.
     func thumbnailProgress() async throws -> (done: Int, total: Int)

@@ -125,7 +125,10 @@ extension StoreConformanceTests {
                     record(samplePaper(id: "2502.00001")), record(samplePaper(id: "hep-th/9901001")), record(withLink),
                     record(samplePaper(id: "pb-no-pdf")),
                 ])
-                let due = try await store.papersNeedingThumbnails(afterKey: 0, limit: 10)
+                // Only papers stored since a moment: none of these (imports stamp the real clock).
+                #expect(try await store.papersNeedingThumbnails(afterKey: 0, arrivedSince: Date().addingTimeInterval(3600), limit: 10).isEmpty)
+                #expect(try await store.papersNeedingThumbnails(afterKey: 0, arrivedSince: Date().addingTimeInterval(-3600), limit: 10).count == 3)
+                let due = try await store.papersNeedingThumbnails(afterKey: 0, arrivedSince: nil, limit: 10)
                 #expect(Set(due.map(\.paperID)) == ["2502.00001", "hep-th/9901001", "pb-local-1"])
                 #expect(due.first { $0.paperID == "2502.00001" }?.pdfURL == "https://arxiv.org/pdf/2502.00001")
                 #expect(due.first { $0.paperID == "pb-local-1" }?.pdfURL == "http://127.0.0.1:1/paper.pdf")
@@ -140,7 +143,7 @@ extension StoreConformanceTests {
                 #expect(try await store.thumbnail(paperID: due[1].paperID, size: .small) == nil)
                 #expect(try await store.paper(id: due[0].paperID)?.thumbnail == .image)
                 #expect(try await store.paper(id: due[1].paperID)?.thumbnail == .placeholder)
-                #expect(try await store.papersNeedingThumbnails(afterKey: 0, limit: 10).count == 1)
+                #expect(try await store.papersNeedingThumbnails(afterKey: 0, arrivedSince: nil, limit: 10).count == 1)
                 // Re-imports keep the thumbnail.
                 _ = try await store.upsert([record(samplePaper(id: due[0].paperID, title: "Another title"))])
                 #expect(try await store.paper(id: due[0].paperID)?.thumbnail == .image)

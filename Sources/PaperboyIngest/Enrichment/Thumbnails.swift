@@ -154,11 +154,13 @@ public struct ThumbnailBackfill: Sendable {
         self.now = now
     }
 
-    public func run(limit: Int? = nil, progress: (@Sendable (Summary) -> Void)? = nil) async throws -> Summary {
+    /// `arrivedSince`: only papers first stored since then (the server's new arrivals); nil for
+    /// every paper (the backfill command).
+    public func run(limit: Int? = nil, arrivedSince: Date? = nil, progress: (@Sendable (Summary) -> Void)? = nil) async throws -> Summary {
         var summary = Summary()
         var after: UInt32 = 0
         while limit.map({ summary.rendered + summary.placeholders < $0 }) ?? true {
-            let batch = try await store.papersNeedingThumbnails(afterKey: after, limit: 20)
+            let batch = try await store.papersNeedingThumbnails(afterKey: after, arrivedSince: arrivedSince, limit: 20)
             guard !batch.isEmpty else { break }
             for paper in batch {
                 try Task.checkCancellation()
