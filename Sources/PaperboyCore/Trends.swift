@@ -45,6 +45,9 @@ public enum TrendChart {
             parts.append(##"<text x="\##(format(left - 4))" y="\##(format(y + 4))" font-size="11" text-anchor="end" fill="#555">\##(value)</text>"##)
         }
         var lastMonth = -1
+        var lastLabelX = -Double.infinity
+        // Labels 50 px or more apart: every month up to about a year, then every 3 or 6 months.
+        let monthsPerLabel = series.counts.count <= 60 ? 1 : series.counts.count <= 130 ? 3 : 6
         for (index, count) in series.counts.enumerated() {
             let monday = series.weeks[index]
             let barHeight = plotHeight * Double(count) / Double(scale)
@@ -53,7 +56,8 @@ public enum TrendChart {
             parts.append(##"<rect x="\##(format(x + 1))" y="\##(format(top + plotHeight - barHeight))" width="\##(format(max(barWidth - 2, 1)))" height="\##(format(barHeight))" fill="#3b6ea5"><title>\##(period): \##(count) paper\##(count == 1 ? "" : "s")</title></rect>"##)
             let month = monday.components.month
             if month != lastMonth {
-                if lastMonth != -1 || index == 0 {
+                if (month - 1) % monthsPerLabel == 0 || index == 0, x - lastLabelX >= 48 {
+                    lastLabelX = x
                     let name = FeedPeriod.monthNames[month - 1].prefix(3)
                     let text = month == 1 || index == 0 ? "\(name) \(monday.components.year)" : String(name)
                     parts.append(##"<text x="\##(format(x + 1))" y="\##(format(height - 10))" font-size="11" fill="#555">\##(escape(text))</text>"##)
