@@ -26,6 +26,26 @@ public struct PaperboyConfiguration: Sendable {
     public var secret: String?
     /// Import batches in flight at once on PostgreSQL.
     public var postgresConcurrentUpserts: Int
+    /// Seconds between arXiv requests, for every arXiv request this process makes (sync,
+    /// submissions, thumbnails' PDFs): they share one gate.
+    public var arxivRequestIntervalSeconds: Double
+    /// GitHub stars of recent papers (issue 19); nil when off.
+    public var githubStars: GitHubStarsSettings?
+    /// Thumbnails of first pages (issue 19); nil when off.
+    public var thumbnails: ThumbnailSettings?
+
+    public struct GitHubStarsSettings: Sendable {
+        public var apiURL: String
+        /// From `PAPERBOY_GITHUB_TOKEN` only (a secret).
+        public var token: String?
+        public var recentDays: Int
+    }
+
+    public struct ThumbnailSettings: Sendable {
+        public var maxPDFMegabytes: Int
+        public var renderSeconds: Int
+        public var renderMegabytes: Int
+    }
 
     public struct MailSettings: Sendable {
         /// A folder for .eml files, or an smtp:// or smtps:// URL.
@@ -121,6 +141,14 @@ public struct PaperboyConfiguration: Sendable {
         public static let digestHour = Key("digestHour", flag: "--digest-hour")
         public static let secret = Key("secret", flag: "PAPERBOY_SECRET", isSecret: true)
         public static let pgConcurrentUpserts = Key("pgConcurrentUpserts", flag: "PAPERBOY_PG_CONCURRENT_UPSERTS")
+        public static let githubStars = Key("githubStars", flag: "--github-stars")
+        public static let githubAPI = Key("githubAPI", flag: "--github-api")
+        public static let githubToken = Key("githubToken", flag: "PAPERBOY_GITHUB_TOKEN", isSecret: true)
+        public static let githubRecentDays = Key("githubRecentDays", flag: "--github-recent-days")
+        public static let thumbnails = Key("thumbnails", flag: "--thumbnails")
+        public static let thumbnailMaxMB = Key("thumbnailMaxMb", flag: "--thumbnail-max-mb")
+        public static let thumbnailSeconds = Key("thumbnailSeconds", flag: "--thumbnail-seconds")
+        public static let thumbnailMemoryMB = Key("thumbnailMemoryMb", flag: "--thumbnail-memory-mb")
     }
 
     /// Reads the configuration: `commandLine` (what the flags given said, by key), then
@@ -134,7 +162,7 @@ public struct PaperboyConfiguration: Sendable {
                 (AbsoluteConfigKey([key.name]), ConfigValue(.string(value), isSecret: key.isSecret))
             }))
         // The environment by the names Paperboy has always used: PAPERBOY_ plus the key.
-        let environmentProvider = EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["PAPERBOY_SECRET", "PAPERBOY_DATABASE", "PAPERBOY_MAIL"]))
+        let environmentProvider = EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(["PAPERBOY_SECRET", "PAPERBOY_DATABASE", "PAPERBOY_MAIL", "PAPERBOY_GITHUB_TOKEN"]))
             .prefixKeys(with: ["paperboy"])
         var providers: [any ConfigProvider] = [given, environmentProvider]
         let early = ConfigReader(providers: providers)
@@ -183,6 +211,24 @@ public struct PaperboyConfiguration: Sendable {
         digestHour = hour >= 0 ? hour : nil
         secret = values.string(.secret)
         postgresConcurrentUpserts = try values.integer(.pgConcurrentUpserts, default: 4, range: 1...64, expected: "1 to 64")
+        arxivRequestIntervalSeconds = try values.number(.arxivRequestInterval, default: 3, range: 0...600, expected: "a number of seconds from 0 to 600")
+        switch values.string(.githubStars) ?? "off" {
+        case "off": githubStars = nil
+        case "on":
+            githubStars = GitHubStarsSettings(
+                apiURL: values.string(.githubAPI) ?? "https://api.github.com", token: values.string(.githubToken),
+                recentDays: try values.integer(.githubRecentDays, default: 30, range: 1...3650, expected: "1 to 3650 days"))
+        case let other: throw ConfigurationError("\(Key.githubStars.label) is on or off, not \"\(other.prefix(40))\".")
+        }
+        switch values.string(.thumbnails) ?? "off" {
+        case "off": thumbnails = nil
+        case "on":
+            thumbnails = ThumbnailSettings(
+                maxPDFMegabytes: try values.integer(.thumbnailMaxMB, default: 40, range: 1...1000, expected: "1 to 1000 megabytes"),
+                renderSeconds: try values.integer(.thumbnailSeconds, default: 30, range: 1...600, expected: "1 to 600 seconds"),
+                renderMegabytes: try values.integer(.thumbnailMemoryMB, default: 768, range: 64...16_384, expected: "64 to 16384 megabytes"))
+        case let other: throw ConfigurationError("\(Key.thumbnails.label) is on or off, not \"\(other.prefix(40))\".")
+        }
         if let list = values.string(.arxivCategories), !list.isEmpty {
             let feedName = values.string(.arxivFeed) ?? "all"
             guard let feed = ArxivIngest.FeedPolicy(rawValue: feedName) else { throw ConfigurationError("--arxiv-feed is all or curated, not \(feedName)") }

@@ -83,9 +83,12 @@ public struct PaperboyServer: Sendable {
         let transport = try configuration.mail.messageTransport()
         let recommender = Recommender(store: store, semantic: semantic, logger: logger)
         let composer = try await configuration.digestComposer(store: store, search: search, site: site, security: security, recommender: recommender)
-        let metadata: any PaperMetadataSource = configuration.arxivAPI.map { address in
-            ArxivMetadataSource.forSubmissions(baseURL: address, logger: logger)
-        } ?? LocalOnlyMetadataSource()
+        // One gate for every arXiv request this process makes: submissions, the sync, PDFs for thumbnails.
+        let arxivGate = ArxivAPIClient(
+            configuration: .init(baseURL: configuration.arxivAPI ?? "https://export.arxiv.org/api/query",
+                                 minimumInterval: .milliseconds(Int(configuration.arxivRequestIntervalSeconds * 1000))),
+            logger: logger)
+        let metadata: any PaperMetadataSource = configuration.arxivAPI.map { _ in ArxivMetadataSource(client: arxivGate, overallLimit: .seconds(15)) } ?? LocalOnlyMetadataSource()
 
         let host = settings.host
         let app = try await buildApplication(
@@ -108,7 +111,7 @@ public struct PaperboyServer: Sendable {
             services.append(metrics.application(host: settings.metricsHost, port: metricsPort, logger: logger))
         }
         if let sync = configuration.arxivSync {
-            services.append(try ArxivSyncJob.make(sync, oaiURL: configuration.oaiURL, store: store, logger: logger))
+            services.append(try ArxivSyncJob.make(sync, oaiURL: configuration.oaiURL, store: store, client: arxivGate, logger: logger))
         }
         if let semantic {
             services.append(ScheduledJob("semantic index refresh", every: .seconds(30), logger: logger) {
@@ -117,9 +120,14 @@ public struct PaperboyServer: Sendable {
                 let loaded = try await semantic.loadStoredEmbeddings()
                 if embedded + loaded > 0 { jobLogger.info("semantic index: \(embedded) papers embedded, \(loaded) embeddings loaded") }
                 OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)
+                // Key phrases use the same model, so they follow the embeddings (issue 19), a
+                // little slower: after search is served, in the same idle-thread way.
+                let phrased = try await semantic.extractMissingKeyPhrases(inBackground: true)
+                if phrased > 0 { jobLogger.info("key phrases: \(phrased) papers") }
             })
         }
         services += RecommendationJobs.make(recommender, store: store, now: now, logger: logger)
+        services += try EnrichmentJobs.make(configuration, store: store, arxiv: arxivGate, now: now, logger: logger)
         if !keys.isFixed {
             // Well within a rotated key's grace period.
             services.append(ScheduledJob("rereading the signing keys", every: .seconds(60), firstRoundAfter: .seconds(60), logger: logger) {
@@ -210,8 +218,10 @@ public enum ArxivSyncJob {
     /// Runs on whichever instance holds the sync lease: at start-up when no run is on record, then
     /// whenever `hours` have passed since the last successful run, by anyone. A failed run is
     /// retried after a quarter of the interval (at most an hour).
-    public static func make(_ settings: PaperboyConfiguration.ArxivSyncSettings, oaiURL: String, store: any PaperStore, logger: Logger) throws -> ScheduledJob {
-        let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(settings.requestIntervalSeconds * 1000))), logger: logger)
+    /// `client` is the process's arXiv gate, shared with submissions and thumbnails.
+    public static func make(
+        _ settings: PaperboyConfiguration.ArxivSyncSettings, oaiURL: String, store: any PaperStore, client: ArxivAPIClient, logger: Logger
+    ) throws -> ScheduledJob {
         let ingest = ArxivIngest(store: store, client: client, oaiBaseURL: oaiURL, policy: settings.feed, format: settings.format)
         // A harvest page takes seconds; the lease is renewed before each one.
         let lease = LeaseKeeper(store: store, name: ArxivSync.name, duration: 600)

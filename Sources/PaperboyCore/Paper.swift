@@ -36,6 +36,13 @@ public struct Paper: Sendable, Equatable, Codable {
     public var featured: Bool
     /// A curator hid the paper as spam: off every feed and out of search.
     public var hidden: Bool
+    /// Key phrases drawn from the abstract (`KeyPhrases`), best first; empty until computed.
+    /// Not written by imports, so a re-import keeps them (they are recomputed when the text changes).
+    public var keyPhrases: [String] = []
+    /// Stars of `githubRepo` when GitHub last told us; nil when never asked or there is no repository.
+    public var githubStars: Int? = nil
+    /// Whether a first-page thumbnail was rendered (or a placeholder stands in); nil when none was tried.
+    public var thumbnail: ThumbnailState? = nil
 
     public init(
         id: String,
@@ -60,8 +67,14 @@ public struct Paper: Sendable, Equatable, Codable {
         upvotes: Int = 0,
         commentCount: Int = 0,
         featured: Bool = false,
-        hidden: Bool = false
+        hidden: Bool = false,
+        keyPhrases: [String] = [],
+        githubStars: Int? = nil,
+        thumbnail: ThumbnailState? = nil
     ) {
+        self.keyPhrases = keyPhrases
+        self.githubStars = githubStars
+        self.thumbnail = thumbnail
         self.id = id
         self.title = title
         self.abstract = abstract
@@ -89,6 +102,14 @@ public struct Paper: Sendable, Equatable, Codable {
 
     /// True when `id` is an arXiv identifier, so arXiv links can be offered.
     public var isArxiv: Bool { ArxivID.isValid(id) }
+}
+
+/// What became of a paper's thumbnail.
+public enum ThumbnailState: String, Sendable, Codable {
+    /// The first page, rendered at both sizes.
+    case image
+    /// The PDF was broken, too large or too slow to render: the page shows a placeholder.
+    case placeholder
 }
 
 /// What an import knows about a paper. Optional community fields (`upvotes`, `dailyDay`, …)

@@ -474,5 +474,40 @@ enum PostgresMigrations {
             """,
             "INSERT INTO term_count_state (id, documents, through_key) VALUES (1, 0, 0)",
         ]),
+        // Issue 19, as SQLite's v9: enrichment columns only their own jobs write, author claims,
+        // thumbnails; a GIN index finds an author's papers by exact name.
+        PostgresMigration(version: 9, name: "v9-enrichment", statements: [
+            "ALTER TABLE paper ADD COLUMN key_phrases text[] NOT NULL DEFAULT '{}'",
+            "ALTER TABLE paper ADD COLUMN key_phrases_hash bigint",
+            "ALTER TABLE paper ADD COLUMN github_stars bigint",
+            "ALTER TABLE paper ADD COLUMN github_etag text",
+            "ALTER TABLE paper ADD COLUMN github_checked_at double precision",
+            "ALTER TABLE paper ADD COLUMN thumbnail text CHECK (thumbnail IN ('image', 'placeholder'))",
+            "CREATE INDEX paper_github_published ON paper (published_at) WHERE github_repo IS NOT NULL",
+            "CREATE INDEX paper_authors ON paper USING gin (authors)",
+            """
+            CREATE TABLE paper_thumbnail (
+                paper_key bigint PRIMARY KEY REFERENCES paper (key) ON DELETE CASCADE,
+                media_type text NOT NULL,
+                small bytea NOT NULL,
+                large bytea NOT NULL,
+                rendered_at double precision NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE author_claim (
+                account_id bigint NOT NULL REFERENCES account (id) ON DELETE CASCADE,
+                paper_key bigint NOT NULL REFERENCES paper (key) ON DELETE CASCADE,
+                author_name text NOT NULL,
+                status text NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+                verified_by text,
+                created_at double precision NOT NULL,
+                decided_at double precision,
+                PRIMARY KEY (account_id, paper_key)
+            )
+            """,
+            "CREATE INDEX author_claim_paper ON author_claim (paper_key)",
+            "CREATE INDEX author_claim_status ON author_claim (status, created_at)",
+        ]),
     ]
 }

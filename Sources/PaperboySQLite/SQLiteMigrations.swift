@@ -257,6 +257,40 @@ enum SQLiteMigrations {
                 INSERT INTO term_count_state (id, documents, through_key) VALUES (1, 0, 0);
                 """)
         }
+        migrator.registerMigration("v9-enrichment") { db in
+            // Issue 19: key phrases, GitHub stars and thumbnails live on the paper row but are
+            // written only by their own jobs (imports leave them alone); claims and images apart.
+            try db.execute(sql: """
+                ALTER TABLE paper ADD COLUMN key_phrases TEXT NOT NULL DEFAULT '';
+                ALTER TABLE paper ADD COLUMN key_phrases_hash INTEGER;
+                ALTER TABLE paper ADD COLUMN github_stars INTEGER;
+                ALTER TABLE paper ADD COLUMN github_etag TEXT;
+                ALTER TABLE paper ADD COLUMN github_checked_at REAL;
+                ALTER TABLE paper ADD COLUMN thumbnail TEXT CHECK (thumbnail IN ('image', 'placeholder'));
+                CREATE INDEX paper_github_published ON paper(published_at) WHERE github_repo IS NOT NULL;
+                CREATE TABLE paper_thumbnail (
+                    paper_key INTEGER PRIMARY KEY REFERENCES paper(key) ON DELETE CASCADE,
+                    media_type TEXT NOT NULL,
+                    small BLOB NOT NULL,
+                    large BLOB NOT NULL,
+                    rendered_at REAL NOT NULL
+                ) STRICT;
+                -- A reader's claim to be one of a paper's authors: pending until a curator
+                -- decides, or approved at once when their verified address is in the paper.
+                CREATE TABLE author_claim (
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    paper_key INTEGER NOT NULL REFERENCES paper(key) ON DELETE CASCADE,
+                    author_name TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+                    verified_by TEXT,
+                    created_at REAL NOT NULL,
+                    decided_at REAL,
+                    PRIMARY KEY (account_id, paper_key)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX author_claim_paper ON author_claim(paper_key);
+                CREATE INDEX author_claim_status ON author_claim(status, created_at);
+                """)
+        }
         return migrator
     }
 }

@@ -83,6 +83,14 @@ package enum PaperRow {
         Column("content_hash", .integer, merge: .record, read: false),
         Column("created_at", .real, merge: .insertOnly, read: false),
         Column("modified_at", .real, merge: .record, read: false),
+        // Enrichment (v9): written by their own jobs, never by imports, so re-imports keep them.
+        Column("key_phrases", .list, merge: .notImported),
+        /// The `content_hash` the key phrases were computed from: a change of the text redoes them.
+        Column("key_phrases_hash", .integer, optional: true, merge: .notImported, read: false),
+        Column("github_stars", .integer, optional: true, merge: .notImported),
+        Column("github_etag", .text, optional: true, merge: .notImported, read: false),
+        Column("github_checked_at", .real, optional: true, merge: .notImported, read: false),
+        Column("thumbnail", .text, optional: true, merge: .notImported),
     ]
 
     package static let imported = columns.filter(\.isImported)
@@ -205,7 +213,10 @@ package enum PaperRow {
             upvotes: try row.integer("upvotes"),
             commentCount: try row.integer("comment_count"),
             featured: try row.boolean("featured"),
-            hidden: try row.boolean("hidden")
+            hidden: try row.boolean("hidden"),
+            keyPhrases: try row.list("key_phrases"),
+            githubStars: try row.optionalInteger("github_stars"),
+            thumbnail: try row.optionalText("thumbnail").flatMap(ThumbnailState.init(rawValue:))
         )
     }
 }

@@ -3,7 +3,7 @@ import PaperboyCore
 
 /// Everything the application asks of its database. Handlers call these intention-revealing
 /// methods; SQL stays inside the implementations (SQLite here, PostgreSQL in PaperboyPostgres).
-public protocol PaperStore: SearchStore, CommunityStore, DigestStore, CoordinationStore, ForYouStore {
+public protocol PaperStore: SearchStore, CommunityStore, DigestStore, CoordinationStore, ForYouStore, EnrichmentStore {
     /// Brings the schema up to date; safe to call at every start.
     func migrate() async throws
 

@@ -115,6 +115,14 @@ public enum TransferSchema {
         TransferTable("recommendation_model", key: ["account_id", "tag"], [
             ("account_id", .integer), ("tag", .text), ("fingerprint", .text), ("weights", .blob), ("trained_at", .real),
         ]),
+        // Issue 19: rendered thumbnails and authorship claims.
+        TransferTable("paper_thumbnail", key: ["paper_key"], [
+            ("paper_key", .integer), ("media_type", .text), ("small", .blob), ("large", .blob), ("rendered_at", .real),
+        ]),
+        TransferTable("author_claim", key: ["account_id", "paper_key"], [
+            ("account_id", .integer), ("paper_key", .integer), ("author_name", .text), ("status", .text),
+            ("verified_by", .text), ("created_at", .real), ("decided_at", .real),
+        ]),
     ]
 }
 

@@ -82,11 +82,12 @@ public func buildRouter(_ dependencies: WebDependencies, resources: SiteResource
         now: dependencies.now)
     // Before the paper pages: /papers/{id}/upvote and friends are POST-only, but share the prefix.
     CommunityRoutes(community: community).addRoutes(to: router)
+    EnrichmentRoutes(community: community, cache: cache).addRoutes(to: router)
     AccountRoutes(community: community).addRoutes(to: router)
     ForYouRoutes(community: community, recommender: dependencies.recommender).addRoutes(to: router)
     DigestRoutes(community: community, transport: dependencies.mailTransport, from: dependencies.mailFrom, composer: dependencies.digests)
         .addRoutes(to: router)
-    HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache).addRoutes(to: router)
+    HubAPIRoutes(store: dependencies.store, resources: resources, now: dependencies.now, cache: cache, site: dependencies.configuration.site).addRoutes(to: router)
     AtomFeedRoute(store: dependencies.store, configuration: dependencies.configuration, now: dependencies.now, cache: cache)
         .addRoutes(to: router)
     return router

@@ -114,7 +114,7 @@ struct SitePages: Sendable {
         let today = Day(containing: now())
         let anchor = period.days.lowerBound
         let (previous, next) = try await neighbours(of: period, today: today)
-        let model = FeedPageModel(
+        var model = FeedPageModel(
             site: site,
             heading: period.title,
             periodName: periodName(period),
@@ -137,6 +137,9 @@ struct SitePages: Sendable {
             nextPage: papers.count > pageSize ? link(period, page: page + 1) : nil,
             orderNote: ordered.note,
             calendar: FeedCalendar(showing: period, today: today, link: { link($0) }))
+        if !isDay(period), page == 0 {
+            model.risingPhrases = try await risingPhrases(period).map(RisingPhraseView.init)
+        }
         return Responses.html(resources.render(model, template: "feed"))
     }
 
@@ -153,6 +156,14 @@ struct SitePages: Sendable {
         case let other?: throw RequestProblem.badRequest("view must be day, week or month, not \"\(other)\".")
         }
         return Responses.redirect(to: Links.feed(target))
+    }
+
+    /// Key phrases whose share of the period's papers grew most against the period before (issue 19).
+    func risingPhrases(_ period: FeedPeriod) async throws -> [RisingPhrase] {
+        let current = try await store.dailyPapers(DailyQuery(period: period, sort: .upvotes, limit: 5_000, now: now()))
+        guard !current.isEmpty else { return [] }
+        let previous = try await store.dailyPapers(DailyQuery(period: period.previous, sort: .upvotes, limit: 5_000, now: now()))
+        return RisingPhrase.rising(current: current.map(\.keyPhrases), previous: previous.map(\.keyPhrases), limit: 12)
     }
 
     /// Days step to the nearest day that has papers; weeks and months step by one, never past today.
@@ -199,6 +210,7 @@ struct SitePages: Sendable {
         var voted = false
         if let viewer { voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id) }
         var model = PaperPageModel(paper: paper, site: site, similar: similar, comments: comments, voted: voted)
+        model.authorship = AuthorshipSection(paper: paper, claims: try await store.authorClaims(paperID: paper.id), viewer: viewer)
         if let viewer {
             let tags = try await store.savedTags(accountID: viewer.account.id, among: [paper.id])[paper.id]
             let dismissed = try await store.notInterestedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id)

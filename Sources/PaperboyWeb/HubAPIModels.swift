@@ -38,6 +38,10 @@ enum HubAPI {
         let journalRef: String?
         let version: Int?
         let source: String
+        // Issue 19, with the Hub's names.
+        let githubStars: Int?
+        let ai_keywords: [String]
+        let thumbnail: String?
     }
 
     /// One element of `GET /api/daily_papers`.
@@ -60,7 +64,12 @@ enum HubAPI {
         let error: String
     }
 
-    static func paper(_ paper: PaperboyCore.Paper) -> Paper {
+    /// The rendered first page, as an absolute URL (the Hub's thumbnails are on its CDN).
+    static func thumbnail(_ paper: PaperboyCore.Paper, baseURL: String) -> String? {
+        paper.thumbnail == .image ? baseURL + Links.thumbnail(paper.id, size: .large) : nil
+    }
+
+    static func paper(_ paper: PaperboyCore.Paper, baseURL: String) -> Paper {
         // Stable per-paper and per-user ids where the Hub has Mongo ObjectIds.
         let authors = paper.authors.enumerated().map { index, name in
             Author(_id: "\(paper.id)-author-\(index)", name: name, hidden: false)
@@ -82,18 +91,21 @@ enum HubAPI {
             doi: paper.doi,
             journalRef: paper.journalRef,
             version: paper.version,
-            source: paper.source)
+            source: paper.source,
+            githubStars: paper.githubRepo == nil ? nil : paper.githubStars,
+            ai_keywords: paper.keyPhrases,
+            thumbnail: thumbnail(paper, baseURL: baseURL))
     }
 
-    static func dailyEntry(_ paper: PaperboyCore.Paper) -> DailyEntry {
-        let body = self.paper(paper)
+    static func dailyEntry(_ paper: PaperboyCore.Paper, baseURL: String) -> DailyEntry {
+        let body = self.paper(paper, baseURL: baseURL)
         return DailyEntry(
             paper: body,
             publishedAt: body.submittedOnDailyAt ?? body.publishedAt,
             title: paper.title,
             summary: paper.abstract,
             upvotes: paper.upvotes,
-            thumbnail: nil,
+            thumbnail: body.thumbnail,
             numComments: paper.commentCount,
             submittedBy: body.submittedOnDailyBy)
     }

@@ -11,6 +11,8 @@ struct HubAPIRoutes: Sendable {
     let resources: SiteResources
     let now: @Sendable () -> Date
     let cache: PageCache
+    /// Where absolute links (thumbnails) point.
+    let site: SiteAddress
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/api/daily_papers") { request, _ in try await cache.page(for: request, parameters: ["date", "week", "month", "submitter", "sort", "p", "limit"]) { try await self.dailyPapers(request) } }
@@ -42,13 +44,13 @@ struct HubAPIRoutes: Sendable {
         let papers = try await store.dailyPapers(DailyQuery(
             period: period, submitter: try query.username("submitter"), sort: sort,
             offset: page * limit, limit: limit, now: now()))
-        return try Responses.json(papers.map(HubAPI.dailyEntry))
+        return try Responses.json(papers.map { HubAPI.dailyEntry($0, baseURL: site.url) })
     }
 
     func paper(id: String) async throws -> Page {
         guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id), !paper.hidden || Viewer.current?.canCurate == true else {
             throw RequestProblem.notFound("Paper \"\(id.prefix(80))\" not found.")
         }
-        return try Responses.json(HubAPI.paper(paper))
+        return try Responses.json(HubAPI.paper(paper, baseURL: site.url))
     }
 }

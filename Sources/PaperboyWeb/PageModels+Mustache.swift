@@ -18,6 +18,7 @@ extension SiteChrome: MustacheParent {
         case "thisWeek": thisWeek
         case "thisMonth": thisMonth
         case "trending": trending
+        case "trends": trends
         case "submit": submit
         case "script": script
         case "signIn": signIn
@@ -67,6 +68,7 @@ extension PaperCard: MustacheParent {
         case "thumbLabel": thumbnail.label
         case "thumbTitle": thumbnail.title
         case "hue": thumbnail.hue
+        case "enrichment": enrichment
         default: nil
         }
     }
@@ -103,6 +105,8 @@ extension FeedPageModel: MustacheParent {
         case "nextPage": nextPage.orAbsent
         case "orderNote": orderNote.orAbsent
         case "calendar": calendar.orAbsent
+        case "risingPhrases": risingPhrases
+        case "hasRisingPhrases": !risingPhrases.isEmpty
         default: nil
         }
     }
@@ -145,6 +149,8 @@ extension PaperPageModel: MustacheParent {
         case "csrf": csrf.orAbsent
         case "signInToComment": signInToComment
         case "curator": curator.orAbsent
+        case "enrichment": enrichment
+        case "authorship": authorship.orAbsent
         default: nil
         }
     }
@@ -179,6 +185,7 @@ extension SearchResultCard: MustacheParent {
         case "thumbLabel": thumbnail.label
         case "thumbTitle": thumbnail.title
         case "hue": thumbnail.hue
+        case "enrichment": enrichment
         default: nil
         }
     }

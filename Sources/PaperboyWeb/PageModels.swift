@@ -13,6 +13,7 @@ struct SiteChrome {
     let thisWeek: String
     let thisMonth: String
     let trending = Links.trending()
+    let trends = Links.trends()
     let submit = Links.submit()
     let script = Links.script()
     let signIn = Links.signIn()
@@ -67,8 +68,11 @@ struct PaperCard {
     /// Why the For-you order put the paper here (one line), on For-you pages only.
     var reason: String? = nil
     let thumbnail: CardThumbnail
+    /// Linked authors, key phrases, stars, thumbnail (issue 19).
+    let enrichment: PaperEnrichment
 
     init(_ paper: Paper, viewer: Viewer? = nil, voted: Bool = false) {
+        enrichment = PaperEnrichment(paper, authorLimit: 6, thumbnail: .small)
         vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
         featured = paper.featured
         id = paper.id
@@ -98,7 +102,8 @@ struct CardThumbnail {
     let hue: Int
 
     init(_ paper: Paper) {
-        imageURL = nil
+        // A PDF that could not be rendered keeps the drawn page rather than a generic image.
+        imageURL = paper.thumbnail == .image ? Links.thumbnail(paper.id, size: .small) : nil
         title = LatexText.legible(paper.title)
         label = ([paper.isArxiv ? "arXiv:\(paper.id)" : nil, paper.categories.first].compactMap { $0 }).joined(separator: " · ")
         hue = Int(paper.id.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % 6)
@@ -141,6 +146,8 @@ struct FeedPageModel {
     /// Which order the page shows, when it is not the one the reader picked (For you, community).
     var orderNote: String? = nil
     var calendar: FeedCalendar? = nil
+    /// Week and month pages: key phrases whose share grew most against the period before (issue 19).
+    var risingPhrases: [RisingPhraseView] = []
 }
 
 struct PaperPageModel {
@@ -180,6 +187,10 @@ struct PaperPageModel {
     let csrf: String?
     let signInToComment: String
     let curator: CuratorControls?
+    /// Linked authors, key phrases, stars, thumbnail (issue 19).
+    let enrichment: PaperEnrichment
+    /// Who claimed the paper, and the claim form; set by the route.
+    var authorship: AuthorshipSection? = nil
 
     init(paper: Paper, site: SiteChrome, similar: [Paper] = [], comments: [Comment] = [], voted: Bool = false) {
         self.site = site
@@ -193,6 +204,7 @@ struct PaperPageModel {
         signInToComment = Links.signIn(next: Links.paper(paper.id))
         curator = viewer.flatMap { $0.canCurate ? CuratorControls(paper: paper, csrf: $0.csrfToken) : nil }
         let card = PaperCard(paper)
+        enrichment = PaperEnrichment(paper, authorLimit: nil, thumbnail: .large)
         title = card.title
         authorsLine = PaperText.authorsLine(paper, limit: nil)
         published = card.published
@@ -291,9 +303,11 @@ struct SearchResultCard {
     /// Save and "Not interested", for a signed-in reader: picking papers from a search is how a
     /// new reader starts their For-you model.
     var library: LibraryControl? = nil
+    let enrichment: PaperEnrichment
 
     init(_ paper: Paper, highlighter: Highlighter, matchedBy: String?) {
         let card = PaperCard(paper)
+        enrichment = card.enrichment
         id = card.id
         url = card.url
         titleSegments = highlighter.segments(card.title)

@@ -98,7 +98,7 @@ struct SearchRoutes: Sendable {
             throw RequestProblem.badRequest("q is required: the text to search for.")
         }
         switch await search(text, mode: mode, offset: page * limit, limit: limit) {
-        case .success(let response): return try Responses.json(response.results.map { HubAPI.dailyEntry($0.paper) })
+        case .success(let response): return try Responses.json(response.results.map { HubAPI.dailyEntry($0.paper, baseURL: configuration.baseURL) })
         case .failure(.badQuery(let message)): throw RequestProblem.badRequest(message)
         case .failure(let error): throw error
         }
@@ -110,6 +110,6 @@ struct SearchRoutes: Sendable {
             throw RequestProblem.notFound("Paper \"\(id.prefix(80))\" not found.")
         }
         let papers = try await engine.similarPapers(to: paper.id, limit: limit)
-        return try Responses.json(papers.map(HubAPI.paper))
+        return try Responses.json(papers.map { HubAPI.paper($0, baseURL: configuration.baseURL) })
     }
 }

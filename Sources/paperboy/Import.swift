@@ -84,6 +84,8 @@ struct Import: AsyncParsableCommand {
         if let semantic = configuration.semanticIndex(store: store, logger: logger) {
             let (count, seconds) = try await embedMissingPapers(semantic, store: store)
             print("embedded \(count) papers in \(String(format: "%.1f", seconds)) s")
+            let phrased = try await extractMissingKeyPhrases(semantic, store: store)
+            print("key phrases for \(phrased.count) papers in \(String(format: "%.1f", phrased.seconds)) s")
         }
     }
 }

@@ -16,6 +16,8 @@ struct Index: AsyncParsableCommand {
         let (count, seconds) = try await embedMissingPapers(index, store: store)
         let rate = seconds > 0 ? Double(count) / seconds : 0
         let stored = try await store.embeddingCount(model: index.modelName)
+        let phrased = try await extractMissingKeyPhrases(index, store: store)
+        print("key phrases for \(phrased.count) papers in \(String(format: "%.1f", phrased.seconds)) s")
         print("embedded \(count) papers in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", rate)) papers/s); \(stored) of \(try await store.paperCount()) papers have embeddings")
     }
 }

@@ -41,3 +41,16 @@ func embedMissingPapers(_ index: SemanticIndex, store: any PaperStore) async thr
     bar.finish()
     return (count, Date().timeIntervalSince(started))
 }
+
+/// Computes key phrases (issue 19) for papers that lack them, with a progress bar; shared by
+/// import and index. Resumable: what was saved stays.
+func extractMissingKeyPhrases(_ index: SemanticIndex, store: any PaperStore) async throws -> (count: Int, seconds: Double) {
+    let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+    let started = Date()
+    let total = try await store.paperCount()
+    let count = try await index.extractMissingKeyPhrases { done in
+        bar.show(done: done, total: max(total, done), label: "\(done) papers given key phrases")
+    }
+    bar.finish()
+    return (count, Date().timeIntervalSince(started))
+}

@@ -49,6 +49,8 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
 
     @OptionGroup var arxivSync: ArxivSyncOptions
 
+    @OptionGroup var enrichment: EnrichmentOptions
+
     @Option(name: .customLong("arxiv-api"), help: "arXiv API address for submissions of papers not yet stored, or \"off\" (env: PAPERBOY_ARXIV_API; default: https://export.arxiv.org/api/query).")
     var arxivAPI: String?
 
@@ -75,7 +77,7 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
     }
 
     func run() async throws {
-        let configuration = try await loadConfiguration(database, model, mail, arxivSync, self)
+        let configuration = try await loadConfiguration(database, model, mail, arxivSync, enrichment, self)
         if configuration.server.logFormat == .json {
             // Before any logger is made: every component's lines, requests' included, become JSON.
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }

@@ -21,6 +21,18 @@ import Testing
         #expect(configuration.digestHour == 7 && configuration.arxivSync == nil && configuration.arxivAPI == "https://export.arxiv.org/api/query")
     }
 
+    @Test func enrichment_offByDefault_onWithTheTokenFromTheEnvironment_badValuesRefused() async throws {
+        let defaults = try await PaperboyConfiguration.load(environment: [:])
+        #expect(defaults.githubStars == nil && defaults.thumbnails == nil && defaults.arxivRequestIntervalSeconds == 3)
+        let on = try await PaperboyConfiguration.load(
+            commandLine: [.githubStars: "on", .githubAPI: "http://127.0.0.1:9", .thumbnails: "on", .thumbnailSeconds: "5"],
+            environment: ["PAPERBOY_GITHUB_TOKEN": "ghp_secret", "PAPERBOY_THUMBNAIL_MAX_MB": "12"])
+        #expect(on.githubStars?.apiURL == "http://127.0.0.1:9" && on.githubStars?.token == "ghp_secret" && on.githubStars?.recentDays == 30)
+        #expect(on.thumbnails?.renderSeconds == 5 && on.thumbnails?.maxPDFMegabytes == 12 && on.thumbnails?.renderMegabytes == 768)
+        await #expect(throws: ConfigurationError.self) { try await PaperboyConfiguration.load(commandLine: [.githubStars: "yes"], environment: [:]) }
+        await #expect(throws: ConfigurationError.self) { try await PaperboyConfiguration.load(commandLine: [.thumbnails: "on", .thumbnailSeconds: "0"], environment: [:]) }
+    }
+
     @Test func environmentNames_areTheOnesPaperboyHasAlwaysRead() {
         #expect(PaperboyConfiguration.Key.publicURL.environmentName == "PAPERBOY_PUBLIC_URL")
         #expect(PaperboyConfiguration.Key.oaiURL.environmentName == "PAPERBOY_OAI_URL")

@@ -79,6 +79,13 @@ import Testing
             StoredEmbedding(key: keys[1], vector: [1, 2, 3, 4], sourceModifiedAt: 1_738_000_001),
         ], model: "test-model")
 
+        // Issue 19: key phrases, stars and a thumbnail on the paper rows, an authorship claim.
+        let phraseSources = try await store.papersNeedingKeyPhrases(afterKey: 0, limit: 1)
+        try await store.saveKeyPhrases(phraseSources.map { ComputedKeyPhrases(key: $0.key, phrases: ["sparse attention", "LoRA"], contentHash: $0.contentHash) })
+        try await store.saveStars(paperKey: keys[0], outcome: .stars(42, etag: "\"e\""), checkedAt: testNow)
+        try await store.saveThumbnail(paperKey: keys[0], images: ThumbnailImages(mediaType: "image/webp", small: Data([1, 2, 3]), large: Data([4, 5, 6, 7])), now: testNow)
+        _ = try await store.claimAuthorship(paperID: papers[0].id, accountID: member.id, authorName: "Ada Lovelace", verifiedBy: nil, now: testNow)
+
         let sessionHash = Data((0..<32).map { UInt8($0) })
         let tokenHash = Data((0..<32).map { UInt8(255 - $0) })
         try await store.createSession(hash: sessionHash, accountID: curator.id, now: testNow, expiresAt: testNow.addingTimeInterval(86400))
@@ -189,7 +196,10 @@ import Testing
                 #expect(counts == ["paper": 6, "paper_embedding": 2, "account": 3, "sign_in_token": 1, "session": 1, "vote": 4,
                                    "comment": 4, "subscriber": 3, "digest_outbox": 2, "service_state": 1,
                                    "library_entry": 1, "library_tag": 2, "public_tag": 1, "not_interested": 1, "follow": 1,
-                                   "interest_paragraph": 1, "api_token": 1, "recommendation_model": 1])
+                                   "interest_paragraph": 1, "api_token": 1, "recommendation_model": 1,
+                                   "paper_thumbnail": 1, "author_claim": 1])
+                #expect(try await destination.thumbnail(paperID: "2502.00001", size: .large)?.data == Data([4, 5, 6, 7]))
+                #expect(try await destination.authorClaims(paperID: "2502.00001") == (try await source.authorClaims(paperID: "2502.00001")))
                 #expect(summary.tables.allSatisfy { $0.copied == $0.source && $0.source == $0.destination })
                 try await Self.expectSame(fixture, original: source, copy: destination)
 

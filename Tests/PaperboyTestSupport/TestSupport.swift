@@ -72,3 +72,26 @@ public func samplePaper(
 public func record(_ paper: Paper, hasUpvotes: Bool = true) -> PaperRecord {
     PaperRecord(paper: paper, hasUpvotes: hasUpvotes)
 }
+
+/// A one-page PDF written by hand: a title line and a rectangle, with a correct cross-reference table.
+public func makePDF(text: String, extraOperators: String = "") -> Data {
+    let stream = "BT /F1 24 Tf 72 700 Td (\(text)) Tj ET 72 600 200 50 re S\n\(extraOperators)"
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Length \(stream.utf8.count) >>\nstream\n\(stream)endstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    var body = "%PDF-1.4\n"
+    var offsets: [Int] = []
+    for (index, object) in objects.enumerated() {
+        offsets.append(body.utf8.count)
+        body += "\(index + 1) 0 obj\n\(object)\nendobj\n"
+    }
+    let xref = body.utf8.count
+    body += "xref\n0 \(objects.count + 1)\n0000000000 65535 f \n"
+    for offset in offsets { body += String(repeating: "0", count: 10 - String(offset).count) + "\(offset) 00000 n \n" }
+    body += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
+    return Data(body.utf8)
+}

@@ -13,7 +13,7 @@ import Testing
 /// `__Snapshots__/HTMLSnapshotTests` (swift-snapshot-testing). A change to a template or a model
 /// shows here as a diff to review; re-record with `SNAPSHOT_TESTING_RECORD=all`, then read the
 /// diff before committing. Form tokens and other per-run values are masked first.
-@Suite(.snapshots(record: .missing)) struct HTMLSnapshotTests {
+@Suite struct HTMLSnapshotTests {
     /// Masks what differs from run to run: form and sign-in tokens, signed links, mail boundaries.
     static func masked(_ text: String) -> String {
         var text = text

@@ -44,6 +44,9 @@ import Testing
                 "/search", "/search?q=retrieval", "/search?q=zzqxv+blorft", "/search?q=%22unclosed", "/trending", "/trending?p=1",
                 "/signin", "/signin?next=/trending", "/signin/confirm?token=expired", "/u/nobody", "/papers/9999.99999",
                 "/feed.atom", "/api/daily_papers", "/api/papers/2502.00001", "/api/papers/search?q=retrieval",
+                // Issue 19: author pages, trends, claims (a member's refusal), enriched papers.
+                "/authors/Ada%20Lovelace", "/authors/Nobody", "/trends", "/trends?q=retrieval", "/trends?q=category:cs.LG&weeks=13",
+                "/trends?q=%22unclosed",
             ]
             for path in pages {
                 Self.check("GET \(path)", try await anonymous.get(path).body)
@@ -56,7 +59,8 @@ import Testing
 
             let member = Browser(client)
             try await member.signIn(email: "grace@example.org", username: "grace", mailFolder: fixture.mailFolder)
-            for path in ["/", "/papers/2502.00001", "/settings", "/submit", "/u/grace", "/trending", "/search?q=retrieval"] {
+            try await EnrichmentWebTests.enrich(fixture.store)
+            for path in ["/", "/papers/2502.00001", "/papers/2502.00002", "/settings", "/submit", "/u/grace", "/trending", "/search?q=retrieval", "/papers/week/2025-W06", "/claims"] {
                 Self.check("signed in: GET \(path)", try await member.get(path).body)
             }
             let csrf = try #require(try await member.get("/submit").csrf)

@@ -73,7 +73,7 @@ import Testing
             let (status, html, _) = try await client.get("/papers/2502.00001")
             #expect(status == .ok)
             #expect(html.contains("<h1>Sparse Subnetworks That Train</h1>"))
-            #expect(html.contains("Ada Lovelace, Alan Turing"))
+            #expect(html.contains(#"<a class="author" href="/authors/Ada%20Lovelace">Ada Lovelace</a>, <a class="author" href="/authors/Alan%20Turing">Alan Turing</a>"#))
             #expect(html.contains(#"href="https://arxiv.org/abs/2502.00001""#))
             #expect(html.contains(#"href="https://arxiv.org/pdf/2502.00001""#))
             #expect(html.contains(#"href="https://github.com/lab/tickets""#))

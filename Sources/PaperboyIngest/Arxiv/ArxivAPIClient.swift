@@ -37,9 +37,13 @@ public actor ArxivAPIClient {
         case timedOut(seconds: Int)
         case response(ArxivParseError)
         case oai(OAIPMHError)
+        /// A download was larger than allowed (a PDF over the thumbnail limit).
+        case tooLarge(limit: Int)
 
         public var description: String {
             switch self {
+            case .tooLarge(let limit): "the file is larger than \(limit / 1_048_576) MiB"
+
             case .http(let status): "arXiv answered HTTP \(status)"
             case .network(let reason): "could not reach arXiv: \(reason)"
             case .timedOut(let seconds): "arXiv did not answer within \(seconds) seconds"
@@ -81,11 +85,21 @@ public actor ArxivAPIClient {
         }
     }
 
+    /// A file (a paper's PDF) through the same gate as every other arXiv request: one at a time,
+    /// `minimumInterval` apart, retried alike. Over `maxBytes`, `ClientError.tooLarge`.
+    public func download(_ url: String, maxBytes: Int) async throws -> Data {
+        try await fetch(url, maxBytes: maxBytes)
+    }
+
     /// GET with the terms' spacing, retried on 429/5xx (honouring Retry-After) and network errors.
     func get(_ base: String, _ parameters: [String: String]) async throws -> Data {
         var components = URLComponents(string: base)
         components?.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         guard let url = components?.url?.absoluteString else { throw ClientError.network("bad base URL \(base)") }
+        return try await fetch(url, maxBytes: 64 * 1024 * 1024)
+    }
+
+    func fetch(_ url: String, maxBytes: Int) async throws -> Data {
         var attempt = 0
         while true {
             attempt += 1
@@ -94,7 +108,15 @@ public actor ArxivAPIClient {
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
             do {
                 let response = try await client.execute(request, timeout: configuration.timeout)
-                let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
+                if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > maxBytes {
+                    throw ClientError.tooLarge(limit: maxBytes)
+                }
+                let body: ByteBuffer
+                do {
+                    body = try await response.body.collect(upTo: maxBytes)
+                } catch is NIOTooManyBytesError {
+                    throw ClientError.tooLarge(limit: maxBytes)
+                }
                 switch response.status.code {
                 case 200:
                     return Data(body.readableBytesView)

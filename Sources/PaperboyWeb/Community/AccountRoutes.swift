@@ -149,11 +149,12 @@ struct AccountRoutes: Sendable {
         let submissions = try await store.submissions(username: account.username, limit: 100)
         let upvoted = try await store.upvotedPapers(username: account.username, limit: 100)
         let comments = try await store.comments(accountID: account.id, includeHidden: false, limit: 50)
-        let model = ProfilePageModel(
+        var model = ProfilePageModel(
             site: community.site, username: account.username, role: account.role == .member ? nil : account.role.rawValue,
             joined: Day(containing: account.createdAt).iso,
             submissions: try await community.cards(submissions), upvoted: try await community.cards(upvoted),
             comments: comments.map(ProfileComment.init))
+        model.claimed = try await community.cards(try await store.claimedPapers(username: account.username, limit: 200))
         return community.page("profile", model)
     }
 

@@ -77,6 +77,8 @@ struct ProfilePageModel: MustacheParent {
     let submissions: [PaperCard]
     let upvoted: [PaperCard]
     let comments: [ProfileComment]
+    /// Papers the person claimed as an author, approved (issue 19).
+    var claimed: [PaperCard] = []
 
     func child(named name: String) -> Any? {
         switch name {
@@ -88,6 +90,8 @@ struct ProfilePageModel: MustacheParent {
         case "hasSubmissions": !submissions.isEmpty
         case "upvoted": upvoted
         case "hasUpvoted": !upvoted.isEmpty
+        case "claimed": claimed
+        case "hasClaimed": !claimed.isEmpty
         case "comments": comments
         case "hasComments": !comments.isEmpty
         default: nil
