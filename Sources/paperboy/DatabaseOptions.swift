@@ -55,6 +55,7 @@ struct MetricsFileOptions: ParsableArguments, ConfigurationFlags {
 /// Runs a command's work and, with `--metrics-textfile-dir`, records its outcome and counts
 /// there, failures included. A metrics file that cannot be written is reported on standard
 /// error and fails the command (cron then says so), after the work itself is done.
+@discardableResult
 func recordingRun<Result>(
     _ command: String, configuration: PaperboyConfiguration, counts: (Result) -> [JobMetricsFile.Count],
     _ work: () async throws -> Result
