@@ -46,6 +46,9 @@ public struct PaperboyConfiguration: Sendable {
         public var renderSeconds: Int
         public var renderMegabytes: Int
     }
+    /// `--metrics-textfile-dir`: where `import`, `ingest`, `index` and `digest send` leave their
+    /// metrics for node_exporter's textfile collector; nil for none.
+    public var metricsTextfileDirectory: String?
 
     public struct MailSettings: Sendable {
         /// A folder for .eml files, or an smtp:// or smtps:// URL.
@@ -71,6 +74,9 @@ public struct PaperboyConfiguration: Sendable {
         public var metricsHost: String = "127.0.0.1"
         /// `--compression`: gzip for clients that accept it.
         public var compression = true
+        /// `--otlp-endpoint`: an OpenTelemetry collector's OTLP/HTTP address (`http://127.0.0.1:4318`)
+        /// that receives each request's trace; nil for no tracing.
+        public var otlpEndpoint: String?
     }
 
     public enum LogFormat: String, Sendable {
@@ -130,6 +136,8 @@ public struct PaperboyConfiguration: Sendable {
         public static let metricsPort = Key("metricsPort", flag: "--metrics-port")
         public static let metricsHost = Key("metricsHost", flag: "--metrics-host")
         public static let compression = Key("compression", flag: "--compression")
+        public static let otlpEndpoint = Key("otlpEndpoint", flag: "--otlp-endpoint")
+        public static let metricsTextfileDir = Key("metricsTextfileDir", flag: "--metrics-textfile-dir")
         public static let arxivAPI = Key("arxivAPI", flag: "--arxiv-api")
         public static let arxivCategories = Key("arxivCategories", flag: "--arxiv-categories")
         public static let arxivFeed = Key("arxivFeed", flag: "--arxiv-feed")
@@ -204,6 +212,15 @@ public struct PaperboyConfiguration: Sendable {
         case "off": server.compression = false
         case let other: throw ConfigurationError("\(Key.compression.label) is on or off, not \"\(other.prefix(40))\".")
         }
+        if let endpoint = values.string(.otlpEndpoint), !endpoint.isEmpty {
+            guard let url = URL(string: endpoint), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+                  url.query == nil, url.fragment == nil
+            else {
+                throw ConfigurationError("\(Key.otlpEndpoint.label) is an OTLP/HTTP collector address like http://127.0.0.1:4318, not \"\(endpoint.prefix(60))\".")
+            }
+            server.otlpEndpoint = endpoint
+        }
+        metricsTextfileDirectory = values.string(.metricsTextfileDir).flatMap { $0.isEmpty ? nil : $0 }
         oaiURL = values.string(.oaiURL) ?? "https://oaipmh.arxiv.org/oai"
         let api = values.string(.arxivAPI) ?? "https://export.arxiv.org/api/query"
         arxivAPI = api == "off" ? nil : api

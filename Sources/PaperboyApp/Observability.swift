@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import PaperboyStore
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -48,6 +49,15 @@ enum OperationsMetrics {
         Counter(label: "paperboy_arxiv_sync_failures_total").increment()
     }
 
+    /// The store's connections at the moment of a scrape.
+    static func pool(_ usage: StorePoolUsage) {
+        for (state, count) in [("in_use", usage.inUse), ("idle", usage.idle)] {
+            Gauge(label: "paperboy_store_pool_connections", dimensions: [("store", usage.store), ("state", state)]).record(count)
+        }
+        Gauge(label: "paperboy_store_pool_waiting", dimensions: [("store", usage.store)]).record(usage.waiting)
+        Gauge(label: "paperboy_store_pool_max_connections", dimensions: [("store", usage.store)]).record(usage.limit)
+    }
+
     static func digests(sent: Int, retrying: Int, bounced: Int, failed: Int) {
         for (result, count) in [("sent", sent), ("retrying", retrying), ("bounced", bounced), ("failed", failed)] where count > 0 {
             Counter(label: "paperboy_digests_total", dimensions: [("result", result)]).increment(by: count)
@@ -63,10 +73,12 @@ final class MetricsEndpoint: Sendable {
     /// The port the listener was bound to (useful with port 0), once it is.
     let boundPort = Mutex<Int?>(nil)
 
-    func application(host: String, port: Int, logger: Logger) -> some Service {
+    func application(host: String, port: Int, store: any PaperStore, logger: Logger) -> some Service {
         let router = Router()
         router.get("/metrics") { _, _ in
-            Response(
+            // Gauges of the moment are read when Prometheus asks, not kept up to date per statement.
+            if let usage = store.poolUsage { OperationsMetrics.pool(usage) }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: PrometheusMetrics.exposition()))
         }

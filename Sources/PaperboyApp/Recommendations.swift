@@ -15,13 +15,14 @@ public enum RecommendationJobs {
             // Every instance: counting is safe to race (each batch is added once), and each
             // instance reloads the vocabulary it scores with.
             ScheduledJob("recommendation vocabulary", every: .seconds(60), logger: logger) {
-                let counted = try await recommender.updateVocabulary()
+                // Both jobs compute on the idle thread, stepping aside while requests are answered (issue 20).
+                let counted = try await recommender.updateVocabulary(inBackground: true)
                 if counted > 0 { logger.info("recommendations: \(counted) papers added to the vocabulary") }
             },
             ScheduledJob("recommendation retraining", every: .seconds(15), lease: LeaseKeeper(store: store, name: leaseName, duration: 120),
                          firstRoundAfter: .seconds(5), now: now, logger: logger) {
-                let trained = try await recommender.retrainStaleModels(now: now())
-                if trained > 0 { logger.info("recommendations: \(trained) models retrained") }
+                let trained = try await recommender.retrainStaleModels(now: now(), inBackground: true)
+                if trained > 0 { logger.info("recommendations: \(trained) models retrained (\(IdleThread.shared.priority), pausing while requests are answered)") }
             },
         ]
     }

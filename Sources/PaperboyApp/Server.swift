@@ -44,6 +44,8 @@ public struct PaperboyServer: Sendable {
         }
         // Before the store opens: swift-metrics handles made earlier would stay unrecorded.
         if settings.metricsPort != nil { _ = PrometheusMetrics.registry }
+        // Before any span is started, so the first request's trace is complete.
+        let tracingService = try settings.otlpEndpoint.flatMap { try RequestTracing.install(endpoint: $0, logger: logger) }
         let store = try await Stores.open(configuration)
         var web = WebConfiguration(
             siteName: settings.siteName, site: site,
@@ -51,6 +53,7 @@ public struct PaperboyServer: Sendable {
         web.idleTimeoutSeconds = settings.idleTimeoutSeconds
         web.compresses = settings.compression
         web.recordsMetrics = settings.metricsPort != nil
+        web.tracesRequests = settings.otlpEndpoint != nil
 
         let papers = try await store.paperCount()
         if let postgres = store as? PostgresPaperStore {
@@ -103,12 +106,13 @@ public struct PaperboyServer: Sendable {
 
         let jobLogger = logger
         var services: [any Service] = [app]
+        if let tracingService { services.append(tracingService) }
         let metrics = MetricsEndpoint()
         if let metricsPort = settings.metricsPort {
             if !Self.isLoopback(settings.metricsHost) {
                 logger.warning("metrics are served on \(settings.metricsHost): anyone who reaches that address sees routes, timings and counts; keep it on a private network")
             }
-            services.append(metrics.application(host: settings.metricsHost, port: metricsPort, logger: logger))
+            services.append(metrics.application(host: settings.metricsHost, port: metricsPort, store: store, logger: logger))
         }
         if let sync = configuration.arxivSync {
             services.append(try ArxivSyncJob.make(sync, oaiURL: configuration.oaiURL, store: store, client: arxivGate, logger: logger))

@@ -6,6 +6,7 @@ import PaperboyCore
 import PaperboyStore
 import PostgresNIO
 import Synchronization
+import Tracing
 
 /// The store on a PostgreSQL server, through postgres-nio's connection pool (`PostgresClient`).
 ///
@@ -17,6 +18,8 @@ public final class PostgresPaperStore: PaperStore {
     let logger: Logger
     let runner: Task<Void, Never>
     let writes = Atomic<UInt64>(0)
+    /// Connections open, leased and waited for, for the pool gauges.
+    let pool: PostgresPoolCounts
     /// Whether PostgreSQL answered lately; see `withConnection`.
     let availability = Availability()
     /// How long a request may wait for a pooled connection before the store reports itself unavailable.
@@ -60,6 +63,7 @@ public final class PostgresPaperStore: PaperStore {
 
     init(configuration: PostgresClient.Configuration, location: PostgresLocation?, searchPostingBudget: Int, logger: Logger) {
         self.location = location
+        pool = PostgresPoolCounts(limit: configuration.options.maximumConnections)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
@@ -93,9 +97,11 @@ public final class PostgresPaperStore: PaperStore {
     // MARK: Running statements
 
     /// Runs `body` on a pooled connection, outside a transaction.
-    func read<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func read<Result: Sendable>(
+        _ function: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         do {
-            return try await withConnection { [logger] connection in try await body(connection) }
+            return try await withConnection(function) { [logger] connection in try await body(connection) }
         } catch let error as PSQLError {
             throw PostgresStoreError(error)
         }
@@ -110,17 +116,42 @@ public final class PostgresPaperStore: PaperStore {
     /// gives up: after an outage a statement can wait on a connection that never answers and
     /// ignores cancellation, and waiting for it (as a task group does for every child) kept a
     /// request, and with it the server's graceful shutdown, waiting forever (issue 21).
-    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    ///
+    /// Each use is one trace span named after the store method (`store dailyPapers`), a child of
+    /// the request's span when tracing is on.
+    func withConnection<Result: Sendable>(
+        _ function: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await withSpan(Self.spanName(function), ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            return try await withConnectionUntraced(body)
+        }
+    }
+
+    /// `dailyPapers(_:)` → `store dailyPapers`: the method, without its argument labels.
+    static func spanName(_ function: String) -> String {
+        "store " + (function.split(separator: "(", maxSplits: 1).first.map(String.init) ?? function)
+    }
+
+    public var poolUsage: StorePoolUsage? { pool.usage }
+
+    private func withConnectionUntraced<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         try availability.check()
         let acquired = Flag()
         let client = client
         let wait = connectionWait
         let location = location
+        let pool = pool
         do {
             let work = Task {
                 let asked = DispatchTime.now().uptimeNanoseconds
+                // Waiting until leased, or until the lease failed: whichever ends it first counts.
+                pool.waiting.add(1, ordering: .relaxed)
+                defer { if !acquired.value.exchange(true, ordering: .acquiringAndReleasing) { pool.waiting.subtract(1, ordering: .relaxed) } }
                 return try await client.withConnection { connection in
-                    acquired.value.store(true, ordering: .releasing)
+                    if !acquired.value.exchange(true, ordering: .acquiringAndReleasing) { pool.waiting.subtract(1, ordering: .relaxed) }
+                    pool.leased(connection)
+                    defer { pool.inUse.subtract(1, ordering: .relaxed) }
                     let leased = DispatchTime.now().uptimeNanoseconds
                     StoreMetrics.poolWait.recordNanoseconds(leased - asked)
                     defer { StoreMetrics.connectionUse.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - leased) }
@@ -179,9 +210,11 @@ public final class PostgresPaperStore: PaperStore {
     /// this, a query that filters on `search @@` and orders by `key` walks the primary key backwards
     /// and detoasts every row's tsvector to test it, a cost the planner does not see (BENCHMARKS.md, issue 7).
     /// `SET LOCAL` ends with the transaction, so pooled connections keep their defaults.
-    func readThroughIndexBitmaps<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func readThroughIndexBitmaps<Result: Sendable>(
+        _ function: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         do {
-            return try await withConnection { [logger] connection in
+            return try await withConnection(function) { [logger] connection in
                 try await Self.transaction(on: connection, begin: "BEGIN READ ONLY", logger: logger) { connection in
                     try await connection.run(
                         "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)",
@@ -197,12 +230,14 @@ public final class PostgresPaperStore: PaperStore {
     /// Runs `body` in a transaction. Errors come out as thrown (not wrapped), and a transaction
     /// PostgreSQL aborted for a deadlock or a serialization failure is run again: SQLite's single
     /// writer never sees those, so callers of the protocol must not either.
-    func write<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func write<Result: Sendable>(
+        _ function: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await withConnection { [logger] connection in
+                return try await withConnection(function) { [logger] connection in
                     try await Self.transaction(on: connection, begin: "BEGIN", logger: logger, body)
                 }
             } catch let error as PSQLError where attempt < 8 && Self.isRetryable(error) {

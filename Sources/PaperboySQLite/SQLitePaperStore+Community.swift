@@ -17,7 +17,7 @@ extension SQLitePaperStore {
 
     public func createAccount(username: String, email: String, role: Role, passwordHash: String?, now: Date) async throws -> Account {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE username = ?", arguments: [username]) == true {
                 throw CommunityError.usernameTaken(username)
             }
@@ -32,37 +32,37 @@ extension SQLitePaperStore {
     }
 
     public func account(id: Int64) async throws -> Account? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.accountColumns) FROM account WHERE id = ?", arguments: [id]).map(Self.account)
         }
     }
 
     public func account(username: String) async throws -> Account? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.accountColumns) FROM account WHERE username = ?", arguments: [username]).map(Self.account)
         }
     }
 
     public func account(email: String) async throws -> Account? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.accountColumns) FROM account WHERE email = ?", arguments: [email]).map(Self.account)
         }
     }
 
     public func accountCount() async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM account") ?? 0 }
+        try await reading { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM account") ?? 0 }
     }
 
     public func setRole(_ role: Role, username: String) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "UPDATE account SET role = ? WHERE username = ?", arguments: [role.rawValue, username])
             if db.changesCount == 0 { throw CommunityError.noSuchAccount(username) }
         }
     }
 
     public func setPasswordHash(_ hash: String?, accountID: Int64) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [hash, accountID])
         }
     }
@@ -92,7 +92,7 @@ extension SQLitePaperStore {
     // MARK: Sign-in tokens and sessions
 
     public func saveSignInToken(hash: Data, email: String, expiresAt: Date) async throws {
-        try await database.write { db in
+        try await writing { db in
             // Expired tokens are useless; clearing them here keeps the table small without a job.
             try db.execute(sql: "DELETE FROM sign_in_token WHERE expires_at < ?", arguments: [expiresAt.timeIntervalSince1970 - 86_400])
             try db.execute(
@@ -102,7 +102,7 @@ extension SQLitePaperStore {
     }
 
     public func consumeSignInToken(hash: Data, now: Date) async throws -> String? {
-        try await database.write { db in
+        try await writing { db in
             try String.fetchOne(db, sql: """
                 UPDATE sign_in_token SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
                 RETURNING email
@@ -111,7 +111,7 @@ extension SQLitePaperStore {
     }
 
     public func signInTokenIsValid(hash: Data, now: Date) async throws -> String? {
-        try await database.read { db in
+        try await reading { db in
             try String.fetchOne(db, sql: """
                 SELECT email FROM sign_in_token WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
                 """, arguments: [hash, now.timeIntervalSince1970])
@@ -119,7 +119,7 @@ extension SQLitePaperStore {
     }
 
     public func createSession(hash: Data, accountID: Int64, now: Date, expiresAt: Date) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "DELETE FROM session WHERE expires_at < ?", arguments: [now.timeIntervalSince1970])
             try db.execute(
                 sql: "INSERT INTO session (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -128,7 +128,7 @@ extension SQLitePaperStore {
     }
 
     public func sessionAccount(hash: Data, now: Date) async throws -> Account? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: """
                 SELECT account.id, username, email, role, password_hash, account.created_at
                 FROM session JOIN account ON account.id = session.account_id
@@ -138,14 +138,14 @@ extension SQLitePaperStore {
     }
 
     public func sessionStartedAt(hash: Data) async throws -> Date? {
-        try await database.read { db in
+        try await reading { db in
             try Double.fetchOne(db, sql: "SELECT created_at FROM session WHERE token_hash = ?", arguments: [hash])
                 .map(Date.init(timeIntervalSince1970:))
         }
     }
 
     public func deleteSession(hash: Data) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "DELETE FROM session WHERE token_hash = ?", arguments: [hash])
         }
     }
@@ -154,7 +154,7 @@ extension SQLitePaperStore {
 
     public func submit(_ record: PaperRecord, by username: String, day: Day, now: Date) async throws -> SubmissionOutcome {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             if let row = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM paper WHERE id = ?", arguments: [record.paper.id]) {
                 let stored = Self.paper(from: row)
                 if let onFeed = stored.dailyDay { return .alreadyOnFeed(stored, day: onFeed) }
@@ -174,7 +174,7 @@ extension SQLitePaperStore {
 
     public func setVote(_ on: Bool, paperID: String, accountID: Int64, now: Date) async throws -> VoteState {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             guard let key = try Int64.fetchOne(db, sql: "SELECT key FROM paper WHERE id = ?", arguments: [paperID]) else {
                 throw CommunityError.noSuchPaper(paperID)
             }
@@ -196,7 +196,7 @@ extension SQLitePaperStore {
 
     public func votedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await database.read { db in
+        return try await reading { db in
             let placeholders = Array(repeating: "?", count: min(paperIDs.count, 500)).joined(separator: ",")
             var ids = Set<String>()
             for chunk in stride(from: 0, to: paperIDs.count, by: 500).map({ Array(paperIDs[$0..<min($0 + 500, paperIDs.count)]) }) {
@@ -212,7 +212,7 @@ extension SQLitePaperStore {
     }
 
     public func voteRowCount(paperID: String) async throws -> Int {
-        try await database.read { db in
+        try await reading { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM vote JOIN paper ON paper.key = vote.paper_key WHERE paper.id = ?", arguments: [paperID]) ?? 0
         }
     }
@@ -231,7 +231,7 @@ extension SQLitePaperStore {
     }
 
     public func comments(paperID: String, includeHidden: Bool) async throws -> [Comment] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.commentColumns) \(Self.commentJoins)
                 WHERE paper.id = ? \(includeHidden ? "" : "AND comment.hidden = 0")
@@ -251,7 +251,7 @@ extension SQLitePaperStore {
     }
 
     public func comment(id: Int64) async throws -> Comment? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.commentColumns) \(Self.commentJoins) WHERE comment.id = ?", arguments: [id]).map(Self.comment)
         }
     }
@@ -267,7 +267,7 @@ extension SQLitePaperStore {
 
     public func addComment(paperID: String, accountID: Int64, body: String, now: Date) async throws -> Comment {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             guard let key = try Int64.fetchOne(db, sql: "SELECT key FROM paper WHERE id = ?", arguments: [paperID]) else {
                 throw CommunityError.noSuchPaper(paperID)
             }
@@ -285,7 +285,7 @@ extension SQLitePaperStore {
 
     public func editComment(id: Int64, accountID: Int64, body: String, now: Date) async throws -> Bool {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             try db.execute(
                 sql: "UPDATE comment SET body = ?, edited_at = ? WHERE id = ? AND account_id = ? AND deleted = 0",
                 arguments: [body, now.timeIntervalSince1970, id, accountID])
@@ -295,7 +295,7 @@ extension SQLitePaperStore {
 
     public func deleteComment(id: Int64, accountID: Int64) async throws -> Bool {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             guard let key = try Int64.fetchOne(db, sql: """
                 UPDATE comment SET deleted = 1, body = '' WHERE id = ? AND account_id = ? AND deleted = 0 RETURNING paper_key
                 """, arguments: [id, accountID]) else { return false }
@@ -306,7 +306,7 @@ extension SQLitePaperStore {
 
     public func setCommentHidden(_ hidden: Bool, id: Int64) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             guard let key = try Int64.fetchOne(db, sql: "UPDATE comment SET hidden = ? WHERE id = ? RETURNING paper_key", arguments: [hidden, id]) else {
                 throw CommunityError.noSuchComment(id)
             }
@@ -318,7 +318,7 @@ extension SQLitePaperStore {
 
     public func setFeatured(_ featured: Bool, paperID: String) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "UPDATE paper SET featured = ? WHERE id = ?", arguments: [featured, paperID])
             if db.changesCount == 0 { throw CommunityError.noSuchPaper(paperID) }
         }
@@ -326,14 +326,14 @@ extension SQLitePaperStore {
 
     public func setPaperHidden(_ hidden: Bool, paperID: String) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "UPDATE paper SET hidden = ? WHERE id = ?", arguments: [hidden, paperID])
             if db.changesCount == 0 { throw CommunityError.noSuchPaper(paperID) }
         }
     }
 
     public func curation(paperID: String) async throws -> (featured: Bool, hidden: Bool) {
-        try await database.read { db in
+        try await reading { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT featured, hidden FROM paper WHERE id = ?", arguments: [paperID]) else {
                 throw CommunityError.noSuchPaper(paperID)
             }
@@ -344,7 +344,7 @@ extension SQLitePaperStore {
     // MARK: Profiles and trending
 
     public func submissions(username: String, limit: Int) async throws -> [Paper] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.columns) FROM paper WHERE submitted_by = ? AND hidden = 0
                 ORDER BY daily_day DESC, submitted_on_daily_at DESC LIMIT ?
@@ -353,7 +353,7 @@ extension SQLitePaperStore {
     }
 
     public func upvotedPapers(username: String, limit: Int) async throws -> [Paper] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.qualifiedColumns) FROM vote JOIN account ON account.id = vote.account_id
                 JOIN paper ON paper.key = vote.paper_key
@@ -364,7 +364,7 @@ extension SQLitePaperStore {
     }
 
     public func trendingPapers(since: Day, now: Date, offset: Int, limit: Int) async throws -> [Paper] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.columns) FROM paper
                 WHERE daily_day >= ? AND hidden = 0

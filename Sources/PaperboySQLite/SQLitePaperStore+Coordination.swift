@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLitePaperStore {
     public func acquireLease(_ name: String, holder: String, duration: TimeInterval, now: Date, replacing: String?) async throws -> Bool {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 INSERT INTO lease (name, holder, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -15,25 +15,25 @@ extension SQLitePaperStore {
     }
 
     public func releaseLease(_ name: String, holder: String) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "DELETE FROM lease WHERE name = ? AND holder = ?", arguments: [name, holder])
         }
     }
 
     public func leaseHolder(_ name: String, now: Date) async throws -> String? {
-        try await database.read { db in
+        try await reading { db in
             try String.fetchOne(db, sql: "SELECT holder FROM lease WHERE name = ? AND expires_at > ?", arguments: [name, now.timeIntervalSince1970])
         }
     }
 
     public func serviceState(_ name: String) async throws -> String? {
-        try await database.read { db in
+        try await reading { db in
             try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE name = ?", arguments: [name])
         }
     }
 
     public func setServiceState(_ name: String, value: String, now: Date) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 INSERT INTO service_state (name, value, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
@@ -42,7 +42,7 @@ extension SQLitePaperStore {
     }
 
     public func initialServiceState(_ name: String, value: String, now: Date) async throws -> String {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 INSERT INTO service_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING
                 """, arguments: [name, value, now.timeIntervalSince1970])

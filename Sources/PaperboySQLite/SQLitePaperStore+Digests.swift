@@ -14,7 +14,7 @@ extension SQLitePaperStore {
     }
 
     public func subscribe(email: String, frequency: DigestFrequency, topics: [String], token: String, now: Date) async throws -> Subscriber {
-        try await database.write { db in
+        try await writing { db in
             if let row = try Row.fetchOne(db, sql: "SELECT \(Self.subscriberColumns) FROM subscriber WHERE email = ?", arguments: [email]) {
                 let existing = Self.subscriber(from: row)
                 guard existing.status != .active && existing.status != .bounced else { return existing }
@@ -31,26 +31,26 @@ extension SQLitePaperStore {
     }
 
     public func subscriber(token: String) async throws -> Subscriber? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.subscriberColumns) FROM subscriber WHERE token = ?", arguments: [token]).map { Self.subscriber(from: $0) }
         }
     }
 
     public func subscriber(email: String) async throws -> Subscriber? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.subscriberColumns) FROM subscriber WHERE email = ?", arguments: [email]).map { Self.subscriber(from: $0) }
         }
     }
 
     public func activeSubscribers(frequency: DigestFrequency) async throws -> [Subscriber] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.subscriberColumns) FROM subscriber WHERE status = 'active' AND frequency = ? ORDER BY id", arguments: [frequency.rawValue])
                 .map { Self.subscriber(from: $0) }
         }
     }
 
     public func confirmSubscription(token: String, now: Date) async throws -> Subscriber? {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 UPDATE subscriber SET status = 'active', confirmed_at = COALESCE(confirmed_at, ?) WHERE token = ? AND status = 'pending'
                 """, arguments: [now.timeIntervalSince1970, token])
@@ -59,14 +59,14 @@ extension SQLitePaperStore {
     }
 
     public func updatePreferences(token: String, frequency: DigestFrequency, topics: [String]) async throws -> Subscriber? {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "UPDATE subscriber SET frequency = ?, topics = ? WHERE token = ?", arguments: [frequency.rawValue, ListColumn.encode(topics), token])
             return try Row.fetchOne(db, sql: "SELECT \(Self.subscriberColumns) FROM subscriber WHERE token = ?", arguments: [token]).map { Self.subscriber(from: $0) }
         }
     }
 
     public func unsubscribe(token: String, now: Date) async throws -> Subscriber? {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 UPDATE subscriber SET status = 'unsubscribed', unsubscribed_at = ? WHERE token = ? AND status <> 'unsubscribed'
                 """, arguments: [now.timeIntervalSince1970, token])
@@ -80,7 +80,7 @@ extension SQLitePaperStore {
     }
 
     public func planDigests(period: DigestPeriod, messageIDDomain: String, now: Date) async throws -> Int {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 INSERT INTO digest_outbox (subscriber_id, period, status, next_attempt_at, message_id)
                 SELECT id, ?, 'pending', ?, '<digest-' || ? || '-' || id || '-' || token || '@' || ? || '>'
@@ -92,7 +92,7 @@ extension SQLitePaperStore {
     }
 
     public func claimNextDelivery(now: Date) async throws -> DigestDelivery? {
-        try await database.write { db in
+        try await writing { db in
             guard let row = try Row.fetchOne(db, sql: """
                 UPDATE digest_outbox SET status = 'sending', attempts = attempts + 1
                 WHERE (subscriber_id, period) = (
@@ -110,7 +110,7 @@ extension SQLitePaperStore {
     }
 
     public func markSent(subscriberID: Int64, period: String, now: Date) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 UPDATE digest_outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE subscriber_id = ? AND period = ?
                 """, arguments: [now.timeIntervalSince1970, subscriberID, period])
@@ -118,7 +118,7 @@ extension SQLitePaperStore {
     }
 
     public func markRetry(subscriberID: Int64, period: String, error: String, retryAt: Date, giveUp: Bool) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 UPDATE digest_outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE subscriber_id = ? AND period = ?
                 """, arguments: [giveUp ? "failed" : "pending", retryAt.timeIntervalSince1970, String(error.prefix(500)), subscriberID, period])
@@ -126,7 +126,7 @@ extension SQLitePaperStore {
     }
 
     public func markBounced(subscriberID: Int64, period: String, error: String) async throws {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 UPDATE digest_outbox SET status = 'bounced', last_error = ? WHERE subscriber_id = ? AND period = ?
                 """, arguments: [String(error.prefix(500)), subscriberID, period])
@@ -139,7 +139,7 @@ extension SQLitePaperStore {
     }
 
     public func outboxCounts(period: String) async throws -> [String: Int] {
-        try await database.read { db in
+        try await reading { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM digest_outbox WHERE period = ? GROUP BY status", arguments: [period]) {
                 counts[row[0]] = row[1]

@@ -14,7 +14,7 @@ extension SQLitePaperStore {
     public func savePaper(_ paperID: String, tags: [String], accountID: Int64, now: Date) async throws {
         let tags = try LibraryTags.clean(tags)
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             let key = try Self.requirePaperKey(db, paperID)
             try db.execute(sql: """
                 INSERT INTO library_entry (account_id, paper_key, saved_at) VALUES (?, ?, ?)
@@ -29,7 +29,7 @@ extension SQLitePaperStore {
 
     public func unsavePaper(_ paperID: String, accountID: Int64) async throws -> Bool {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             try db.execute(sql: """
                 DELETE FROM library_entry WHERE account_id = ? AND paper_key = (SELECT key FROM paper WHERE id = ?)
                 """, arguments: [accountID, paperID])
@@ -57,11 +57,11 @@ extension SQLitePaperStore {
     }
 
     public func library(accountID: Int64, tag: String?) async throws -> [LibraryEntry] {
-        try await database.read { db in try Self.libraryEntries(db, accountID: accountID, tag: tag) }
+        try await reading { db in try Self.libraryEntries(db, accountID: accountID, tag: tag) }
     }
 
     public func libraryTags(accountID: Int64) async throws -> [LibraryTag] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT tag, count(*), EXISTS (SELECT 1 FROM public_tag p WHERE p.account_id = library_tag.account_id AND p.tag = library_tag.tag)
                 FROM library_tag WHERE account_id = ? GROUP BY tag ORDER BY tag
@@ -71,7 +71,7 @@ extension SQLitePaperStore {
 
     public func savedTags(accountID: Int64, among paperIDs: [String]) async throws -> [String: [String]] {
         guard !paperIDs.isEmpty else { return [:] }
-        return try await database.read { db in
+        return try await reading { db in
             var result: [String: [String]] = [:]
             for start in stride(from: 0, to: paperIDs.count, by: 500) {
                 let chunk = Array(paperIDs[start..<min(start + 500, paperIDs.count)])
@@ -95,7 +95,7 @@ extension SQLitePaperStore {
     public func setTagPublic(_ isPublic: Bool, tag: String, accountID: Int64) async throws {
         guard LibraryTags.isValid(tag) else { throw ForYouError.invalidTag(String(tag.prefix(LibraryTags.maximumLength))) }
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             if isPublic {
                 try db.execute(sql: "INSERT INTO public_tag (account_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [accountID, tag])
             } else {
@@ -105,7 +105,7 @@ extension SQLitePaperStore {
     }
 
     public func publicCollection(username: String, tag: String) async throws -> [LibraryEntry]? {
-        try await database.read { db in
+        try await reading { db in
             guard let accountID = try Int64.fetchOne(db, sql: """
                 SELECT account.id FROM account JOIN public_tag ON public_tag.account_id = account.id
                 WHERE account.username = ? AND public_tag.tag = ?
@@ -116,7 +116,7 @@ extension SQLitePaperStore {
 
     public func setNotInterested(_ on: Bool, paperID: String, accountID: Int64, now: Date) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             let key = try Self.requirePaperKey(db, paperID)
             if on {
                 try db.execute(sql: """
@@ -130,7 +130,7 @@ extension SQLitePaperStore {
 
     public func notInterestedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await database.read { db in
+        return try await reading { db in
             var ids = Set<String>()
             for start in stride(from: 0, to: paperIDs.count, by: 500) {
                 let chunk = Array(paperIDs[start..<min(start + 500, paperIDs.count)])
@@ -146,7 +146,7 @@ extension SQLitePaperStore {
 
     public func setFollow(_ on: Bool, _ follow: Follow, accountID: Int64, now: Date) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             if on {
                 try db.execute(sql: """
                     INSERT INTO follow (account_id, kind, value, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -158,7 +158,7 @@ extension SQLitePaperStore {
     }
 
     public func follows(accountID: Int64) async throws -> [Follow] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: "SELECT kind, value FROM follow WHERE account_id = ? ORDER BY kind, value", arguments: [accountID])
                 .compactMap { row in Follow.Kind(rawValue: row[0]).map { Follow(kind: $0, value: row[1]) } }
         }
@@ -167,7 +167,7 @@ extension SQLitePaperStore {
     public func setInterestParagraph(_ text: String?, accountID: Int64, now: Date) async throws {
         let text = try InterestParagraph.clean(text)
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             if let text {
                 try db.execute(sql: """
                     INSERT INTO interest_paragraph (account_id, body, updated_at) VALUES (?, ?, ?)
@@ -180,13 +180,13 @@ extension SQLitePaperStore {
     }
 
     public func interestParagraph(accountID: Int64) async throws -> String? {
-        try await database.read { db in
+        try await reading { db in
             try String.fetchOne(db, sql: "SELECT body FROM interest_paragraph WHERE account_id = ?", arguments: [accountID])
         }
     }
 
     public func readerSignals(accountID: Int64, tag: String?) async throws -> ReaderSignals {
-        try await database.read { db in
+        try await reading { db in
             let liked: [Int64]
             let likedState: Row?
             if let tag {
@@ -224,7 +224,7 @@ extension SQLitePaperStore {
     }
 
     public func accountsWithSignals() async throws -> [Int64] {
-        try await database.read { db in
+        try await reading { db in
             try Int64.fetchAll(db, sql: """
                 SELECT account_id FROM vote UNION SELECT account_id FROM library_entry UNION SELECT account_id FROM not_interested
                 UNION SELECT account_id FROM follow UNION SELECT account_id FROM interest_paragraph ORDER BY 1
@@ -233,7 +233,7 @@ extension SQLitePaperStore {
     }
 
     public func createAPIToken(hash: Data, name: String, accountID: Int64, now: Date) async throws -> Int64 {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "INSERT INTO api_token (account_id, token_hash, name, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [accountID, hash, name, now.timeIntervalSince1970])
             return db.lastInsertedRowID
@@ -241,7 +241,7 @@ extension SQLitePaperStore {
     }
 
     public func apiTokenAccount(hash: Data) async throws -> Account? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: """
                 SELECT account.id, username, email, role, password_hash, account.created_at
                 FROM api_token JOIN account ON account.id = api_token.account_id WHERE api_token.token_hash = ?
@@ -250,14 +250,14 @@ extension SQLitePaperStore {
     }
 
     public func apiTokens(accountID: Int64) async throws -> [PersonalAPIToken] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM api_token WHERE account_id = ? ORDER BY id", arguments: [accountID])
                 .map { PersonalAPIToken(id: $0[0], name: $0[1], createdAt: Date(timeIntervalSince1970: $0[2])) }
         }
     }
 
     public func deleteAPIToken(id: Int64, accountID: Int64) async throws -> Bool {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "DELETE FROM api_token WHERE id = ? AND account_id = ?", arguments: [id, accountID])
             return db.changesCount > 0
         }
@@ -265,7 +265,7 @@ extension SQLitePaperStore {
 
     public func saveRecommendationModel(_ model: StoredRecommendationModel) async throws {
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 INSERT INTO recommendation_model (account_id, tag, fingerprint, weights, trained_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (account_id, tag) DO UPDATE SET fingerprint = excluded.fingerprint, weights = excluded.weights, trained_at = excluded.trained_at
@@ -278,7 +278,7 @@ extension SQLitePaperStore {
     }
 
     public func recommendationModel(accountID: Int64, tag: String) async throws -> StoredRecommendationModel? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: """
                 SELECT account_id, tag, fingerprint, weights, trained_at FROM recommendation_model WHERE account_id = ? AND tag = ?
                 """, arguments: [accountID, tag]).map(Self.storedModel)
@@ -286,7 +286,7 @@ extension SQLitePaperStore {
     }
 
     public func readerRecommendationModels() async throws -> [StoredRecommendationModel] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT account_id, tag, fingerprint, weights, trained_at FROM recommendation_model WHERE tag = '' ORDER BY account_id
                 """).map(Self.storedModel)
@@ -295,7 +295,7 @@ extension SQLitePaperStore {
 
     public func paperKeys(ids: [String]) async throws -> [String: UInt32] {
         guard !ids.isEmpty else { return [:] }
-        return try await database.read { db in
+        return try await reading { db in
             var keys: [String: UInt32] = [:]
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let chunk = Array(ids[start..<min(start + 500, ids.count)])
@@ -309,7 +309,7 @@ extension SQLitePaperStore {
     }
 
     public func paperTexts(afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: "SELECT key, title, abstract, modified_at FROM paper WHERE key > ? ORDER BY key LIMIT ?",
                              arguments: [Int64(afterKey), limit])
                 .map { EmbeddingSource(key: UInt32(truncatingIfNeeded: $0[0] as Int64), title: $0[1], abstract: $0[2], modifiedAt: $0[3]) }
@@ -317,7 +317,7 @@ extension SQLitePaperStore {
     }
 
     public func addTermCounts(_ counts: [String: Int], documents: Int, expectedCursor: UInt32, throughKey: UInt32) async throws -> Bool {
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: """
                 UPDATE term_count_state SET documents = documents + ?, through_key = ? WHERE id = 1 AND through_key = ?
                 """, arguments: [documents, Int64(throughKey), Int64(expectedCursor)])
@@ -332,7 +332,7 @@ extension SQLitePaperStore {
     }
 
     public func termStatistics(minimumDocuments: Int) async throws -> TermStatistics {
-        try await database.read { db in
+        try await reading { db in
             let state = try Row.fetchOne(db, sql: "SELECT documents, through_key FROM term_count_state WHERE id = 1")
             var counts: [String: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT term, documents FROM term_document_count WHERE documents >= ?", arguments: [minimumDocuments])
@@ -343,7 +343,7 @@ extension SQLitePaperStore {
 
     public func deleteAccount(id: Int64) async throws -> Bool {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             let voted = try Int64.fetchAll(db, sql: "SELECT paper_key FROM vote WHERE account_id = ?", arguments: [id])
             let commented = try Int64.fetchAll(db, sql: "SELECT DISTINCT paper_key FROM comment WHERE account_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM account WHERE id = ?", arguments: [id])

@@ -8,12 +8,12 @@ extension SQLitePaperStore {
     static let searchWeights = "10.0, 1.0, 3.0"
 
     public func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
-        try await body(SQLiteKeywordIndex(database: database))
+        try await body(SQLiteKeywordIndex(database: database, pool: pool))
     }
 
     public func filteredPapers(_ filters: SearchFilters, limit: Int) async throws -> [KeywordHit] {
         let (conditions, arguments) = Self.conditions(filters)
-        return try await database.read { db in
+        return try await reading { db in
             var all = arguments
             _ = all.append(contentsOf: [limit])
             return try Row.fetchAll(db, sql: """
@@ -46,7 +46,7 @@ extension SQLitePaperStore {
 
     public func containsWord(_ word: String) async throws -> Bool {
         let expression = SQLiteKeywordIndex.quoted(word)
-        return try await database.read { db in
+        return try await reading { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1", arguments: [expression]) ?? false
         }
     }
@@ -54,7 +54,7 @@ extension SQLitePaperStore {
     public func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm] {
         // fts5vocab answers range constraints on `term` from the index itself.
         let upper = prefix + "\u{10FFFF}"
-        return try await database.read { db in
+        return try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT term, doc FROM paper_search_terms WHERE term >= ? AND term < ? ORDER BY doc DESC LIMIT ?
                 """, arguments: [prefix, upper, limit])
@@ -64,7 +64,7 @@ extension SQLitePaperStore {
 
     public func papers(keys: [UInt32]) async throws -> [UInt32: Paper] {
         guard !keys.isEmpty else { return [:] }
-        return try await database.read { db in
+        return try await reading { db in
             var result: [UInt32: Paper] = [:]
             // Chunks keep the statement under SQLite's bound-parameter limit.
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
@@ -81,13 +81,13 @@ extension SQLitePaperStore {
     }
 
     public func paperKey(id: String) async throws -> UInt32? {
-        try await database.read { db in
+        try await reading { db in
             try Int64.fetchOne(db, sql: "SELECT key FROM paper WHERE id = ?", arguments: [id]).map { UInt32($0) }
         }
     }
 
     public func papersNeedingEmbeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT paper.key, paper.title, paper.abstract, paper.modified_at FROM paper
                 LEFT JOIN paper_embedding ON paper_embedding.paper_key = paper.key AND paper_embedding.model = ?
@@ -102,7 +102,7 @@ extension SQLitePaperStore {
         guard !embeddings.isEmpty else { return }
         // Similar-paper lists on cached pages depend on embeddings too.
         defer { writes.add(1, ordering: .releasing) }
-        try await database.write { db in
+        try await writing { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO paper_embedding (paper_key, model, source_modified_at, vector, saved_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(paper_key) DO UPDATE SET model = excluded.model,
@@ -116,7 +116,7 @@ extension SQLitePaperStore {
     }
 
     public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
-        try await database.read { db in
+        try await reading { db in
             // Two index seeks rather than one OR: embeddings saved before v6 all share saved_at 0,
             // and an OR made each page of a million-row start-up load scan that run from its start.
             var rows = try Row.fetchAll(db, sql: """
@@ -139,22 +139,23 @@ extension SQLitePaperStore {
     }
 
     public func embeddingCount(model: String) async throws -> Int {
-        try await database.read { db in
+        try await reading { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM paper_embedding WHERE model = ?", arguments: [model]) ?? 0
         }
     }
 }
 
 /// FTS5 over the `paper_search` table: its bm25() is the ranking `KeywordMatch` describes.
-struct SQLiteKeywordIndex: KeywordIndex {
+struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
     let database: DatabasePool
+    let pool: SQLitePoolCounts
 
     /// Column weights for bm25(), in the table's column order: title, abstract, authors.
     static let weights = "10.0, 1.0, 3.0"
 
     func postings(of term: KeywordTerm, cap: Int) async throws -> PostingCount {
         let expression = Self.expression(term)
-        return try await database.read { db in
+        return try await reading { db in
             let row = try Row.fetchOne(db, sql: """
                 SELECT count(*), min(rowid) FROM (
                     SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
@@ -195,7 +196,7 @@ struct SQLiteKeywordIndex: KeywordIndex {
             _ = arguments.append(contentsOf: [limit])
         }
         let bound = arguments
-        return try await database.read { db in
+        return try await reading { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
                 KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
             }

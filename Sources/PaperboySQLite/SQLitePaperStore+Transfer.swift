@@ -5,7 +5,7 @@ import GRDB
 extension SQLitePaperStore: TransferableStore {
     public func checkReachable() async throws {
         do {
-            _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            _ = try await reading { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
         } catch {
             throw StoreError.cannotOpen(path: database.path, reason: "\(error)")
         }
@@ -23,7 +23,7 @@ extension SQLitePaperStore: TransferableStore {
         _ = arguments.append(contentsOf: [limit])
         let sql = "SELECT \(table.columnList) FROM \(table.name) \(condition) ORDER BY \(keys) LIMIT ?"
         let bound = arguments
-        return try await database.read { db in
+        return try await reading { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
                 try table.columns.enumerated().map { index, column in
                     try Self.transferValue(row[index] as DatabaseValue, column: column, table: table.name)
@@ -36,7 +36,7 @@ extension SQLitePaperStore: TransferableStore {
         defer { writes.add(1, ordering: .releasing) }
         let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
         let sql = "INSERT INTO \(table.name) (\(table.columnList)) VALUES (\(placeholders))"
-        try await database.write { db in
+        try await writing { db in
             let statement = try db.cachedStatement(sql: sql)
             for row in rows {
                 try statement.execute(arguments: StatementArguments(row.map(Self.databaseValue)))
@@ -45,7 +45,7 @@ extension SQLitePaperStore: TransferableStore {
     }
 
     public func transferRowCount(of table: TransferTable) async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0 }
+        try await reading { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0 }
     }
 
     /// SQLite gives an `INTEGER PRIMARY KEY` row the largest id plus one: nothing to move.

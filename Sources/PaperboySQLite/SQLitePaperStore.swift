@@ -8,6 +8,7 @@ import Synchronization
 public final class SQLitePaperStore: PaperStore {
     let database: DatabasePool
     let writes = Atomic<UInt64>(0)
+    let pool: SQLitePoolCounts
     /// See `SearchStore.postingBudget`.
     public let postingBudget: Int
 
@@ -28,6 +29,7 @@ public final class SQLitePaperStore: PaperStore {
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        pool = SQLitePoolCounts(readers: configuration.maximumReaderCount)
         do {
             database = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -68,7 +70,7 @@ public final class SQLitePaperStore: PaperStore {
     /// Runs FTS5's integrity check: the search index must hold exactly the paper table's text.
     public func checkSearchIndex() async throws {
         // FTS5 takes its commands as inserts, so even a check needs the writer.
-        try await database.write { db in
+        try await writing { db in
             try db.execute(sql: "INSERT INTO paper_search(paper_search, rank) VALUES ('integrity-check', 1)")
         }
     }
@@ -78,7 +80,7 @@ public final class SQLitePaperStore: PaperStore {
     /// Applied migration identifiers, oldest first.
     /// Those of a newer binary, which GRDB's own list leaves out, come last, so `/readyz` sees them.
     public func appliedMigrations() async throws -> [String] {
-        try await database.read { db in
+        try await reading { db in
             let migrator = SQLiteMigrations.migrator
             let known = try migrator.appliedMigrations(db)
             return known + (try migrator.appliedIdentifiers(db)).subtracting(known).sorted()
@@ -90,7 +92,7 @@ public final class SQLitePaperStore: PaperStore {
 
     public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
         defer { writes.add(1, ordering: .releasing) }
-        return try await database.write { db in
+        return try await writing { db in
             var result = UpsertResult()
             // Indexing row by row through the trigger doubles the cost of a bulk import; one
             // INSERT … SELECT at the end of the batch, in the same transaction, does the same work
@@ -152,7 +154,7 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func paper(id: String) async throws -> Paper? {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchOne(db, sql: "SELECT \(SQLitePaperStore.columns) FROM paper WHERE id = ?", arguments: [id])
                 .map { SQLitePaperStore.paper(from: $0) }
         }
@@ -191,13 +193,13 @@ public final class SQLitePaperStore: PaperStore {
             LIMIT ? OFFSET ?
             """
         let bound = arguments
-        return try await database.read { db in
+        return try await reading { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { SQLitePaperStore.paper(from: $0) }
         }
     }
 
     public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
-        try await database.read { db in
+        try await reading { db in
             let previous = try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day < ?", arguments: [day.daysSinceEpoch])
             let next = try Int.fetchOne(db, sql: "SELECT MIN(daily_day) FROM paper WHERE daily_day > ?", arguments: [day.daysSinceEpoch])
             return (previous.map(Day.init(daysSinceEpoch:)), next.map(Day.init(daysSinceEpoch:)))
@@ -205,13 +207,13 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func latestDay() async throws -> Day? {
-        try await database.read { db in
+        try await reading { db in
             try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day IS NOT NULL").map(Day.init(daysSinceEpoch:))
         }
     }
 
     public func paperCount() async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM paper") ?? 0 }
+        try await reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM paper") ?? 0 }
     }
 
     /// What every paper query selects (`PaperRow.read`).

@@ -37,10 +37,37 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 
     /// Increases with every write made through this store object, so caches know when to drop pages.
     var changeCount: UInt64 { get }
+
+    /// This process's database connections at this moment, for `/metrics`; nil for stores
+    /// without a pool (test doubles).
+    var poolUsage: StorePoolUsage? { get }
 }
 
 extension PaperStore {
     public var concurrentUpserts: Int { 1 }
+    public var poolUsage: StorePoolUsage? { nil }
+}
+
+/// A moment's reading of a store's connection pool.
+public struct StorePoolUsage: Sendable, Equatable {
+    /// `sqlite` or `postgres`, the label on the gauges.
+    public var store: String
+    /// Connections running a statement or transaction for this process.
+    public var inUse: Int
+    /// Connections open (PostgreSQL) or free to use (SQLite's readers and writer) but not in use.
+    public var idle: Int
+    /// Callers waiting for a connection to come free.
+    public var waiting: Int
+    /// The most connections the pool opens.
+    public var limit: Int
+
+    public init(store: String, inUse: Int, idle: Int, waiting: Int, limit: Int) {
+        self.store = store
+        self.inUse = inUse
+        self.idle = idle
+        self.waiting = waiting
+        self.limit = limit
+    }
 }
 
 public struct DailyQuery: Sendable, Equatable {

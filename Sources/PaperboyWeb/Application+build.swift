@@ -53,6 +53,14 @@ public struct WebDependencies: Sendable {
 /// The router with every page and API route, wrapped in request logging and error pages.
 public func buildRouter(_ dependencies: WebDependencies, resources: SiteResources, logger: Logger = Logger(label: "paperboy.web")) -> Router<PaperboyRequestContext> {
     let router = Router(context: PaperboyRequestContext.self)
+    if dependencies.configuration.tracesRequests {
+        // Outermost, so the request's span holds everything below it: the search engine's and the
+        // store's spans become its children. Query values that are words people searched for,
+        // addresses or tokens stay out of the trace, as they stay out of the log.
+        router.add(middleware: TracingMiddleware(redactingQueryParameters: [
+            "q", "token", "s", "email", "subscriber", "next", "topics", "password", "csrf", "username",
+        ]))
+    }
     router.add(middleware: RequestActivityMiddleware())
     if dependencies.configuration.recordsMetrics {
         router.add(middleware: RequestMetricsMiddleware())

@@ -22,6 +22,8 @@ public struct WebConfiguration: Sendable {
     public var idleTimeoutSeconds: Int = 30
     /// Whether requests are counted and timed for `/metrics` (on when a metrics port is set).
     public var recordsMetrics = false
+    /// Whether each request gets a trace span (on when an OTLP endpoint is set; see `Tracing`).
+    public var tracesRequests = false
     /// Whether text pages go out gzip-compressed to clients that accept it.
     public var compresses = true
 

@@ -43,3 +43,35 @@ struct DatabaseOptions: ParsableArguments, ConfigurationFlags {
         return (try await Stores.open(configuration), configuration)
     }
 }
+
+/// `--metrics-textfile-dir`, for the commands that run apart from the server (see `JobMetricsFile`).
+struct MetricsFileOptions: ParsableArguments, ConfigurationFlags {
+    @Option(name: .customLong("metrics-textfile-dir"), help: "Write this run's counts, outcome and time to paperboy_COMMAND.prom in this directory, for node_exporter's textfile collector (env: PAPERBOY_METRICS_TEXTFILE_DIR; default: none).")
+    var metricsTextfileDir: String?
+
+    var flags: [PaperboyConfiguration.Key: String] { given([.metricsTextfileDir: metricsTextfileDir]) }
+}
+
+/// Runs a command's work and, with `--metrics-textfile-dir`, records its outcome and counts
+/// there, failures included. A metrics file that cannot be written is reported on standard
+/// error and fails the command (cron then says so), after the work itself is done.
+@discardableResult
+func recordingRun<Result>(
+    _ command: String, configuration: PaperboyConfiguration, counts: (Result) -> [JobMetricsFile.Count],
+    _ work: () async throws -> Result
+) async throws -> Result {
+    guard let directory = configuration.metricsTextfileDirectory else { return try await work() }
+    let file = JobMetricsFile(directory: directory, command: command)
+    let started = Date()
+    let result: Result
+    do {
+        result = try await work()
+    } catch {
+        do { try file.record(succeeded: false, started: started, counts: []) } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+        }
+        throw error
+    }
+    do { try file.record(succeeded: true, started: started, counts: counts(result)) } catch { throw ValidationError(error.description) }
+    return result
+}

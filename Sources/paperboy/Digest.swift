@@ -20,6 +20,7 @@ struct Digest: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var model: ModelOptions
         @OptionGroup var mail: MailOptions
+        @OptionGroup var metricsFile: MetricsFileOptions
 
         @Option(help: "A day (2026-11-23) for daily digests or an ISO week (2026-W47) for weekly ones; default: what is due today.")
         var period: String?
@@ -42,7 +43,7 @@ struct Digest: AsyncParsableCommand {
         var flags: [PaperboyConfiguration.Key: String] { given([.publicURL: publicURL, .siteName: siteName]) }
 
         func run() async throws {
-            let configuration = try await loadConfiguration(database, model, mail, self)
+            let configuration = try await loadConfiguration(database, model, mail, metricsFile, self)
             let store = try await Stores.open(configuration)
             var logger = Logger(label: "paperboy.digest")
             logger.logLevel = .notice
@@ -68,7 +69,12 @@ struct Digest: AsyncParsableCommand {
                 periods = [parsed]
             } else {
                 periods = DigestPeriod.due(on: Day(containing: Date()))
-                if periods.isEmpty { print("no digests are due today (weekend)"); return }
+                if periods.isEmpty {
+                    print("no digests are due today (weekend)")
+                    // A run with nothing to do still succeeded: a staleness alert must not fire every weekend.
+                    try await recordingRun("digest_send", configuration: configuration, counts: { _ in [] }) {}
+                    return
+                }
             }
 
             if let to {
@@ -95,7 +101,16 @@ struct Digest: AsyncParsableCommand {
             let sending = DigestSending(store: store, composer: composer, destination: destination, lease: lease, messageIDDomain: site.host, logger: logger)
             let outcome: (planned: [(period: DigestPeriod, count: Int)], summary: DigestRunSummary)
             do {
-                outcome = try await sending.planAndSend(periods, now: Date())
+                // Only the outbox run is recorded: --to and --dry-run send nothing through it.
+                outcome = try await recordingRun("digest_send", configuration: configuration, counts: { outcome in
+                    // The server's daily run counts the same way, under the same name.
+                    let summary = outcome.summary
+                    return [("sent", summary.sent), ("retrying", summary.retrying), ("bounced", summary.bounced), ("failed", summary.failed)].map {
+                        JobMetricsFile.Count("paperboy_digests_total", help: "Digests by outcome.", labels: [("result", $0.0)], value: $0.1)
+                    }
+                }) {
+                    try await sending.planAndSend(periods, now: Date())
+                }
             } catch {
                 try? await lease.release()
                 throw error

@@ -15,6 +15,7 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var model: ModelOptions
+    @OptionGroup var metricsFile: MetricsFileOptions
 
     @Flag(name: .customLong("no-embed"), help: "Do not compute embeddings after importing (paperboy index does it later).")
     var noEmbed = false
@@ -58,7 +59,23 @@ struct Import: AsyncParsableCommand {
         }
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 100000") }
 
-        let configuration = try await loadConfiguration(database, model)
+        let configuration = try await loadConfiguration(database, model, metricsFile)
+        try await recordingRun("import", configuration: configuration, counts: Self.counts) {
+            try await importAndEmbed(configuration: configuration, format: chosenFormat, placement: placement)
+        }
+    }
+
+    /// What the metrics file counts: the records by outcome (as the server's arXiv sync counts
+    /// them, under `source="import"`), and the papers embedded.
+    static func counts(_ outcome: (summary: ImportSummary, embedded: Int)) -> [JobMetricsFile.Count] {
+        let help = "Records imported or harvested, by source and outcome."
+        let result = outcome.summary.result
+        return [("new", result.inserted), ("updated", result.updated), ("unchanged", result.unchanged), ("skipped", outcome.summary.skipped.count)]
+            .map { JobMetricsFile.Count("paperboy_ingested_records_total", help: help, labels: [("source", "import"), ("result", $0.0)], value: $0.1) }
+            + [JobMetricsFile.Count("paperboy_embedded_papers_total", help: "Papers embedded by a paperboy command.", labels: [("command", "import")], value: outcome.embedded)]
+    }
+
+    func importAndEmbed(configuration: PaperboyConfiguration, format chosenFormat: ImportFormat?, placement: DailyPlacement) async throws -> (summary: ImportSummary, embedded: Int) {
         let store = try await Stores.open(configuration)
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
         let summary = try await Importer(store: store).importFile(
@@ -78,7 +95,7 @@ struct Import: AsyncParsableCommand {
                 ? "no records in \(file): it is empty, or holds only blank lines"
                 : "no record could be read from \(file), so nothing was stored: is it a \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")) file? (see the reasons above)")
         }
-        guard !noEmbed else { return }
+        guard !noEmbed else { return (summary, 0) }
         var logger = Logger(label: "paperboy.import")
         logger.logLevel = .warning
         if let semantic = configuration.semanticIndex(store: store, logger: logger) {
@@ -86,7 +103,9 @@ struct Import: AsyncParsableCommand {
             print("embedded \(count) papers in \(String(format: "%.1f", seconds)) s")
             let phrased = try await extractMissingKeyPhrases(semantic, store: store)
             print("key phrases for \(phrased.count) papers in \(String(format: "%.1f", phrased.seconds)) s")
+            return (summary, count)
         }
+        return (summary, 0)
     }
 }
 

@@ -13,6 +13,7 @@ struct Ingest: AsyncParsableCommand, ConfigurationFlags {
         discussion: "Progress is saved after each page in --checkpoints; an interrupted run continues where it stopped.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var metricsFile: MetricsFileOptions
 
     @Option(help: "Comma-separated arXiv categories, e.g. cs.LG,cs.CL.")
     var categories: String
@@ -49,11 +50,23 @@ struct Ingest: AsyncParsableCommand, ConfigurationFlags {
         guard let format = OAIMetadataFormat(rawValue: format) else { throw ValidationError("--format is arXiv or arXivRaw") }
         guard interval >= 0 else { throw ValidationError("--interval cannot be negative") }
         try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
-        let configuration = try await loadConfiguration(database, self)
-        let store = try await Stores.open(configuration)
-        let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(interval * 1000))))
-        let ingest = ArxivIngest(store: store, client: client, oaiBaseURL: configuration.oaiURL, policy: policy, format: format)
-        let summary = try await ingest.run(categories: wanted, since: day, checkpointFolder: checkpoints)
+        let configuration = try await loadConfiguration(database, metricsFile, self)
+        let summary = try await recordingRun("ingest", configuration: configuration, counts: Self.counts) {
+            let store = try await Stores.open(configuration)
+            let client = ArxivAPIClient(configuration: .init(minimumInterval: .milliseconds(Int(interval * 1000))))
+            let ingest = ArxivIngest(store: store, client: client, oaiBaseURL: configuration.oaiURL, policy: policy, format: format)
+            return try await ingest.run(categories: wanted, since: day, checkpointFolder: checkpoints)
+        }
         print(summary)
+    }
+
+    /// The harvested records by outcome, under `source="arxiv_ingest"` (the server's sync counts
+    /// under `arxiv_sync`), and the pages fetched.
+    static func counts(_ summary: ArxivIngest.Summary) -> [JobMetricsFile.Count] {
+        let help = "Records imported or harvested, by source and outcome."
+        return [("new", summary.result.inserted), ("updated", summary.result.updated), ("unchanged", summary.result.unchanged),
+                ("skipped", summary.skipped), ("deleted_upstream", summary.deleted)]
+            .map { JobMetricsFile.Count("paperboy_ingested_records_total", help: help, labels: [("source", "arxiv_ingest"), ("result", $0.0)], value: $0.1) }
+            + [JobMetricsFile.Count("paperboy_oai_pages_total", help: "OAI-PMH pages harvested by paperboy ingest.", labels: [("command", "ingest")], value: summary.pages)]
     }
 }

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
     @Option(name: .customLong("compression"), help: "on: gzip text for clients that accept it; off: never, e.g. when the proxy compresses (env: PAPERBOY_COMPRESSION; default: on).")
     var compression: String?
 
+    @Option(name: .customLong("otlp-endpoint"), help: "Send each request's trace (route, store, search) by OTLP/HTTP to this OpenTelemetry collector, e.g. http://127.0.0.1:4318 (env: PAPERBOY_OTLP_ENDPOINT; default: no tracing). The standard OTEL_* variables (sampler, service name) apply too.")
+    var otlpEndpoint: String?
+
     @OptionGroup var mail: MailOptions
 
     @OptionGroup var arxivSync: ArxivSyncOptions
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
             .metricsPort: metricsPort,
             .metricsHost: metricsHost,
             .compression: compression,
+            .otlpEndpoint: otlpEndpoint,
             .arxivAPI: arxivAPI,
             .digestHour: digestHour,
         ])

@@ -61,6 +61,11 @@ import Testing
         let storeCount = Self.series("paperboy_store_query_duration_seconds_count", in: text).first { $0.contains(#"store="sqlite""#) }
         #expect((storeCount?.split(separator: " ").last).flatMap { Int($0) } ?? 0 > 0, "\(String(describing: storeCount))")
         #expect(!Self.series("paperboy_vector_index_papers", in: text).isEmpty, "the model is installed by scripts/test, so the index loads")
+        // The pool of the moment: SQLite's 5 readers and 1 writer, idle between requests.
+        #expect(Self.series("paperboy_store_pool_connections", in: text).contains { $0.contains(#"state="in_use""#) && $0.contains(#"store="sqlite""#) }, "\(text)")
+        func value(_ line: String?) -> Double? { line?.split(separator: " ").last.flatMap { Double($0) } }
+        #expect(value(Self.series("paperboy_store_pool_connections", in: text).first { $0.contains(#"state="idle""#) }) == 6)
+        #expect(value(Self.series("paperboy_store_pool_max_connections", in: text).first { $0.contains(#"store="sqlite""#) }) == 6)
         // Route patterns, never what was searched for.
         #expect(!text.contains("zebracorn"))
 
@@ -81,6 +86,51 @@ import Testing
         #expect(!lines.contains { $0.contains("zebracorn") }, "the words searched for stay out of the log: \(lines.filter { $0.contains("zebracorn") })")
         #expect(requestLines.contains { $0["status"] as? String == "404" })
         #expect(Set(requestLines.compactMap { $0["request_id"] as? String }).count == 7)
+    }
+
+    /// `import` and `ingest` run from cron and exit: `--metrics-textfile-dir` leaves their counts
+    /// for node_exporter's textfile collector. Debian's node_exporter reads them back here.
+    @Test func commands_metricsTextfile_readByNodeExporter() async throws {
+        let exporter = try #require(Locations.tool("prometheus-node-exporter", environmentKey: "PAPERBOY_NODE_EXPORTER"),
+                                    "Debian's prometheus-node-exporter is missing: scripts/test installs it")
+        let directory = try TemporaryDirectory()
+        let textfiles = directory.path("textfile")
+        let database = directory.path("cron.sqlite")
+        let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
+        for _ in 0..<2 {
+            let imported = try run(Locations.binary, ["import", seed, "--database", database, "--no-embed", "--metrics-textfile-dir", textfiles])
+            #expect(imported.status == 0, "\(imported.standardError)")
+        }
+        let bad = try directory.write("bad.jsonl", "not json\n{also not}\n")
+        let failed = try run(Locations.binary, ["import", bad, "--database", database, "--no-embed"], environment: ["PAPERBOY_METRICS_TEXTFILE_DIR": textfiles])
+        #expect(failed.status != 0)
+
+        let port = try freeLoopbackPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: exporter)
+        process.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
+                             "--collector.textfile.directory=\(textfiles)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        var text = ""
+        for _ in 0..<100 where text.isEmpty {
+            if let answer = try? RawConnection.exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+               answer.httpStatus == 200 {
+                text = answer.httpBody
+            } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(Self.series("node_textfile_scrape_error", in: text) == ["node_textfile_scrape_error 0"], "\(text.prefix(3000))")
+        #expect(Self.series("paperboy_ingested_records_total", in: text).contains(#"paperboy_ingested_records_total{result="new",source="import"} 228"#), "\(text)")
+        #expect(Self.series("paperboy_ingested_records_total", in: text).contains(#"paperboy_ingested_records_total{result="unchanged",source="import"} 228"#))
+        #expect(Self.series("paperboy_command_runs_total", in: text).contains(#"paperboy_command_runs_total{command="import",outcome="success"} 2"#))
+        #expect(Self.series("paperboy_command_runs_total", in: text).contains(#"paperboy_command_runs_total{command="import",outcome="failure"} 1"#))
+        #expect(Self.series("paperboy_command_last_run_success", in: text) == [#"paperboy_command_last_run_success{command="import"} 0"#])
+        let lastSuccess = Self.series("paperboy_command_last_success_timestamp_seconds", in: text).first?.split(separator: " ").last.flatMap { Double($0) }
+        #expect(abs((lastSuccess ?? 0) - Date().timeIntervalSince1970) < 600, "\(String(describing: lastSuccess))")
     }
 
     @Test func readyz_andHealthz_fromTheBinary_answerGetAndHead() async throws {

@@ -10,9 +10,12 @@ import Testing
         #expect(defaults.server.metricsPort == nil, "no metrics unless asked for")
         #expect(defaults.server.metricsHost == "127.0.0.1")
         #expect(defaults.server.compression)
+        #expect(defaults.server.otlpEndpoint == nil, "no tracing unless asked for")
         let set = try await PaperboyConfiguration.load(
             commandLine: [.logFormat: "json", .metricsPort: "9464", .compression: "off"], environment: ["PAPERBOY_METRICS_HOST": "::1"])
         #expect(set.server.logFormat == .json && set.server.metricsPort == 9464 && set.server.metricsHost == "::1" && !set.server.compression)
+        let traced = try await PaperboyConfiguration.load(environment: ["PAPERBOY_OTLP_ENDPOINT": "http://127.0.0.1:4318"])
+        #expect(traced.server.otlpEndpoint == "http://127.0.0.1:4318")
     }
 
     @Test func badOperationsValues_failWithTheFlagAndTheVariableNamed() async throws {
@@ -24,6 +27,12 @@ import Testing
         }
         await #expect(throws: ConfigurationError("--compression (or PAPERBOY_COMPRESSION) is on or off, not \"brotli\".")) {
             try await PaperboyConfiguration.load(commandLine: [.compression: "brotli"], environment: [:])
+        }
+        for endpoint in ["127.0.0.1:4318", "grpc://collector:4317", "http://collector:4318/?x=1"] {
+            await #expect(throws: ConfigurationError(
+                "--otlp-endpoint (or PAPERBOY_OTLP_ENDPOINT) is an OTLP/HTTP collector address like http://127.0.0.1:4318, not \"\(endpoint)\".")) {
+                try await PaperboyConfiguration.load(commandLine: [.otlpEndpoint: endpoint], environment: [:])
+            }
         }
     }
 

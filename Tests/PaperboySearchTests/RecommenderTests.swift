@@ -66,4 +66,39 @@ import Testing
             #expect(ranked.prefix(20).allSatisfy { candidate in candidates.first { $0.id == candidate.paperID }?.title.hasPrefix("graph") == true })
         }
     }
+
+    /// The server's retraining job (issue 20): the SVM and the tokenising run on the idle thread,
+    /// and each model waits for a moment without requests, as the background embedding does.
+    @Test func retrainInBackground_runsOnTheIdleThread_andWaitsWhileRequestsAreAnswered() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            let ada = try await Self.fill(store)
+            let recommender = Recommender(store: store, semantic: nil,
+                                          settings: .init(vocabulary: .init(minimumDocuments: 2, maximumDocumentShare: 0.5), restSample: 40))
+            #expect(try await recommender.updateVocabulary(inBackground: true) == 60)
+            try await store.savePaper("2502.00001", tags: [], accountID: ada.id, now: testNow)
+            #expect(recommender.lastBackgroundScheduling == nil)
+
+            RequestActivity.begin()
+            let clock = ContinuousClock()
+            let started = clock.now
+            let ending = Task {
+                try await Task.sleep(for: .milliseconds(600))
+                RequestActivity.end()
+            }
+            #expect(try await recommender.retrainStaleModels(now: testNow, inBackground: true) == 1)
+            let took = clock.now - started
+            try await ending.value
+            #expect(took >= .milliseconds(550), "trained while a request was being answered: \(took)")
+            let (policy, nice) = try #require(recommender.lastBackgroundScheduling)
+            // SCHED_IDLE is 5; where it is refused the thread is at nice 19 instead.
+            #expect(policy == 5 || nice == 19, "policy \(policy), nice \(nice)")
+
+            // The same model as training in the foreground: only where it runs differs.
+            let stored = try #require(try await store.recommendationModel(accountID: ada.id, tag: ""))
+            let background = try RecommendationModel.decode(stored.weights)
+            let foreground = try await recommender.train(liked: background.likedKeys, negatives: [], follows: [], interestParagraph: nil)
+            #expect(!background.termWeights.isEmpty)
+            #expect(background.termWeights == foreground.termWeights && background.bias == foreground.bias)
+        }
+    }
 }

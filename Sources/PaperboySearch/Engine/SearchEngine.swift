@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracing
 import PaperboyCore
 import PaperboyStore
 
@@ -66,7 +67,14 @@ public final class SearchEngine: Sendable {
             throw .badQuery(error.description)
         }
         do {
-            return try await run(query, mode: mode, offset: max(0, offset), limit: max(1, min(limit, 100)))
+            // The query's words stay out of the span, as they stay out of the log.
+            return try await withSpan("search") { span in
+                span.attributes["paperboy.search.mode_requested"] = mode.rawValue
+                let response = try await run(query, mode: mode, offset: max(0, offset), limit: max(1, min(limit, 100)))
+                span.attributes["paperboy.search.mode"] = response.mode.rawValue
+                span.attributes["paperboy.search.results"] = response.results.count
+                return response
+            }
         } catch let error as SearchError {
             throw error
         } catch StoreError.unavailable(let reason) {
@@ -86,10 +94,14 @@ public final class SearchEngine: Sendable {
 
         let corrections = mode == .semantic ? [] : try await spellingCorrections(for: query)
         // The two halves run at once: query embedding takes one core, FTS5 the other.
-        async let keywordSide: [KeywordHit] = mode == .semantic ? [] : store.keywordSearch(
-            query, prefixTerms: corrections.map(\.stem), limit: mode == .keyword ? wanted : max(wanted, Self.keywordCandidates))
-        async let semanticSide: [VectorMatch] = mode == .keyword ? [] : semanticMatches(
-            for: query, corrections: corrections, mode: mode, k: mode == .semantic ? wanted : max(wanted, Self.candidates))
+        async let keywordSide: [KeywordHit] = mode == .semantic ? [] : withSpan("search.keyword") { _ in
+            try await store.keywordSearch(
+                query, prefixTerms: corrections.map(\.stem), limit: mode == .keyword ? wanted : max(wanted, Self.keywordCandidates))
+        }
+        async let semanticSide: [VectorMatch] = mode == .keyword ? [] : withSpan("search.semantic") { _ in
+            try await self.semanticMatches(
+                for: query, corrections: corrections, mode: mode, k: mode == .semantic ? wanted : max(wanted, Self.candidates))
+        }
         let keywordHits = try await keywordSide
         let semanticMatches = try await semanticSide
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tracing
 import Synchronization
 import Logging
 import PaperboyCore
@@ -107,8 +108,11 @@ public final class SemanticIndex: Sendable {
     }
 
     public func search(_ text: String, k: Int) async throws -> [VectorMatch] {
-        let query = embedder.embed(text)
-        return vectors.search(query, k: k, allowed: nil)
+        let query = withSpan("search.embed_query") { _ in embedder.embed(text) }
+        return withSpan("search.vector_index") { span in
+            span.attributes["paperboy.vector_index.papers"] = vectors.count
+            return vectors.search(query, k: k, allowed: nil)
+        }
     }
 
     /// Nearest papers to a stored paper; `nil` when that paper has no embedding.

@@ -34,6 +34,8 @@ public final class Recommender: Sendable {
 
     /// Bound models by account and tag, with the training time they were read at.
     let models = Mutex<[String: (trainedAt: Date, model: BoundRecommendationModel)]>([:])
+    /// See `lastBackgroundScheduling`; a class so the training closure can set it.
+    let backgroundScheduling = SchedulingRecord()
 
     public init(store: any PaperStore, semantic: SemanticIndex?, settings: Settings = Settings(), logger: Logger = Logger(label: "paperboy.recommend")) {
         self.store = store
@@ -47,15 +49,27 @@ public final class Recommender: Sendable {
     /// Counts the terms of papers added since the last count into the store, then reloads the
     /// vocabulary. Returns how many papers were counted. Instances racing count each paper once.
     @discardableResult
-    public func updateVocabulary(batchSize: Int = 2_000) async throws -> Int {
+    /// `inBackground` (the server's job): each batch is counted on `IdleThread`, after a moment
+    /// without requests, as `train` does.
+    public func updateVocabulary(batchSize: Int = 2_000, inBackground: Bool = false) async throws -> Int {
         var counted = 0
         while true {
             let cursor = try await store.termStatistics(minimumDocuments: Int.max).throughKey
             let texts = try await store.paperTexts(afterKey: cursor, limit: batchSize)
             guard let last = texts.last else { break }
-            var counts: [String: Int] = [:]
-            for text in texts {
-                for term in TermExtractor.termCounts(TermExtractor.text(title: text.title, abstract: text.abstract)).keys { counts[term, default: 0] += 1 }
+            let count: @Sendable () -> [String: Int] = {
+                var counts: [String: Int] = [:]
+                for text in texts {
+                    for term in TermExtractor.termCounts(TermExtractor.text(title: text.title, abstract: text.abstract)).keys { counts[term, default: 0] += 1 }
+                }
+                return counts
+            }
+            let counts: [String: Int]
+            if inBackground {
+                try await RequestActivity.waitForQuiet()
+                counts = try await IdleThread.shared.run(count)
+            } else {
+                counts = count()
             }
             if try await store.addTermCounts(counts, documents: texts.count, expectedCursor: cursor, throughKey: last.key) {
                 counted += texts.count
@@ -83,77 +97,98 @@ public final class Recommender: Sendable {
 
     // MARK: Training
 
-    func featureVectors(keys: [UInt32], features: HybridFeatures) async throws -> [(key: UInt32, title: String, vector: FeatureVector)] {
+    /// The texts of `keys` that are stored, in order, for computing their features later.
+    func trainingTexts(keys: [UInt32]) async throws -> [(key: UInt32, text: String)] {
         guard !keys.isEmpty else { return [] }
         let papers = try await store.papers(keys: keys)
-        return keys.compactMap { key in
-            guard let paper = papers[key] else { return nil }
-            let text = TermExtractor.text(title: paper.title, abstract: paper.abstract)
-            return (key, paper.title, features.features(text: text, embedding: semantic?.embedding(forKey: key)))
-        }
+        return keys.compactMap { key in papers[key].map { (key, TermExtractor.text(title: $0.title, abstract: $0.abstract)) } }
     }
 
-    /// A sample of papers to train against: a few runs of consecutive keys from random places.
-    func restSample(excluding: Set<UInt32>, features: HybridFeatures, generator: inout SplitMix64) async throws -> [FeatureVector] {
-        // The vocabulary counted every paper up to its cursor: about the highest key, without a COUNT.
+    /// The texts of a sample of papers to train against: a few runs of consecutive keys from random places.
+    func restSampleTexts(excluding: Set<UInt32>, features: HybridFeatures, generator: inout SplitMix64) async throws -> [(key: UInt32, text: String)] {
         let total = max(features.vocabulary.documents, Int(try await store.termStatistics(minimumDocuments: Int.max).throughKey))
         guard total > 0 else { return [] }
         let runs = 10
         let perRun = max(1, settings.restSample / runs)
-        var vectors: [FeatureVector] = []
+        var sample: [(key: UInt32, text: String)] = []
         for _ in 0..<runs {
             let start = UInt32(truncatingIfNeeded: Int(generator.next() % UInt64(max(1, total - perRun + 1))))
-            let texts = try await store.paperTexts(afterKey: start, limit: perRun)
-            for text in texts where !excluding.contains(text.key) {
-                vectors.append(features.features(text: TermExtractor.text(title: text.title, abstract: text.abstract),
-                                                 embedding: semantic?.embedding(forKey: text.key)))
+            for text in try await store.paperTexts(afterKey: start, limit: perRun) where !excluding.contains(text.key) {
+                sample.append((text.key, TermExtractor.text(title: text.title, abstract: text.abstract)))
             }
         }
-        return vectors
+        return sample
     }
 
     /// Trains a model from explicit signals (the reader's, or an API caller's lists of papers).
-    public func train(liked: [UInt32], negatives: [UInt32], follows: [Follow], interestParagraph: String?) async throws -> RecommendationModel {
+    ///
+    /// The store is read first; then the computing (tokenising, embedding an interest paragraph,
+    /// the SVM) runs in one piece: on the caller's task for a request, or, `inBackground` (the
+    /// retraining job), on `IdleThread` after waiting for a moment without requests, as the
+    /// background embedding does (issue 20), so retraining never takes a core from a request.
+    public func train(
+        liked: [UInt32], negatives: [UInt32], follows: [Follow], interestParagraph: String?, inBackground: Bool = false
+    ) async throws -> RecommendationModel {
         let features = try await currentFeatures()
-        var likedVectors = try await featureVectors(keys: liked, features: features).map(\.vector)
-        if let paragraph = interestParagraph, !paragraph.isEmpty {
-            // Cold start: the paragraph is one more liked "paper", embedded like one.
-            likedVectors.append(features.features(text: paragraph, embedding: semantic?.embedder.embed(paragraph)))
-        }
-        let negativeVectors = try await featureVectors(keys: negatives, features: features).map(\.vector)
-        var generator = SplitMix64(seed: settings.seed &+ UInt64(liked.count))
-        let rest = likedVectors.isEmpty ? [] : try await restSample(excluding: Set(liked).union(negatives), features: features, generator: &generator)
-        if likedVectors.isEmpty {
+        let likedTexts = try await trainingTexts(keys: liked)
+        let paragraph = interestParagraph.flatMap { $0.isEmpty ? nil : $0 }
+        if likedTexts.isEmpty && paragraph == nil {
             return RecommendationModel(
                 termWeights: [:], embeddingWeights: [], bias: 0, embeddingScale: features.embeddingScale, likedKeys: [],
                 followedAuthors: follows.filter { $0.kind == .author }.map(\.value), followedCategories: follows.filter { $0.kind == .category }.map(\.value))
         }
-        return RecommendationTrainer.train(TrainingSet(liked: likedVectors, negatives: negativeVectors, rest: rest),
-                                           features: features, likedKeys: Array(liked.suffix(200)), follows: follows)
+        let negativeTexts = try await trainingTexts(keys: negatives)
+        var generator = SplitMix64(seed: settings.seed &+ UInt64(liked.count))
+        let restTexts = try await restSampleTexts(excluding: Set(liked).union(negatives), features: features, generator: &generator)
+        let semantic = semantic
+        let backgroundScheduling = backgroundScheduling
+        let compute: @Sendable () -> RecommendationModel = {
+            if inBackground {
+                let scheduling = IdleThread.currentScheduling()
+                backgroundScheduling.withLock { $0 = scheduling }
+            }
+            func vectors(_ texts: [(key: UInt32, text: String)]) -> [FeatureVector] {
+                texts.map { features.features(text: $0.text, embedding: semantic?.embedding(forKey: $0.key)) }
+            }
+            var likedVectors = vectors(likedTexts)
+            if let paragraph {
+                // Cold start: the paragraph is one more liked "paper", embedded like one.
+                likedVectors.append(features.features(text: paragraph, embedding: semantic?.embedder.embed(paragraph)))
+            }
+            return RecommendationTrainer.train(TrainingSet(liked: likedVectors, negatives: vectors(negativeTexts), rest: vectors(restTexts)),
+                                               features: features, likedKeys: Array(liked.suffix(200)), follows: follows)
+        }
+        guard inBackground else { return compute() }
+        try await RequestActivity.waitForQuiet()
+        return try await IdleThread.shared.run(compute)
     }
+
+    /// The scheduling (policy, nice) the last background training ran under, for tests and the log.
+    public var lastBackgroundScheduling: (policy: Int32, nice: Int32)? { backgroundScheduling.withLock { $0 } }
 
     /// Retrains the reader's model (tag nil: their own; else the tag's) when its signals changed
     /// since it was trained; returns whether it trained.
     @discardableResult
-    public func retrainIfStale(accountID: Int64, tag: String?, now: Date) async throws -> Bool {
+    public func retrainIfStale(accountID: Int64, tag: String?, now: Date, inBackground: Bool = false) async throws -> Bool {
         let signals = try await store.readerSignals(accountID: accountID, tag: tag)
         let stored = try await store.recommendationModel(accountID: accountID, tag: tag ?? "")
         if stored?.fingerprint == signals.fingerprint || (stored == nil && signals.isEmpty) { return false }
         let model = try await train(liked: signals.likedPaperKeys, negatives: signals.negativePaperKeys, follows: signals.follows,
-                                    interestParagraph: tag == nil ? signals.interestParagraph : nil)
+                                    interestParagraph: tag == nil ? signals.interestParagraph : nil, inBackground: inBackground)
         try await store.saveRecommendationModel(StoredRecommendationModel(
             accountID: accountID, tag: tag ?? "", fingerprint: signals.fingerprint, weights: try model.encoded(), trainedAt: now))
         return true
     }
 
-    /// Every reader with signals whose model is stale, and each of their tags: the background job.
+    /// Every reader with signals whose model is stale, and each of their tags: the background job
+    /// (`inBackground`: see `train`).
     @discardableResult
-    public func retrainStaleModels(now: Date) async throws -> Int {
+    public func retrainStaleModels(now: Date, inBackground: Bool = false) async throws -> Int {
         var trained = 0
         for accountID in try await store.accountsWithSignals() {
-            if try await retrainIfStale(accountID: accountID, tag: nil, now: now) { trained += 1 }
+            if try await retrainIfStale(accountID: accountID, tag: nil, now: now, inBackground: inBackground) { trained += 1 }
             for tag in try await store.libraryTags(accountID: accountID) {
-                if try await retrainIfStale(accountID: accountID, tag: tag.name, now: now) { trained += 1 }
+                if try await retrainIfStale(accountID: accountID, tag: tag.name, now: now, inBackground: inBackground) { trained += 1 }
             }
             await Task.yield()
         }
@@ -310,5 +345,14 @@ public enum RecommenderError: Error, CustomStringConvertible {
         switch self {
         case .noVocabulary: "the recommendation vocabulary could not be loaded"
         }
+    }
+}
+
+/// The scheduling a background training last ran under.
+final class SchedulingRecord: Sendable {
+    private let value = Mutex<(policy: Int32, nice: Int32)?>(nil)
+
+    func withLock<Result>(_ body: (inout (policy: Int32, nice: Int32)?) -> Result) -> Result {
+        value.withLock { body(&$0) }
     }
 }
