@@ -33,7 +33,7 @@ public struct ThumbnailRenderer: Sendable {
     }
 
     public let limits: Limits
-    let tools: (pdftoppm: String, cwebp: String, timeout: String, prlimit: String)
+    let tools: (pdftoppm: String, cwebp: String, timeout: String, prlimit: String, nice: String)
 
     public init(limits: Limits = Limits()) throws(Failure) {
         self.limits = limits
@@ -43,7 +43,7 @@ public struct ThumbnailRenderer: Sendable {
             }
             throw .missingTool(name)
         }
-        tools = (try find("pdftoppm"), try find("cwebp"), try find("timeout"), try find("prlimit"))
+        tools = (try find("pdftoppm"), try find("cwebp"), try find("timeout"), try find("prlimit"), try find("nice"))
     }
 
     /// Both sizes of `pdf`'s first page as WebP.
@@ -73,8 +73,9 @@ public struct ThumbnailRenderer: Sendable {
     /// Runs `program` under the limits; a non-zero exit (including being killed) is `unrenderable`.
     func run(_ program: String, _ arguments: [String], what: String) async throws(Failure) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: tools.timeout)
-        process.arguments = ["--signal=KILL", "\(limits.seconds)s", tools.prlimit, "--as=\(limits.memoryBytes)", "--cpu=\(limits.seconds)", "--", program] + arguments
+        // At the lowest priority, like all background work: a render never slows a request (issue 20).
+        process.executableURL = URL(fileURLWithPath: tools.nice)
+        process.arguments = ["-n", "19", tools.timeout, "--signal=KILL", "\(limits.seconds)s", tools.prlimit, "--as=\(limits.memoryBytes)", "--cpu=\(limits.seconds)", "--", program] + arguments
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         process.standardError = errors
