@@ -1,3 +1,5 @@
+import CMatrixKernels
+import Dispatch
 import Foundation
 
 /// BERT sizes; the defaults are all-MiniLM-L6-v2's, and config.json may confirm them.
@@ -176,10 +178,14 @@ final class MiniLMEncoder: @unchecked Sendable {
         storage.deallocate()
     }
 
-    /// Embeds a packed batch in the calling thread, writing one unit-length vector per
-    /// sequence into `output` (sequences.count × hiddenSize).
-    /// Every id must be below vocabularySize and every sequence no longer than maximumPositions.
-    func embed(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>) {
+    /// Embeds a packed batch, writing one unit-length vector per sequence into `output`
+    /// (sequences.count × hiddenSize). Every id must be below vocabularySize and every sequence
+    /// no longer than maximumPositions.
+    ///
+    /// `columnParts` > 1 splits each weight product's output columns into that many parts run
+    /// side by side (one short query on all cores); 1 runs everything in the calling thread.
+    /// `directKernel` false keeps every product in sgemm (for comparing the two in benchmarks).
+    func embed(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>, columnParts: Int = 1, directKernel: Bool = true) {
         let hidden = configuration.hiddenSize
         let intermediate = configuration.intermediateSize
         let heads = configuration.headCount
@@ -222,8 +228,8 @@ final class MiniLMEncoder: @unchecked Sendable {
         for layer in layers {
             // Query, key and value for every token: bias rows first, then += states · Wᵀ.
             Self.fillRows(queryKeyValue, rows: tokenCount, with: layer.queryKeyValueBias, width: 3 * hidden)
-            BLAS.multiply(states, rowStride: hidden, layer.queryKeyValueWeight, rowStride: hidden, transposeB: true,
-                          into: queryKeyValue, rowStride: 3 * hidden, m: tokenCount, n: 3 * hidden, k: hidden, beta: 1)
+            Self.weightProduct(states, rowStride: hidden, layer.queryKeyValueWeight, into: queryKeyValue, rowStride: 3 * hidden,
+                               m: tokenCount, n: 3 * hidden, k: hidden, parts: columnParts, directKernel: directKernel)
 
             // Self-attention per text and head: softmax(Q·Kᵀ/√d) · V into the head's columns.
             for (sequence, length) in lengths.enumerated() {
@@ -243,19 +249,19 @@ final class MiniLMEncoder: @unchecked Sendable {
 
             // Attention output: residual + bias + context · Wᵀ, then LayerNorm.
             VectorMath.addRows(states, rows: tokenCount, width: hidden, bias: layer.attentionOutputBias, into: attended)
-            BLAS.multiply(context, rowStride: hidden, layer.attentionOutputWeight, rowStride: hidden, transposeB: true,
-                          into: attended, rowStride: hidden, m: tokenCount, n: hidden, k: hidden, beta: 1)
+            Self.weightProduct(context, rowStride: hidden, layer.attentionOutputWeight, into: attended, rowStride: hidden,
+                               m: tokenCount, n: hidden, k: hidden, parts: columnParts, directKernel: directKernel)
             VectorMath.layerNormRows(attended, rows: tokenCount, width: hidden,
                                      weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: epsilon)
 
             // Feed-forward: GELU(attended · W1ᵀ + b1) · W2ᵀ + b2 + attended, then LayerNorm.
             Self.fillRows(expanded, rows: tokenCount, with: layer.intermediateBias, width: intermediate)
-            BLAS.multiply(attended, rowStride: hidden, layer.intermediateWeight, rowStride: hidden, transposeB: true,
-                          into: expanded, rowStride: intermediate, m: tokenCount, n: intermediate, k: hidden, beta: 1)
+            Self.weightProduct(attended, rowStride: hidden, layer.intermediateWeight, into: expanded, rowStride: intermediate,
+                               m: tokenCount, n: intermediate, k: hidden, parts: columnParts, directKernel: directKernel)
             VectorMath.gelu(expanded, count: tokenCount * intermediate)
             VectorMath.addRows(attended, rows: tokenCount, width: hidden, bias: layer.outputBias, into: states)
-            BLAS.multiply(expanded, rowStride: intermediate, layer.outputWeight, rowStride: intermediate, transposeB: true,
-                          into: states, rowStride: hidden, m: tokenCount, n: hidden, k: intermediate, beta: 1)
+            Self.weightProduct(expanded, rowStride: intermediate, layer.outputWeight, into: states, rowStride: hidden,
+                               m: tokenCount, n: hidden, k: intermediate, parts: columnParts, directKernel: directKernel)
             VectorMath.layerNormRows(states, rows: tokenCount, width: hidden,
                                      weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: epsilon)
         }
@@ -292,6 +298,50 @@ final class MiniLMEncoder: @unchecked Sendable {
                 column += 1
             }
         }
+    }
+
+    /// C += A · Wᵀ for a weight matrix W of n rows of k (A is m×k, C is m×n). With `parts` > 1
+    /// the n output columns are split into that many slices, each its own sgemm on its own
+    /// thread: a short query's products are too small for OpenBLAS to thread well, and its
+    /// process-wide thread count stays 1 (`SentenceEmbedder`).
+    private static func weightProduct(
+        _ a: UnsafeMutablePointer<Float>, rowStride aStride: Int, _ weight: UnsafePointer<Float>,
+        into c: UnsafeMutablePointer<Float>, rowStride cStride: Int, m: Int, n: Int, k: Int, parts: Int, directKernel: Bool
+    ) {
+        // A few rows: the direct kernel, which reads the weights once instead of packing them.
+        let direct = directKernel && m <= smallProductRows && smallProductKernel
+        @Sendable func slice(_ a: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, columns: Int) {
+            if direct {
+                paperboy_rows_times_weights(a, aStride, weight, k, c, cStride, m, columns)
+            } else {
+                BLAS.multiply(a, rowStride: aStride, weight, rowStride: k, transposeB: true,
+                              into: c, rowStride: cStride, m: m, n: columns, k: k, beta: 1)
+            }
+        }
+        guard parts > 1 else {
+            slice(a, weight, c, columns: n)
+            return
+        }
+        let operands = ProductOperands(a: a, weight: weight, c: c)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            // Slices start on multiples of 16 columns, the kernels' widest unroll.
+            let start = (n * part / parts) / 16 * 16
+            let end = part == parts - 1 ? n : (n * (part + 1) / parts) / 16 * 16
+            guard end > start else { return }
+            slice(operands.a, operands.weight + start * k, operands.c + start, columns: end - start)
+        }
+    }
+
+    /// Up to this many rows (tokens in a pass) a product takes the direct kernel: measured on
+    /// the development machine, sgemm's copy of the weights costs more below it.
+    static let smallProductRows = 32
+    static let smallProductKernel = paperboy_matrix_kernels_available() != 0
+
+    /// The buffers of one product, read (a, weight) and written in disjoint columns (c) by its parts.
+    private struct ProductOperands: @unchecked Sendable {
+        let a: UnsafeMutablePointer<Float>
+        let weight: UnsafePointer<Float>
+        let c: UnsafeMutablePointer<Float>
     }
 
     /// Every row of `matrix` set to `row`.
