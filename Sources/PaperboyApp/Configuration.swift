@@ -26,6 +26,8 @@ public struct PaperboyConfiguration: Sendable {
     public var secret: String?
     /// Import batches in flight at once on PostgreSQL.
     public var postgresConcurrentUpserts: Int
+    /// `--vector-index`: where the server keeps its trained vector index between runs; nil for nowhere.
+    public var vectorIndexFile: String?
 
     public struct MailSettings: Sendable {
         /// A folder for .eml files, or an smtp:// or smtps:// URL.
@@ -119,6 +121,7 @@ public struct PaperboyConfiguration: Sendable {
         public static let arxivState = Key("arxivState", flag: "--arxiv-state")
         public static let arxivRequestInterval = Key("arxivRequestInterval", flag: "--arxiv-request-interval")
         public static let digestHour = Key("digestHour", flag: "--digest-hour")
+        public static let vectorIndex = Key("vectorIndex", flag: "--vector-index")
         public static let secret = Key("secret", flag: "PAPERBOY_SECRET", isSecret: true)
         public static let pgConcurrentUpserts = Key("pgConcurrentUpserts", flag: "PAPERBOY_PG_CONCURRENT_UPSERTS")
     }
@@ -183,6 +186,11 @@ public struct PaperboyConfiguration: Sendable {
         digestHour = hour >= 0 ? hour : nil
         secret = values.string(.secret)
         postgresConcurrentUpserts = try values.integer(.pgConcurrentUpserts, default: 4, range: 1...64, expected: "1 to 64")
+        switch (values.string(.vectorIndex), database) {
+        case ("off"?, _), (nil, .postgres): vectorIndexFile = nil
+        case (let path?, _): vectorIndexFile = path
+        case (nil, .sqlite(let path)): vectorIndexFile = path + ".vectors"
+        }
         if let list = values.string(.arxivCategories), !list.isEmpty {
             let feedName = values.string(.arxivFeed) ?? "all"
             guard let feed = ArxivIngest.FeedPolicy(rawValue: feedName) else { throw ConfigurationError("--arxiv-feed is all or curated, not \(feedName)") }

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
     @Option(name: .customLong("compression"), help: "on: gzip text for clients that accept it; off: never, e.g. when the proxy compresses (env: PAPERBOY_COMPRESSION; default: on).")
     var compression: String?
 
+    @Option(name: .customLong("vector-index"), help: "File for the trained vector index above 100k papers, so a restart loads it instead of training again; \"off\" for none (env: PAPERBOY_VECTOR_INDEX; default: the SQLite database's path plus .vectors, none for PostgreSQL).")
+    var vectorIndex: String?
+
     @OptionGroup var mail: MailOptions
 
     @OptionGroup var arxivSync: ArxivSyncOptions
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
             .compression: compression,
             .arxivAPI: arxivAPI,
             .digestHour: digestHour,
+            .vectorIndex: vectorIndex,
         ])
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import Logging
@@ -13,6 +14,16 @@ public final class SemanticIndex: Sendable {
     /// How far the store's saved embeddings have been read, so a refresh reads only what changed.
     private let loadedThrough = Mutex(EmbeddingCursor(savedAt: 0, key: 0))
     private let backgroundState = Mutex<String?>(nil)
+    /// What the saved index file reflects (`saveIndex`).
+    private let saving = Mutex(SaveState())
+
+    private struct SaveState {
+        /// Vectors added since start, and how many of them the file reflects (-1: unknown).
+        var made = 0
+        var saved = -1
+        /// The index generation (rebuilds so far) the file was saved from.
+        var generation: UInt64?
+    }
     /// Each refresh reads again what was saved in this many seconds before its cursor: a
     /// transaction on another instance may commit after later saves were already read.
     static let commitMargin: Double = 60
@@ -22,6 +33,14 @@ public final class SemanticIndex: Sendable {
         self.store = store
         self.logger = logger
         vectors = VectorStore(dimensions: SentenceEmbedder.dimensions)
+    }
+
+    /// With vector store settings of its own (tests use a small approximate index).
+    init(embedder: SentenceEmbedder, store: any PaperStore, vectorConfiguration: VectorStore.Configuration) {
+        self.embedder = embedder
+        self.store = store
+        logger = Logger(label: "paperboy.search")
+        vectors = VectorStore(dimensions: SentenceEmbedder.dimensions, configuration: vectorConfiguration)
     }
 
     public var modelName: String { SentenceEmbedder.modelName }
@@ -48,6 +67,7 @@ public final class SemanticIndex: Sendable {
             cursor = last.cursor
         }
         loadedThrough.withLock { $0 = max($0, cursor) }
+        if loaded > 0 { saving.withLock { $0.made += loaded } }
         return loaded
     }
 
@@ -79,6 +99,7 @@ public final class SemanticIndex: Sendable {
             try await store.saveEmbeddings(embeddings, model: modelName)
             self.vectors.add(keys: embeddings.map(\.key), vectors: embeddings.flatMap(\.vector))
             done += sources.count
+            saving.withLock { $0.made += sources.count }
             after = last.key
             progress?(done)
             if inBackground {
@@ -97,6 +118,73 @@ public final class SemanticIndex: Sendable {
         return done
     }
 
+    // MARK: The saved index
+
+    /// Starts from the index saved at `path` (`saveIndex`), loading only what was saved to the
+    /// store since, instead of every embedding and a new k-means training. Used only when it
+    /// still describes the store: the store's summary of the embeddings up to the file's
+    /// position equals the one in the file (none deleted, replaced or added with an earlier
+    /// time since), and with the newer ones loaded the index holds as many as the store.
+    /// Returns how many papers it holds; otherwise throws `VectorIndexFile.FileError` saying why,
+    /// with this index left empty.
+    public func loadSavedIndex(from path: String) async throws -> Int {
+        let contents = try VectorIndexFile.read(from: path, model: modelName, dimensions: SentenceEmbedder.dimensions)
+        let summary = try await store.embeddingSummary(model: modelName, through: contents.cursor)
+        guard summary == contents.summary else {
+            throw VectorIndexFile.FileError.mismatch(
+                "the database's embeddings up to the saved position have changed since (\(summary.count) now, \(contents.summary.count) then)")
+        }
+        guard vectors.restore(contents.index) else { throw VectorIndexFile.FileError.mismatch("the index already holds vectors") }
+        loadedThrough.withLock { $0 = contents.cursor }
+        _ = try await loadStoredEmbeddings()
+        let stored = try await store.embeddingCount(model: modelName)
+        guard stored == vectors.count else {
+            let held = vectors.count
+            vectors.removeAll()
+            loadedThrough.withLock { $0 = EmbeddingCursor(savedAt: 0, key: 0) }
+            saving.withLock { $0 = SaveState() }
+            throw VectorIndexFile.FileError.mismatch("\(held) vectors with the newer ones loaded, the database has \(stored)")
+        }
+        // What was loaded since the file's position is not in the file yet.
+        let generation = vectors.generation
+        saving.withLock { state in
+            state.saved = state.made == 0 ? 0 : -1
+            state.generation = generation
+        }
+        return vectors.count
+    }
+
+    /// Saves the approximate index to `path` with the position in the store it reflects, unless
+    /// nothing changed since the last save. Exact search (up to 100k papers) saves nothing:
+    /// loading those vectors from the store is fast. Returns whether it wrote the file.
+    /// `onlyIfRebuilt`: save only when the index was retrained since the last save (the
+    /// refresh job's check; other changes are saved at shutdown).
+    @discardableResult
+    public func saveIndex(to path: String, onlyIfRebuilt: Bool = false) async throws -> Bool {
+        let generation = vectors.generation
+        let made = saving.withLock { state -> Int? in
+            if onlyIfRebuilt, state.generation == generation { return nil }
+            return state.saved == state.made && state.generation == generation ? nil : state.made
+        }
+        guard let made else { return false }
+        // The position first, then the index: the index then holds at least everything up to it.
+        let cursor = loadedThrough.withLock { $0 }
+        guard cursor > EmbeddingCursor(savedAt: 0, key: 0), let index = vectors.approximateSnapshot() else { return false }
+        let summary = try await store.embeddingSummary(model: modelName, through: cursor)
+        let model = modelName
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            // Gigabytes of writing at a million papers: off the cooperative threads.
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result { try VectorIndexFile.write(index, model: model, cursor: cursor, summary: summary, to: path) })
+            }
+        }
+        saving.withLock { state in
+            state.saved = made
+            state.generation = generation
+        }
+        return true
+    }
+
     /// What the background embedding is doing, for `/readyz`; nil when it has nothing to do.
     public var backgroundStatus: String? { backgroundState.withLock { $0 } }
 
@@ -107,7 +195,7 @@ public final class SemanticIndex: Sendable {
     }
 
     public func search(_ text: String, k: Int) async throws -> [VectorMatch] {
-        let query = embedder.embed(text)
+        let query = embedder.embedQuery(text)
         return vectors.search(query, k: k, allowed: nil)
     }
 
