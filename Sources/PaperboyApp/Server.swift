@@ -64,8 +64,9 @@ public struct PaperboyServer: Sendable {
             if let indexFile, FileManager.default.fileExists(atPath: indexFile) {
                 let started = ContinuousClock.now
                 do {
-                    loaded = try await semantic.loadSavedIndex(from: indexFile)
-                    logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s: \(loaded) papers, no training needed")
+                    let load = try await semantic.loadSavedIndex(from: indexFile)
+                    loaded = load.papers
+                    logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (file \(String(format: "%.2f", load.fileSeconds)) s, database check and \(load.newer) newer embeddings \(String(format: "%.2f", load.databaseSeconds)) s): \(load.papers) papers, no training needed")
                 } catch let error as VectorIndexFile.FileError {
                     logger.warning("\(error); loading the embeddings from the database and training the index again")
                 }

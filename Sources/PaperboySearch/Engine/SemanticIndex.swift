@@ -54,7 +54,13 @@ public final class SemanticIndex: Sendable {
     @discardableResult
     public func loadStoredEmbeddings() async throws -> Int {
         let previous = loadedThrough.withLock { $0 }
-        var cursor = previous.savedAt > 0 ? EmbeddingCursor(savedAt: previous.savedAt - Self.commitMargin, key: 0) : previous
+        let start = previous.savedAt > 0 ? EmbeddingCursor(savedAt: previous.savedAt - Self.commitMargin, key: 0) : previous
+        return try await loadStoredEmbeddings(after: start, newerThan: previous)
+    }
+
+    /// Loads what was saved after `start`; counts as new what is past `previous`.
+    private func loadStoredEmbeddings(after start: EmbeddingCursor, newerThan previous: EmbeddingCursor) async throws -> Int {
+        var cursor = start
         var loaded = 0
         while true {
             let page = try await store.embeddingsSaved(model: modelName, after: cursor, limit: 5_000)
@@ -125,10 +131,19 @@ public final class SemanticIndex: Sendable {
     /// still describes the store: the store's summary of the embeddings up to the file's
     /// position equals the one in the file (none deleted, replaced or added with an earlier
     /// time since), and with the newer ones loaded the index holds as many as the store.
-    /// Returns how many papers it holds; otherwise throws `VectorIndexFile.FileError` saying why,
-    /// with this index left empty.
-    public func loadSavedIndex(from path: String) async throws -> Int {
-        let contents = try VectorIndexFile.read(from: path, model: modelName, dimensions: SentenceEmbedder.dimensions)
+    /// Returns how many papers it holds and what the load took; otherwise throws
+    /// `VectorIndexFile.FileError` saying why, with this index left empty.
+    public func loadSavedIndex(from path: String) async throws -> SavedIndexLoad {
+        let started = ContinuousClock.now
+        let contents = try await withCheckedThrowingContinuation { continuation in
+            // A gigabyte or more of reading and checksumming: off the cooperative threads.
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    try VectorIndexFile.read(from: path, model: self.modelName, dimensions: SentenceEmbedder.dimensions)
+                })
+            }
+        }
+        let read = ContinuousClock.now
         let summary = try await store.embeddingSummary(model: modelName, through: contents.cursor)
         guard summary == contents.summary else {
             throw VectorIndexFile.FileError.mismatch(
@@ -136,7 +151,11 @@ public final class SemanticIndex: Sendable {
         }
         guard vectors.restore(contents.index) else { throw VectorIndexFile.FileError.mismatch("the index already holds vectors") }
         loadedThrough.withLock { $0 = contents.cursor }
-        _ = try await loadStoredEmbeddings()
+        // Only what was saved after the file's position: the matching summary says nothing was
+        // committed late below it (a late commit would have changed the summary), so the usual
+        // margin (which rereads the last minute of saves, all of them after a bulk embedding)
+        // is not needed here; later refreshes keep it.
+        let newer = try await loadStoredEmbeddings(after: contents.cursor, newerThan: contents.cursor)
         let stored = try await store.embeddingCount(model: modelName)
         guard stored == vectors.count else {
             let held = vectors.count
@@ -151,7 +170,19 @@ public final class SemanticIndex: Sendable {
             state.saved = state.made == 0 ? 0 : -1
             state.generation = generation
         }
-        return vectors.count
+        let now = ContinuousClock.now
+        return SavedIndexLoad(papers: vectors.count, newer: newer, fileSeconds: (read - started).inSeconds,
+                              databaseSeconds: (now - read).inSeconds)
+    }
+
+    /// What `loadSavedIndex` did, for the start-up log.
+    public struct SavedIndexLoad: Sendable {
+        public let papers: Int
+        /// Embeddings saved after the file, loaded from the store.
+        public let newer: Int
+        /// Reading and checking the file; checking against the store and loading the newer ones.
+        public let fileSeconds: Double
+        public let databaseSeconds: Double
     }
 
     /// Saves the approximate index to `path` with the position in the store it reflects, unless
