@@ -10,4 +10,15 @@ int paperboy_matrix_kernels_available(void);
 void paperboy_rows_times_weights(const float *a, long a_stride, const float *w, long k,
                                  float *c, long c_stride, long m, long n);
 
+/// Whether the half-precision variant runs (AVX2, FMA and F16C).
+int paperboy_half_kernels_available(void);
+
+/// `count` floats rounded to IEEE half precision (round to nearest even).
+void paperboy_floats_to_halves(const float *source, unsigned short *destination, long count);
+
+/// As `paperboy_rows_times_weights`, with the weights in half precision (half the bytes to
+/// stream from memory, which bounds a short query's products); sums in single precision.
+void paperboy_rows_times_half_weights(const float *a, long a_stride, const unsigned short *w, long k,
+                                      float *c, long c_stride, long m, long n);
+
 #endif
