@@ -49,6 +49,8 @@ public struct PaperboyConfiguration: Sendable {
     /// `--metrics-textfile-dir`: where `import`, `ingest`, `index` and `digest send` leave their
     /// metrics for node_exporter's textfile collector; nil for none.
     public var metricsTextfileDirectory: String?
+    /// `--vector-index`: where the server keeps its trained vector index between runs; nil for nowhere.
+    public var vectorIndexFile: String?
 
     public struct MailSettings: Sendable {
         /// A folder for .eml files, or an smtp:// or smtps:// URL.
@@ -147,6 +149,7 @@ public struct PaperboyConfiguration: Sendable {
         public static let arxivState = Key("arxivState", flag: "--arxiv-state")
         public static let arxivRequestInterval = Key("arxivRequestInterval", flag: "--arxiv-request-interval")
         public static let digestHour = Key("digestHour", flag: "--digest-hour")
+        public static let vectorIndex = Key("vectorIndex", flag: "--vector-index")
         public static let secret = Key("secret", flag: "PAPERBOY_SECRET", isSecret: true)
         public static let pgConcurrentUpserts = Key("pgConcurrentUpserts", flag: "PAPERBOY_PG_CONCURRENT_UPSERTS")
         public static let githubStars = Key("githubStars", flag: "--github-stars")
@@ -245,6 +248,11 @@ public struct PaperboyConfiguration: Sendable {
                 renderSeconds: try values.integer(.thumbnailSeconds, default: 30, range: 1...600, expected: "1 to 600 seconds"),
                 renderMegabytes: try values.integer(.thumbnailMemoryMB, default: 768, range: 64...16_384, expected: "64 to 16384 megabytes"))
         case let other: throw ConfigurationError("\(Key.thumbnails.label) is on or off, not \"\(other.prefix(40))\".")
+        }
+        switch (values.string(.vectorIndex), database) {
+        case ("off"?, _), (nil, .postgres): vectorIndexFile = nil
+        case (let path?, _): vectorIndexFile = path
+        case (nil, .sqlite(let path)): vectorIndexFile = path + ".vectors"
         }
         if let list = values.string(.arxivCategories), !list.isEmpty {
             let feedName = values.string(.arxivFeed) ?? "all"

@@ -61,8 +61,22 @@ public struct PaperboyServer: Sendable {
             logger.notice("PostgreSQL: pgvector \(pgvector.map { "\($0) is installed, but" } ?? "is not installed;") semantic search runs from this instance's in-memory index, refreshed from the database every 30 s")
         }
         let semantic = SemanticSearch.index(modelDirectory: configuration.modelDirectory, store: store, logger: logger)
+        let indexFile = configuration.vectorIndexFile
         if let semantic {
-            let loaded = try await semantic.loadStoredEmbeddings()
+            var loaded = 0
+            if let indexFile, FileManager.default.fileExists(atPath: indexFile) {
+                let started = ContinuousClock.now
+                do {
+                    let load = try await semantic.loadSavedIndex(from: indexFile)
+                    loaded = load.papers
+                    logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (file \(String(format: "%.2f", load.fileSeconds)) s, database check and \(load.newer) newer embeddings \(String(format: "%.2f", load.databaseSeconds)) s): \(load.papers) papers, no training needed")
+                } catch let error as VectorIndexFile.FileError {
+                    logger.warning("\(error); loading the embeddings from the database and training the index again")
+                }
+            }
+            if semantic.count == 0 {
+                loaded = try await semantic.loadStoredEmbeddings()
+            }
             logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB); \(OpenBLASKernel.description)")
             OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)
             // Above 100k papers the approximate index is trained in the background; until it is
@@ -76,6 +90,7 @@ public struct PaperboyServer: Sendable {
                 _ = releaseFreedHeap(0)
                 #endif
                 readyLogger.notice("vector index ready: \(semantic.memoryBytes / 1_048_576) MiB")
+                if let indexFile { await VectorIndexSaving.save(semantic, to: indexFile, logger: readyLogger) }
             }
         }
         let search = SearchEngine(store: store, semantic: semantic, logger: logger)
@@ -128,7 +143,10 @@ public struct PaperboyServer: Sendable {
                 // little slower: after search is served, in the same idle-thread way.
                 let phrased = try await semantic.extractMissingKeyPhrases(inBackground: true)
                 if phrased > 0 { jobLogger.info("key phrases: \(phrased) papers") }
+                // A retrained index is saved at once; other changes wait for the shutdown.
+                if let indexFile { await VectorIndexSaving.save(semantic, to: indexFile, onlyIfRebuilt: true, logger: jobLogger) }
             })
+            if let indexFile { services.append(VectorIndexSaving(semantic: semantic, path: indexFile, logger: logger)) }
         }
         services += RecommendationJobs.make(recommender, store: store, now: now, logger: logger)
         services += try EnrichmentJobs.make(configuration, store: store, arxiv: arxivGate, now: now, logger: logger)
@@ -168,6 +186,31 @@ public struct PaperboyServer: Sendable {
             (store as? PostgresPaperStore)?.stopWaiting()
         }
         return ServiceGroup(configuration: .init(services: services + [notice], gracefulShutdownSignals: signals, logger: logger))
+    }
+}
+
+/// Saves the trained vector index when the server shuts down, so the next start loads it
+/// (`SemanticIndex.saveIndex`); a failed save is logged, and the next start trains again.
+struct VectorIndexSaving: Service {
+    let semantic: SemanticIndex
+    let path: String
+    let logger: Logger
+
+    func run() async throws {
+        // Returns when the group starts shutting down (or is cancelled).
+        try? await gracefulShutdown()
+        await Self.save(semantic, to: path, logger: logger)
+    }
+
+    static func save(_ semantic: SemanticIndex, to path: String, onlyIfRebuilt: Bool = false, logger: Logger) async {
+        let started = ContinuousClock.now
+        do {
+            if try await semantic.saveIndex(to: path, onlyIfRebuilt: onlyIfRebuilt) {
+                logger.notice("vector index saved to \(path) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (\(semantic.count) papers)")
+            }
+        } catch {
+            logger.warning("the vector index could not be saved to \(path): \(error); the next start trains it again")
+        }
     }
 }
 

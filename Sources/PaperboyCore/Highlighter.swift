@@ -11,15 +11,25 @@ public struct TextSegment: Sendable, Equatable {
 
 /// Marks query words in titles and abstracts for result lists. Matching is by word prefix, a
 /// rough stand-in for the index's stemming: "training" marks "train", "trained" and "training".
+///
+/// ASCII text (nearly every title and abstract) takes a byte path with the same results as the
+/// general one; grapheme-aware `Character` checks were most of a search page's time (perf).
 public struct Highlighter: Sendable {
     /// Word prefixes to mark; `short` ones (from terms of up to 4 letters) only mark words at most
     /// two letters longer, so "gan" marks "GANs" but not "gang…".
     let stems: [(prefix: String, short: Bool)]
+    /// The ASCII stems as bytes with their lengths in characters, for the byte path.
+    private let asciiStems: [(prefix: [UInt8], short: Bool)]
 
     /// `terms` are query words (lower case).
     public init(terms: [String]) {
         stems = Set(terms.filter { !$0.isEmpty && !Stopwords.contains($0) }).map { term in
             term.count <= 4 ? (term, true) : (String(term.prefix(max(4, term.count - 3))), false)
+        }
+        // A stem with other characters can never be the prefix of an ASCII word.
+        asciiStems = stems.compactMap { stem in
+            let bytes = Array(stem.prefix.utf8)
+            return bytes.allSatisfy({ $0 < 0x80 }) ? (bytes, stem.short) : nil
         }
     }
 
@@ -35,6 +45,18 @@ public struct Highlighter: Sendable {
     /// `text` split into plain and highlighted segments.
     public func segments(_ text: String) -> [TextSegment] {
         guard !stems.isEmpty else { return [TextSegment(text: text, highlighted: false)] }
+        var text = text
+        if let fast = text.withUTF8({ bytes in bytes.allSatisfy({ $0 < 0x80 }) ? asciiSegments(bytes) : nil }) {
+            return fast
+        }
+        return characterSegments(text)
+    }
+
+    func characterSegmentsForTesting(_ text: String) -> [TextSegment] {
+        stems.isEmpty ? [TextSegment(text: text, highlighted: false)] : characterSegments(text)
+    }
+
+    private func characterSegments(_ text: String) -> [TextSegment] {
         var segments: [TextSegment] = []
         var plain = ""
         var index = text.startIndex
@@ -60,8 +82,152 @@ public struct Highlighter: Sendable {
         return segments
     }
 
+    // MARK: The ASCII byte path
+
+    @inline(__always)
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+    }
+
+    /// `matches` for an ASCII word.
+    private func matchesASCII(_ word: UnsafeBufferPointer<UInt8>.SubSequence) -> Bool {
+        for stem in asciiStems where stem.prefix.count <= word.count && (!stem.short || word.count <= stem.prefix.count + 2) {
+            var equal = true
+            var offset = 0
+            for byte in word.prefix(stem.prefix.count) {
+                let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                if lower != stem.prefix[offset] {
+                    equal = false
+                    break
+                }
+                offset += 1
+            }
+            if equal { return true }
+        }
+        return false
+    }
+
+    private func asciiSegments(_ bytes: UnsafeBufferPointer<UInt8>) -> [TextSegment] {
+        var segments: [TextSegment] = []
+        var plainStart = 0
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            guard Self.isWordByte(bytes[index]) else {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < count, Self.isWordByte(bytes[end]) { end += 1 }
+            if matchesASCII(bytes[index..<end]) {
+                if plainStart < index {
+                    segments.append(TextSegment(text: String(decoding: bytes[plainStart..<index], as: UTF8.self), highlighted: false))
+                }
+                segments.append(TextSegment(text: String(decoding: bytes[index..<end], as: UTF8.self), highlighted: true))
+                plainStart = end
+            }
+            index = end
+        }
+        if plainStart < count {
+            segments.append(TextSegment(text: String(decoding: bytes[plainStart..<count], as: UTF8.self), highlighted: false))
+        }
+        return segments
+    }
+
+    /// `snippet` for ASCII text: the same window, counted in bytes (one per character here).
+    private func asciiSnippet(_ bytes: UnsafeBufferPointer<UInt8>, length: Int) -> [TextSegment] {
+        // Words as split by single spaces, empty ones kept, as `split(separator:omittingEmptySubsequences: false)`.
+        var words: [Range<Int>] = []
+        var wordStart = 0
+        for index in 0..<bytes.count where bytes[index] == 0x20 {
+            words.append(wordStart..<index)
+            wordStart = index + 1
+        }
+        words.append(wordStart..<bytes.count)
+        let isHit = words.map { range -> Bool in
+            var index = range.lowerBound
+            while index < range.upperBound {
+                guard Self.isWordByte(bytes[index]) else {
+                    index += 1
+                    continue
+                }
+                var end = index
+                while end < range.upperBound, Self.isWordByte(bytes[end]) { end += 1 }
+                if matchesASCII(bytes[index..<end]) { return true }
+                index = end
+            }
+            return false
+        }
+        var bestStart = 0
+        var bestHits = -1
+        var start = 0
+        var hits = 0
+        var characters = 0
+        for end in words.indices {
+            characters += words[end].count + 1
+            if isHit[end] { hits += 1 }
+            while characters > length, start < end {
+                characters -= words[start].count + 1
+                if isHit[start] { hits -= 1 }
+                start += 1
+            }
+            if hits > bestHits {
+                bestHits = hits
+                bestStart = start
+            }
+        }
+        var windowLength = 0
+        var index = bestStart
+        var windowEnd = bestStart
+        // Empty words (runs of spaces) before the window's first real word add nothing, as in
+        // the general path, which joins words with a space only once its window is not empty.
+        var firstWord: Int?
+        while index < words.count, windowLength + words[index].count < length {
+            windowLength += (windowLength == 0 ? 0 : 1) + words[index].count
+            if firstWord == nil, !words[index].isEmpty { firstWord = index }
+            windowEnd = index + 1
+            index += 1
+        }
+        var segments: [TextSegment] = []
+        if let firstWord {
+            // The window is a run of the text itself: its words and the spaces between them.
+            let window = UnsafeBufferPointer(rebasing: bytes[words[firstWord].lowerBound..<words[windowEnd - 1].upperBound])
+            segments = asciiSegments(window)
+        }
+        // The ellipses hold no word characters, so they join the neighbouring plain text.
+        if bestStart > 0 {
+            if let first = segments.first, !first.highlighted {
+                segments[0] = TextSegment(text: "… " + first.text, highlighted: false)
+            } else {
+                segments.insert(TextSegment(text: "… ", highlighted: false), at: 0)
+            }
+        }
+        if index < words.count {
+            if let last = segments.last, !last.highlighted {
+                segments[segments.count - 1] = TextSegment(text: last.text + " …", highlighted: false)
+            } else {
+                segments.append(TextSegment(text: " …", highlighted: false))
+            }
+        }
+        return segments
+    }
+
     /// About `length` characters of `text` around its densest run of matches, cut at word boundaries.
     public func snippet(_ text: String, length: Int = 280) -> [TextSegment] {
+        var text = text
+        if let fast = text.withUTF8({ bytes -> [TextSegment]? in
+            // "\r\n" is one Character in two bytes: such text would count differently.
+            guard bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
+            guard bytes.count > length else { return stems.isEmpty ? nil : asciiSegments(bytes) }
+            return asciiSnippet(bytes, length: length)
+        }) {
+            return fast
+        }
+        return characterSnippet(text, length: length)
+    }
+
+    /// The general `snippet`, by `Character`.
+    func characterSnippet(_ text: String, length: Int) -> [TextSegment] {
         guard text.count > length else { return segments(text) }
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
         var bestStart = 0

@@ -4,7 +4,8 @@
 public enum LatexText {
     public static func legible(_ text: String) -> String {
         // A byte scan: Foundation's String.contains showed up in page-render profiles.
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "\\") }) else { return text }
+        var text = text
+        guard text.withUTF8({ bytes in bytes.contains { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "\\") } }) else { return text }
         var output = ""
         output.reserveCapacity(text.utf8.count)
         var index = text.startIndex

@@ -107,6 +107,17 @@ public enum TextTools {
 
     /// `text` cut to at most `limit` characters at a word boundary, with an ellipsis when cut.
     public static func trimmed(_ text: String, to limit: Int) -> String {
+        // Never more characters than UTF-8 bytes: short texts need no grapheme count.
+        guard text.utf8.count > limit else { return text }
+        var text = text
+        // ASCII without "\r" (one character in "\r\n"): a character is a byte, and bytes are cut directly.
+        if let cut = text.withUTF8({ bytes -> String? in
+            guard limit >= 0, bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
+            let end = bytes[..<limit].lastIndex(of: UInt8(ascii: " ")) ?? limit
+            return String(decoding: bytes[..<end], as: UTF8.self) + "…"
+        }) {
+            return cut
+        }
         guard text.count > limit else { return text }
         let cut = text.prefix(limit)
         let end = cut.lastIndex(of: " ") ?? cut.endIndex

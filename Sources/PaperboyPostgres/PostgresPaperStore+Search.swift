@@ -153,4 +153,16 @@ extension PostgresPaperStore {
                 .collect().first?.decode(Int.self) ?? 0
         }
     }
+
+    public func embeddingSummary(model: String, through cursor: EmbeddingCursor) async throws -> EmbeddingSummary {
+        try await read { [logger] connection in
+            let row = try await connection.query("""
+                SELECT count(*)::bigint, coalesce(sum(paper_key), 0)::bigint, coalesce(sum(round(saved_at * 1000)::bigint), 0)::bigint
+                FROM paper_embedding WHERE model = \(model) AND (saved_at, paper_key) <= (\(cursor.savedAt), \(Int64(cursor.key)))
+                """, logger: logger).collect().first
+            guard let row else { return EmbeddingSummary(count: 0, keySum: 0, savedAtMillisecondSum: 0) }
+            let (count, keySum, savedSum) = try row.decode((Int64, Int64, Int64).self)
+            return EmbeddingSummary(count: Int(count), keySum: keySum, savedAtMillisecondSum: savedSum)
+        }
+    }
 }

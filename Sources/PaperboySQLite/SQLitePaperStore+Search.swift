@@ -143,6 +143,17 @@ extension SQLitePaperStore {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM paper_embedding WHERE model = ?", arguments: [model]) ?? 0
         }
     }
+
+    public func embeddingSummary(model: String, through cursor: EmbeddingCursor) async throws -> EmbeddingSummary {
+        try await database.read { db in
+            // Covered by paper_embedding_saved (model, saved_at, paper_key): no table rows are read.
+            let row = try Row.fetchOne(db, sql: """
+                SELECT count(*), coalesce(sum(paper_key), 0), coalesce(sum(CAST(round(saved_at * 1000) AS INTEGER)), 0)
+                FROM paper_embedding WHERE model = ? AND (saved_at < ? OR (saved_at = ? AND paper_key <= ?))
+                """, arguments: [model, cursor.savedAt, cursor.savedAt, Int64(cursor.key)])
+            return EmbeddingSummary(count: row?[0] ?? 0, keySum: row?[1] ?? 0, savedAtMillisecondSum: row?[2] ?? 0)
+        }
+    }
 }
 
 /// FTS5 over the `paper_search` table: its bm25() is the ranking `KeywordMatch` describes.

@@ -100,6 +100,10 @@ public final class SQLitePaperStore: PaperStore {
             let bulk = records.count >= Self.bulkIndexingThreshold
             let lastKeyBefore = try Int64.fetchOne(db, sql: "SELECT COALESCE(max(key), 0) FROM paper") ?? 0
             if bulk {
+                // A bulk import touches the id index and the search index all over: with SQLite's
+                // default 2 MB cache the writer re-read pages from the file system for a tenth of
+                // its time (perf). The writer's own connection only; it holds what it uses.
+                try db.execute(sql: "PRAGMA cache_size = -131072")
                 try db.execute(sql: "DROP TRIGGER paper_search_insert; DROP TRIGGER paper_search_update")
                 try db.execute(sql: SearchIndexTriggers.update(onlyUpToKey: lastKeyBefore))
             }
@@ -130,27 +134,35 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     /// One import record, inserted or merged into the stored row by `PaperRow`'s rules. The
-    /// record's values are named parameters (`:title`), used again in the merge.
+    /// record's values are numbered parameters (`?3`) in `PaperRow.imported` order, used again in
+    /// the merge. Numbered, not named: binding by name looked each name up among all of them, a
+    /// tenth of the single writer's time in a bulk import (perf).
     static let upsertSQL = """
         INSERT INTO paper (\(PaperRow.imported.map(\.name).joined(separator: ", ")))
-        VALUES (\(PaperRow.imported.map { PaperRow.insertValue($0, ":\($0.name)") }.joined(separator: ", ")))
+        VALUES (\(PaperRow.imported.map { PaperRow.insertValue($0, parameter($0)) }.joined(separator: ", ")))
         ON CONFLICT(id) DO UPDATE SET
-            \(PaperRow.mergeAssignments(.sqlite) { ":\($0.name)" })
+            \(PaperRow.mergeAssignments(.sqlite) { parameter($0) })
         """
 
+    private static func parameter(_ column: PaperRow.Column) -> String {
+        guard let index = PaperRow.imported.firstIndex(where: { $0.name == column.name }) else {
+            preconditionFailure("\(column.name) is not an imported column")
+        }
+        return "?\(index + 1)"
+    }
+
     static func arguments(for record: PaperRecord, hash: Int64, now: Double) -> StatementArguments {
-        var arguments = StatementArguments()
-        for (name, value) in PaperRow.values(for: record, hash: hash, now: now) {
-            let bound: (any DatabaseValueConvertible)? = switch value {
+        let values = PaperRow.values(for: record, hash: hash, now: now)
+        return StatementArguments(PaperRow.imported.map { column -> (any DatabaseValueConvertible)? in
+            guard let value = values[column.name] else { preconditionFailure("PaperRow.values has no \(column.name)") }
+            return switch value {
             case .text(let text): text
             case .list(let list): ListColumn.encode(list)
             case .integer(let number): number
             case .real(let number): number
             case .boolean(let flag): flag
             }
-            arguments += [name: bound]
-        }
-        return arguments
+        })
     }
 
     public func paper(id: String) async throws -> Paper? {

@@ -87,6 +87,11 @@ public protocol SearchStore: Sendable {
 
     func embeddingCount(model: String) async throws -> Int
 
+    /// Count, key sum and saved-time sum of the embeddings of `model` at or before `cursor` in
+    /// the order they were saved: what a saved vector index checks against to know that nothing
+    /// it holds was deleted or replaced since (a replaced embedding moves past the cursor).
+    func embeddingSummary(model: String, through cursor: EmbeddingCursor) async throws -> EmbeddingSummary
+
     /// Embeddings of `model` saved (or saved again) after `cursor`, oldest first, a page at a
     /// time: how a server picks up what other processes and instances embedded. `savedAt` comes
     /// from the database's clock where it has one, so instances need not agree on the time.
@@ -105,6 +110,20 @@ public struct EmbeddingCursor: Sendable, Equatable, Comparable {
 
     public static func < (lhs: EmbeddingCursor, rhs: EmbeddingCursor) -> Bool {
         (lhs.savedAt, lhs.key) < (rhs.savedAt, rhs.key)
+    }
+}
+
+/// A fingerprint of a run of saved embeddings (`SearchStore.embeddingSummary`).
+public struct EmbeddingSummary: Sendable, Equatable, Codable {
+    public var count: Int
+    public var keySum: Int64
+    /// Sum of the times saved, each in whole milliseconds: exact, so two stores agree.
+    public var savedAtMillisecondSum: Int64
+
+    public init(count: Int, keySum: Int64, savedAtMillisecondSum: Int64) {
+        self.count = count
+        self.keySum = keySum
+        self.savedAtMillisecondSum = savedAtMillisecondSum
     }
 }
 

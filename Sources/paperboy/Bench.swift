@@ -152,17 +152,58 @@ struct Bench: AsyncParsableCommand {
             print(OpenBLASKernel.description)
             let rate = EmbeddingBenchmark.benchmarkThroughput(embedder: embedder, texts: texts)
             print("embedded \(texts.count) abstracts: \(String(format: "%.1f", rate)) abstracts/s")
-            let judged = try EvaluationSet.load(queries)
-            var times: [Double] = []
-            for _ in 0..<3 {
+            let judged = try EvaluationSet.load(queries).map(\.query)
+            // Query latency by length, in turn: one thread with sgemm (as before issue 17), one
+            // thread with the direct kernel, the query path uncached (direct kernel, products
+            // split over the cores), and the query path's cache hits.
+            struct Timings {
+                var oneThread: [Double] = [], direct: [Double] = [], split: [Double] = [], cached: [Double] = []
+                /// CPU time of the one-thread runs: what a query costs whatever else the machine runs.
+                var oneThreadCPU: [Double] = [], directCPU: [Double] = []
+            }
+            var byLength: [String: Timings] = [:]
+            func bucket(_ text: String) -> String { embedder.tokenIds(text).count <= 16 ? "≤ 16 tokens" : "> 16 tokens" }
+            func time(_ body: () -> Void) -> Double {
+                let started = ContinuousClock.now
+                body()
+                return (ContinuousClock.now - started).inMilliseconds
+            }
+            func threadCPUMilliseconds() -> Double {
+                var now = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+                return Double(now.tv_sec) * 1e3 + Double(now.tv_nsec) / 1e6
+            }
+            func time(_ body: () -> Void, cpu: inout [Double]) -> Double {
+                let cpuStarted = threadCPUMilliseconds()
+                let wall = time(body)
+                cpu.append(threadCPUMilliseconds() - cpuStarted)
+                return wall
+            }
+            for query in judged { _ = embedder.embedQuery(query) }
+            for _ in 0..<5 {
                 for query in judged {
-                    let started = ContinuousClock.now
-                    _ = embedder.embed(query.query)
-                    times.append((ContinuousClock.now - started).inMilliseconds)
+                    var timings = byLength[bucket(query), default: Timings()]
+                    timings.oneThread.append(time({ _ = embedder.embedAlone(query, acrossCores: false, directKernel: false) }, cpu: &timings.oneThreadCPU))
+                    timings.direct.append(time({ _ = embedder.embedAlone(query, acrossCores: false) }, cpu: &timings.directCPU))
+                    byLength[bucket(query)] = timings
+                    byLength[bucket(query), default: Timings()].split.append(time { _ = embedder.embedAlone(query) })
+                    byLength[bucket(query), default: Timings()].cached.append(time { _ = embedder.embedQuery(query) })
                 }
             }
-            times.sort()
-            print("query embedding over \(judged.count) judged queries × 3: p50 \(String(format: "%.1f", times[times.count / 2])) ms, p90 \(String(format: "%.1f", times[times.count * 9 / 10])) ms")
+            func percentiles(_ values: [Double]) -> String {
+                let sorted = values.sorted()
+                return String(format: "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms", sorted[sorted.count / 2],
+                              sorted[sorted.count * 9 / 10], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+            }
+            let counts = judged.map { embedder.tokenIds($0).count }
+            print("judged queries: \(judged.count), \(counts.min() ?? 0)–\(counts.max() ?? 0) tokens with [CLS] and [SEP], 5 rounds")
+            for (name, timings) in byLength.sorted(by: { $0.key < $1.key }) {
+                print("query embedding, \(name) (\(timings.split.count / 5) queries):")
+                print("  one thread, sgemm (before): \(percentiles(timings.oneThread)); CPU \(percentiles(timings.oneThreadCPU))")
+                print("  one thread, direct kernel:  \(percentiles(timings.direct)); CPU \(percentiles(timings.directCPU))")
+                print("  query path, uncached:       \(percentiles(timings.split))")
+                print("  query path, cached:         \(percentiles(timings.cached))")
+            }
         }
     }
 

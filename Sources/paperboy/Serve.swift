@@ -47,6 +47,8 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
 
     @Option(name: .customLong("otlp-endpoint"), help: "Send each request's trace (route, store, search) by OTLP/HTTP to this OpenTelemetry collector, e.g. http://127.0.0.1:4318 (env: PAPERBOY_OTLP_ENDPOINT; default: no tracing). The standard OTEL_* variables (sampler, service name) apply too.")
     var otlpEndpoint: String?
+    @Option(name: .customLong("vector-index"), help: "File for the trained vector index above 100k papers, so a restart loads it instead of training again; \"off\" for none (env: PAPERBOY_VECTOR_INDEX; default: the SQLite database's path plus .vectors, none for PostgreSQL).")
+    var vectorIndex: String?
 
     @OptionGroup var mail: MailOptions
 
@@ -77,6 +79,7 @@ struct Serve: AsyncParsableCommand, ConfigurationFlags {
             .otlpEndpoint: otlpEndpoint,
             .arxivAPI: arxivAPI,
             .digestHour: digestHour,
+            .vectorIndex: vectorIndex,
         ])
     }
 

@@ -53,6 +53,15 @@ import Testing
         #expect(id != TextTools.localID(forTitle: "Attention Is Not All You Need"))
     }
 
+    @Test func trimmed_asciiAndOtherText_cutAtTheSameCharacterCounts() {
+        // The ASCII byte path and the Character path agree on where a cut falls.
+        #expect(TextTools.trimmed("naïve café au lait", to: 12) == "naïve café…")
+        #expect(TextTools.trimmed("naive cafe au lait", to: 12) == "naive cafe…")
+        #expect(TextTools.trimmed("abcdefghij", to: 4) == "abcd…")
+        #expect(TextTools.trimmed("one\r\ntwo three", to: 8) == "one\r\ntwo…")
+        #expect(TextTools.trimmed("exactly ten", to: 11) == "exactly ten")
+    }
+
     @Test func trimmed_cutsAtWordBoundary() {
         #expect(TextTools.trimmed("one two three", to: 100) == "one two three")
         #expect(TextTools.trimmed("one two three", to: 9) == "one two…")

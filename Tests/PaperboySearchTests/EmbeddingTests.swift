@@ -78,6 +78,39 @@ import Testing
         }
     }
 
+    @Test func embedQuery_referenceTexts_matchPythonEmbeddingsAndTheBatchPath() throws {
+        let embedder = try loadEmbedder()
+        for reference in try ReferenceCase.all() {
+            let split = embedder.embedAlone(reference.text)
+            #expect(cosine(split, reference.embedding) >= 0.9999, "cosine to Python for \(reference.text.debugDescription.prefix(60))")
+            #expect(cosine(split, embedder.embed(reference.text)) >= 0.99999, "query path and embed differ for \(reference.text.debugDescription.prefix(60))")
+        }
+    }
+
+    @Test func embedQuery_repeatedText_comesFromTheCacheUnchanged() throws {
+        let embedder = try loadEmbedder()
+        let text = "cache check \(UUID().uuidString)"
+        let before = embedder.queryCache.count
+        let first = embedder.embedQuery(text)
+        #expect(embedder.queryCache.vector(for: text) == first)
+        #expect(embedder.embedQuery(text) == first)
+        #expect(embedder.queryCache.count <= max(before + 1, embedder.queryCache.capacity))
+    }
+
+    @Test func queryVectorCache_overCapacity_dropsTheLeastRecentlyUsed() {
+        let cache = QueryVectorCache(capacity: 8)
+        for index in 0 ..< 8 { cache.insert([Float(index)], for: "q\(index)") }
+        _ = cache.vector(for: "q0") // q0 is now the most recent; q1 and q2 the oldest
+        cache.insert([8], for: "q8")
+        #expect(cache.count <= 8)
+        #expect(cache.vector(for: "q0") == [0])
+        #expect(cache.vector(for: "q8") == [8])
+        #expect(cache.vector(for: "q1") == nil)
+        #expect(cache.vector(for: "q2") == nil)
+        cache.insert([9], for: String(repeating: "x", count: QueryVectorCache.longestText + 1))
+        #expect(cache.vector(for: String(repeating: "x", count: QueryVectorCache.longestText + 1)) == nil)
+    }
+
     @Test func embed_concurrentTasks_giveSameResults() async throws {
         let embedder = try loadEmbedder()
         let texts = try ReferenceCase.all().map(\.text)

@@ -488,6 +488,35 @@ extension StoreConformanceTests {
                 #expect(saved.first { $0.key == key }?.vector == [7, 7, 7, 7])
             }
         }
+
+        @Test(arguments: StoreKind.allCases) func embeddingSummary_countsKeysAndTimesUpToTheCursor_andAReplacedOneMovesPast(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                try await Self.seed(store)
+                let needing = try await store.papersNeedingEmbeddings(model: "m1", afterKey: 0, limit: 10)
+                let stored = needing.map { StoredEmbedding(key: $0.key, vector: [1, 2, 3], sourceModifiedAt: $0.modifiedAt) }
+                try await store.saveEmbeddings(Array(stored.prefix(3)), model: "m1")
+                try await Task.sleep(for: .milliseconds(20))
+                try await store.saveEmbeddings(Array(stored.suffix(1)), model: "m1")
+                let saved = try await store.embeddingsSaved(model: "m1", after: EmbeddingCursor(savedAt: 0, key: 0), limit: 10)
+                #expect(saved.count == 4)
+                func expected(_ rows: ArraySlice<SavedEmbedding>) -> EmbeddingSummary {
+                    EmbeddingSummary(count: rows.count, keySum: rows.reduce(0) { $0 + Int64($1.cursor.key) },
+                                     savedAtMillisecondSum: rows.reduce(0) { $0 + Int64(($1.cursor.savedAt * 1000).rounded()) })
+                }
+                let everything = try await store.embeddingSummary(model: "m1", through: try #require(saved.last).cursor)
+                #expect(everything == expected(saved[...]))
+                // The cursor is inclusive, and orders by time then key.
+                #expect(try await store.embeddingSummary(model: "m1", through: saved[1].cursor) == expected(saved[..<2]))
+                #expect(try await store.embeddingSummary(model: "m1", through: EmbeddingCursor(savedAt: 0, key: 0)).count == 0)
+                #expect(try await store.embeddingSummary(model: "m2", through: try #require(saved.last).cursor).count == 0)
+                // Saving the first one again moves it past a cursor taken before.
+                try await Task.sleep(for: .milliseconds(20))
+                try await store.saveEmbeddings([stored[0]], model: "m1")
+                let after = try await store.embeddingSummary(model: "m1", through: try #require(saved.last).cursor)
+                #expect(after.count == 3)
+                #expect(after != everything)
+            }
+        }
     }
 }
 

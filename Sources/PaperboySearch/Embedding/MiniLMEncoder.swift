@@ -1,3 +1,5 @@
+import CMatrixKernels
+import Dispatch
 import Foundation
 
 /// BERT sizes; the defaults are all-MiniLM-L6-v2's, and config.json may confirm them.
@@ -80,6 +82,18 @@ final class MiniLMEncoder: @unchecked Sendable {
     private let embeddingNormWeight: UnsafePointer<Float>
     private let embeddingNormBias: UnsafePointer<Float>
     private let layers: [Layer]
+    /// Each layer's four weight matrices again in half precision (21 MB for all six), for the
+    /// direct kernel: a short query's products are bound by streaming the weights from memory,
+    /// and half the bytes take about half the time. Nil without F16C.
+    private let halfLayers: [HalfWeights]?
+    private let halfStorage: UnsafeMutablePointer<UInt16>?
+
+    private struct HalfWeights {
+        let queryKeyValue: UnsafePointer<UInt16>
+        let attentionOutput: UnsafePointer<UInt16>
+        let intermediate: UnsafePointer<UInt16>
+        let output: UnsafePointer<UInt16>
+    }
 
     private struct Layer {
         /// Query, key and value stacked into one (3·hidden)×hidden matrix: one product per layer.
@@ -162,7 +176,7 @@ final class MiniLMEncoder: @unchecked Sendable {
         tokenTypeEmbedding = base + typeOffset // token type 0: sentence-transformers never sets another
         embeddingNormWeight = base + embeddingNormWeightOffset
         embeddingNormBias = base + embeddingNormBiasOffset
-        layers = layerOffsets.map { offsets in
+        let built = layerOffsets.map { offsets in
             Layer(queryKeyValueWeight: base + offsets[0], queryKeyValueBias: base + offsets[1],
                   attentionOutputWeight: base + offsets[2], attentionOutputBias: base + offsets[3],
                   attentionNormWeight: base + offsets[4], attentionNormBias: base + offsets[5],
@@ -170,16 +184,43 @@ final class MiniLMEncoder: @unchecked Sendable {
                   outputWeight: base + offsets[8], outputBias: base + offsets[9],
                   outputNormWeight: base + offsets[10], outputNormBias: base + offsets[11])
         }
+        layers = built
+        if paperboy_half_kernels_available() != 0 {
+            let sizes = [3 * hidden * hidden, hidden * hidden, intermediate * hidden, hidden * intermediate]
+            let perLayer = sizes.reduce(0, +)
+            let halves = UnsafeMutablePointer<UInt16>.allocate(capacity: perLayer * built.count)
+            var made: [HalfWeights] = []
+            for (number, layer) in built.enumerated() {
+                var next = halves + number * perLayer
+                var pointers: [UnsafePointer<UInt16>] = []
+                for (source, count) in zip([layer.queryKeyValueWeight, layer.attentionOutputWeight, layer.intermediateWeight, layer.outputWeight], sizes) {
+                    paperboy_floats_to_halves(source, next, count)
+                    pointers.append(UnsafePointer(next))
+                    next += count
+                }
+                made.append(HalfWeights(queryKeyValue: pointers[0], attentionOutput: pointers[1], intermediate: pointers[2], output: pointers[3]))
+            }
+            halfStorage = halves
+            halfLayers = made
+        } else {
+            halfStorage = nil
+            halfLayers = nil
+        }
     }
 
     deinit {
+        halfStorage?.deallocate()
         storage.deallocate()
     }
 
-    /// Embeds a packed batch in the calling thread, writing one unit-length vector per
-    /// sequence into `output` (sequences.count × hiddenSize).
-    /// Every id must be below vocabularySize and every sequence no longer than maximumPositions.
-    func embed(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>) {
+    /// Embeds a packed batch, writing one unit-length vector per sequence into `output`
+    /// (sequences.count × hiddenSize). Every id must be below vocabularySize and every sequence
+    /// no longer than maximumPositions.
+    ///
+    /// `columnParts` > 1 splits each weight product's output columns into that many parts run
+    /// side by side (one short query on all cores); 1 runs everything in the calling thread.
+    /// `directKernel` false keeps every product in sgemm (for comparing the two in benchmarks).
+    func embed(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>, columnParts: Int = 1, directKernel: Bool = true) {
         let hidden = configuration.hiddenSize
         let intermediate = configuration.intermediateSize
         let heads = configuration.headCount
@@ -219,11 +260,12 @@ final class MiniLMEncoder: @unchecked Sendable {
                                  weight: embeddingNormWeight, bias: embeddingNormBias, epsilon: epsilon)
 
         let scale = 1 / Float(headSize).squareRoot()
-        for layer in layers {
+        for (number, layer) in layers.enumerated() {
+            let half = halfLayers?[number]
             // Query, key and value for every token: bias rows first, then += states · Wᵀ.
             Self.fillRows(queryKeyValue, rows: tokenCount, with: layer.queryKeyValueBias, width: 3 * hidden)
-            BLAS.multiply(states, rowStride: hidden, layer.queryKeyValueWeight, rowStride: hidden, transposeB: true,
-                          into: queryKeyValue, rowStride: 3 * hidden, m: tokenCount, n: 3 * hidden, k: hidden, beta: 1)
+            Self.weightProduct(states, rowStride: hidden, layer.queryKeyValueWeight, half: half?.queryKeyValue, into: queryKeyValue, rowStride: 3 * hidden,
+                               m: tokenCount, n: 3 * hidden, k: hidden, parts: columnParts, directKernel: directKernel)
 
             // Self-attention per text and head: softmax(Q·Kᵀ/√d) · V into the head's columns.
             for (sequence, length) in lengths.enumerated() {
@@ -243,19 +285,19 @@ final class MiniLMEncoder: @unchecked Sendable {
 
             // Attention output: residual + bias + context · Wᵀ, then LayerNorm.
             VectorMath.addRows(states, rows: tokenCount, width: hidden, bias: layer.attentionOutputBias, into: attended)
-            BLAS.multiply(context, rowStride: hidden, layer.attentionOutputWeight, rowStride: hidden, transposeB: true,
-                          into: attended, rowStride: hidden, m: tokenCount, n: hidden, k: hidden, beta: 1)
+            Self.weightProduct(context, rowStride: hidden, layer.attentionOutputWeight, half: half?.attentionOutput, into: attended, rowStride: hidden,
+                               m: tokenCount, n: hidden, k: hidden, parts: columnParts, directKernel: directKernel)
             VectorMath.layerNormRows(attended, rows: tokenCount, width: hidden,
                                      weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: epsilon)
 
             // Feed-forward: GELU(attended · W1ᵀ + b1) · W2ᵀ + b2 + attended, then LayerNorm.
             Self.fillRows(expanded, rows: tokenCount, with: layer.intermediateBias, width: intermediate)
-            BLAS.multiply(attended, rowStride: hidden, layer.intermediateWeight, rowStride: hidden, transposeB: true,
-                          into: expanded, rowStride: intermediate, m: tokenCount, n: intermediate, k: hidden, beta: 1)
+            Self.weightProduct(attended, rowStride: hidden, layer.intermediateWeight, half: half?.intermediate, into: expanded, rowStride: intermediate,
+                               m: tokenCount, n: intermediate, k: hidden, parts: columnParts, directKernel: directKernel)
             VectorMath.gelu(expanded, count: tokenCount * intermediate)
             VectorMath.addRows(attended, rows: tokenCount, width: hidden, bias: layer.outputBias, into: states)
-            BLAS.multiply(expanded, rowStride: intermediate, layer.outputWeight, rowStride: intermediate, transposeB: true,
-                          into: states, rowStride: hidden, m: tokenCount, n: hidden, k: intermediate, beta: 1)
+            Self.weightProduct(expanded, rowStride: intermediate, layer.outputWeight, half: half?.output, into: states, rowStride: hidden,
+                               m: tokenCount, n: hidden, k: intermediate, parts: columnParts, directKernel: directKernel)
             VectorMath.layerNormRows(states, rows: tokenCount, width: hidden,
                                      weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: epsilon)
         }
@@ -292,6 +334,54 @@ final class MiniLMEncoder: @unchecked Sendable {
                 column += 1
             }
         }
+    }
+
+    /// C += A · Wᵀ for a weight matrix W of n rows of k (A is m×k, C is m×n). With `parts` > 1
+    /// the n output columns are split into that many slices, each its own sgemm on its own
+    /// thread: a short query's products are too small for OpenBLAS to thread well, and its
+    /// process-wide thread count stays 1 (`SentenceEmbedder`).
+    private static func weightProduct(
+        _ a: UnsafeMutablePointer<Float>, rowStride aStride: Int, _ weight: UnsafePointer<Float>, half: UnsafePointer<UInt16>?,
+        into c: UnsafeMutablePointer<Float>, rowStride cStride: Int, m: Int, n: Int, k: Int, parts: Int, directKernel: Bool
+    ) {
+        // A few rows: the direct kernel, which reads the weights once instead of packing them.
+        let direct = directKernel && m <= smallProductRows && smallProductKernel
+        @Sendable func slice(_ a: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ half: UnsafePointer<UInt16>?,
+                             _ c: UnsafeMutablePointer<Float>, columns: Int) {
+            if direct, let half {
+                paperboy_rows_times_half_weights(a, aStride, half, k, c, cStride, m, columns)
+            } else if direct {
+                paperboy_rows_times_weights(a, aStride, weight, k, c, cStride, m, columns)
+            } else {
+                BLAS.multiply(a, rowStride: aStride, weight, rowStride: k, transposeB: true,
+                              into: c, rowStride: cStride, m: m, n: columns, k: k, beta: 1)
+            }
+        }
+        guard parts > 1 else {
+            slice(a, weight, half, c, columns: n)
+            return
+        }
+        let operands = ProductOperands(a: a, weight: weight, half: half, c: c)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            // Slices start on multiples of 16 columns, the kernels' widest unroll.
+            let start = (n * part / parts) / 16 * 16
+            let end = part == parts - 1 ? n : (n * (part + 1) / parts) / 16 * 16
+            guard end > start else { return }
+            slice(operands.a, operands.weight + start * k, operands.half.map { $0 + start * k }, operands.c + start, columns: end - start)
+        }
+    }
+
+    /// Up to this many rows (tokens in a pass) a product takes the direct kernel: measured on
+    /// the development machine, sgemm's copy of the weights costs more below it.
+    static let smallProductRows = 32
+    static let smallProductKernel = paperboy_matrix_kernels_available() != 0
+
+    /// The buffers of one product, read (a, weight) and written in disjoint columns (c) by its parts.
+    private struct ProductOperands: @unchecked Sendable {
+        let a: UnsafeMutablePointer<Float>
+        let weight: UnsafePointer<Float>
+        let half: UnsafePointer<UInt16>?
+        let c: UnsafeMutablePointer<Float>
     }
 
     /// Every row of `matrix` set to `row`.

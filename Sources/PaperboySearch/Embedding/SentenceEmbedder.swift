@@ -30,6 +30,8 @@ public final class SentenceEmbedder: Sendable {
     /// Tokens per forward pass: big enough for efficient sgemm, small enough that one pass's
     /// scratch (about 15 kB per token) stays near the caches.
     let tokensPerBatch: Int
+    /// Recently embedded queries (`embedQuery`).
+    let queryCache = QueryVectorCache(capacity: 512)
 
     public convenience init(modelDirectory: String) throws {
         try self.init(modelDirectory: modelDirectory,
@@ -94,6 +96,31 @@ public final class SentenceEmbedder: Sendable {
 
     public func embed(_ text: String) -> [Float] {
         embed([text])[0]
+    }
+
+    /// A search query's vector: from the cache of recent queries, or one forward pass sized to
+    /// the query's tokens with each product split over the cores (a short query alone is too
+    /// little work for one sgemm to use both). Same vector as `embed(_:)`.
+    public func embedQuery(_ text: String) -> [Float] {
+        if let cached = queryCache.vector(for: text) { return cached }
+        let vector = embedAlone(text)
+        queryCache.insert(vector, for: text)
+        return vector
+    }
+
+    /// One text in a forward pass of its own, never cached: what a query the cache misses costs.
+    /// By default split over the cores, with the direct kernel for a short text's products; the
+    /// switches turn either off, for benchmarks that compare them.
+    public func embedAlone(_ text: String, acrossCores: Bool = true, directKernel: Bool = true) -> [Float] {
+        let ids = tokenizer.encode(text)
+        var parts = 1
+        if acrossCores, case .batchesAcrossCores(let workers) = parallelism { parts = max(1, workers) }
+        var vector = [Float](repeating: 0, count: Self.dimensions)
+        vector.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            encoder.embed([ids], into: base, columnParts: parts, directKernel: directKernel)
+        }
+        return vector
     }
 
     /// One unit-length vector of `dimensions` floats per text, in the order given.

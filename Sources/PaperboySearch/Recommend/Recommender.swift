@@ -312,7 +312,7 @@ public final class Recommender: Sendable {
     /// Cosine similarity of `topic` (embedded once) to each paper's embedding; nil without the model.
     public func topicSimilarities(_ topic: String, papers: [Paper]) async throws -> [String: Float]? {
         guard let semantic else { return nil }
-        let query = semantic.embedder.embed(topic)
+        let query = semantic.embedder.embedQuery(topic)
         let keys = try await store.paperKeys(ids: papers.map(\.id))
         var similarities: [String: Float] = [:]
         for paper in papers {

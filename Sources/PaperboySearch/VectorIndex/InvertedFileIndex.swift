@@ -118,6 +118,23 @@ public struct InvertedFileIndex: VectorIndex {
         }
     }
 
+    /// An index saved earlier (`VectorIndexFile`), with its centroids and lists as they were;
+    /// nil when a key appears twice.
+    init?(restoring dimensions: Int, centroids: [Float], lists: [VectorBlock], probeCount: Int, trainedCount: Int) {
+        precondition(dimensions > 0 && centroids.count == lists.count * dimensions, "one centroid per list")
+        self.dimensions = dimensions
+        self.probeCount = max(1, min(probeCount, lists.count))
+        self.trainedCount = trainedCount
+        self.centroids = centroids
+        self.lists = lists
+        locations.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        for (list, block) in lists.enumerated() {
+            for (row, key) in block.keys.enumerated() where locations.update(VectorLocation(block: list, row: row), forKey: key) != nil {
+                return nil
+            }
+        }
+    }
+
     /// `count` distinct rows chosen uniformly at random, copied into one row-major array.
     private static func randomSample(
         of count: Int, from sources: [VectorBlock], total: Int, dimensions: Int, generator: inout SplitMix64

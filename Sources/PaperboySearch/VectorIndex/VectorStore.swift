@@ -107,7 +107,33 @@ public final class VectorStore: Sendable {
         state.withLock { $0.index.current }
     }
 
+    /// The approximate index as a value, nil while searches are exact.
+    public func approximateSnapshot() -> InvertedFileIndex? {
+        state.withLock { $0.index.approximate }
+    }
+
+    /// Rebuilt indexes that have replaced the current one so far.
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
     // MARK: Changing
+
+    /// Starts an empty store from an index saved earlier; false (and nothing changed) when the
+    /// store already holds vectors or is rebuilding.
+    public func restore(_ index: InvertedFileIndex) -> Bool {
+        state.withLock { state in
+            guard state.index.count == 0, state.journal == nil, index.dimensions == dimensions else { return false }
+            state.index = StoreIndex(approximate: index)
+            return true
+        }
+    }
+
+    /// Drops every vector: a restored index that turned out not to match the database.
+    public func removeAll() {
+        state.withLock { state in
+            state.index = StoreIndex(exact: ExactVectorIndex(dimensions: dimensions))
+            state.generation &+= 1
+        }
+    }
 
     /// Adds a vector, or replaces the one stored under `key`.
     public func add(key: UInt32, vector: [Float]) {
