@@ -14,6 +14,7 @@ import Testing
     static let anonymousPages = [
         "/", "/papers/week/2025-W06", "/papers/month/2025-02", "/trending", "/search?q=sparse+subnetworks",
         "/search?q=zzqxv+blorft", "/papers/2502.00001", "/papers/2502.00003", "/signin", "/papers/2999.99999",
+        "/trends?q=sparse&weeks=26", "/authors/Ada%20Lovelace",
     ]
     static let signedInPages = [
         "/", "/papers/week/2025-W06?sort=foryou", "/papers/2502.00001", "/settings", "/settings/for-you", "/library", "/submit", "/u/reader",
