@@ -158,9 +158,16 @@ final class CaddyProcess: @unchecked Sendable {
         let log = server.serverOutput()
         #expect(log.contains(#""client":"127.0.0.2""#) && log.contains(#""client":"127.0.0.3""#) && log.contains(#""client":"127.0.0.4""#))
 
-        // A body over the Caddyfile's 1 MB limit is refused by Caddy.
+        // A body over the Caddyfile's 1 MB limit is refused. Caddy streams the body, so which side
+        // refuses first is a race: Caddy at 1 MB (413), or Paperboy at its own form limit (413,
+        // which Caddy may pass on as a 502 when Paperboy closes before the upload ends; seen once
+        // in CI). Either way nothing is subscribed.
         let large = try directory.write("large.txt", "email=x%40example.org&padding=" + String(repeating: "x", count: 1_100_000))
-        #expect(try curl(base + "/subscribe", arguments: ["--data-binary", "@" + large]).status == 413)
+        let refused = try curl(base + "/subscribe", arguments: ["--data-binary", "@" + large])
+        #expect([413, 502].contains(refused.status), "status \(refused.status)")
+        let mails = (try? FileManager.default.contentsOfDirectory(atPath: directory.path("mail"))) ?? []
+        #expect(!mails.contains { (try? String(contentsOfFile: directory.path("mail/\($0)"), encoding: .utf8))?.contains("To: x@example.org") == true },
+                "no confirmation mail went out for the oversized form")
 
         // A slow client: Caddy streams the body, so Paperboy holds the connection meanwhile, but
         // it has no worker per connection: others are answered at once, and the slow request
