@@ -34,8 +34,11 @@ spec.loader.exec_module(browser_flow)
 
 WIDTHS = {"desktop": (1280, 900, False), "phone": (390, 844, True)}
 THEMES = ("light", "dark")
-# A snapshot may differ in this share of its pixels (anti-aliasing, a cursor blink) and still match.
-TOLERANCE = 0.01
+# A snapshot may differ in this share of its pixels and still match: anti-aliasing differs from
+# run to run, and one CI run saw 1.0% of a phone page change with nothing changed in the code.
+# Changes to markup are caught exactly by HTMLSnapshotTests; these catch the look (a moved or
+# restyled block is several per cent of the screen).
+TOLERANCE = 0.025
 
 
 def decode_png(data):
