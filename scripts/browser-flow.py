@@ -97,25 +97,17 @@ class Browser:
 
 
 def sign_in_link(folder, address):
+    return mailed_link(folder, address, r"https?://\S+/signin/confirm\?token=[A-Za-z0-9_\-]+")
+
+
+def mailed_link(folder, address, pattern):
+    """The first match of `pattern` in the newest mail to `address` that has one."""
     for path in sorted(glob.glob(os.path.join(folder, "*.eml")), reverse=True):
         with open(path, "rb") as handle:
             message = email.message_from_binary_file(handle, policy=email.policy.default)
         if address in str(message["To"]):
             body = message.get_body(preferencelist=("plain",)).get_content()
-            match = re.search(r"https?://\S+/signin/confirm\?token=[A-Za-z0-9_\-]+", body)
-            if match:
-                return match.group(0)
-    return None
-
-
-def mailed_link(folder, address, fragment):
-    """The newest link containing `fragment` in a mail to `address`."""
-    for path in sorted(glob.glob(os.path.join(folder, "*.eml")), reverse=True):
-        with open(path, "rb") as handle:
-            message = email.message_from_binary_file(handle, policy=email.policy.default)
-        if address in str(message["To"]):
-            body = message.get_body(preferencelist=("plain",)).get_content()
-            match = re.search(r"https?://\S*" + re.escape(fragment) + r"\S*", body)
+            match = re.search(pattern, body)
             if match:
                 return match.group(0)
     return None
@@ -196,7 +188,7 @@ def main():
         browser.submit(f"document.querySelector('#subscribe-email').value = {json.dumps(subscriber)}; "
                        "document.querySelector('form.subscribe select').value = 'weekly'; document.querySelector('form.subscribe').submit()")
         check("Check your inbox" in browser.evaluate("document.body.innerText"), "subscription asked for")
-        confirm = mailed_link(folder, subscriber, "/subscriptions/confirm")
+        confirm = mailed_link(folder, subscriber, r"https?://\S*/subscriptions/confirm\S*")
         check(confirm is not None, "the confirmation mail has its link", os.listdir(folder))
         browser.navigate(confirm)
         check("You are subscribed" in browser.evaluate("document.querySelector('p.success')?.innerText || ''"), "subscribed, said as a success",

@@ -48,12 +48,11 @@ struct SitePages: Sendable {
             Responses.text(stylesheet, contentType: "text/css; charset=utf-8", cache: "public, max-age=3600")
         }
         let favicon = resources.favicon
-        router.get(RouterPath(Links.favicon())) { _, _ in
-            Responses.text(favicon, contentType: "image/svg+xml", cache: "public, max-age=86400")
-        }
         // Browsers ask for /favicon.ico whatever the page says; the SVG serves there too.
-        router.get("/favicon.ico") { _, _ in
-            Responses.text(favicon, contentType: "image/svg+xml", cache: "public, max-age=86400")
+        for path in [Links.favicon(), "/favicon.ico"] {
+            router.get(RouterPath(path)) { _, _ in
+                Responses.text(favicon, contentType: "image/svg+xml", cache: "public, max-age=86400")
+            }
         }
     }
 

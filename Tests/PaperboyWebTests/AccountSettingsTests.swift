@@ -128,14 +128,8 @@ import Testing
         }
     }
 
+    /// The newest email-change link mailed to `email`: a signed token, which has dots.
     static func confirmationLink(in folder: URL, to email: String) throws -> String? {
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }.sorted()
-        for file in files.reversed() {
-            let raw = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
-            guard raw.contains("To: \(email)"), raw.contains("Confirm your new address") else { continue }
-            let text = raw.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
-            return Browser.capture(#"(https://papers\.example\.org/settings/email/confirm\?token=[A-Za-z0-9_\-.~%]+)"#, in: text)
-        }
-        return nil
+        try Browser.latestLink(in: folder, to: email, path: "/settings/email/confirm", tokenCharacters: #"A-Za-z0-9_\-.~%"#)
     }
 }

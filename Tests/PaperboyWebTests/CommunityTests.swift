@@ -91,14 +91,15 @@ final class Browser: @unchecked Sendable {
         #expect(cookies[Security.sessionCookie] != nil)
     }
 
-    /// The sign-in link in the newest .eml addressed to `email` (decoding quoted-printable soft breaks).
-    static func latestLink(in folder: URL, to email: String) throws -> String? {
+    /// The link to `path` (the sign-in confirmation unless said), with a token of
+    /// `tokenCharacters`, in the newest .eml addressed to `email`, decoding quoted-printable soft breaks.
+    static func latestLink(in folder: URL, to email: String, path: String = "/signin/confirm", tokenCharacters: String = #"A-Za-z0-9_\-"#) throws -> String? {
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }.sorted()
         for file in files.reversed() {
             let raw = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             guard raw.contains("To: \(email)") else { continue }
             let text = raw.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
-            return capture(#"(https://papers\.example\.org/signin/confirm\?token=[A-Za-z0-9_\-]+)"#, in: text)
+            return capture(#"(https://papers\.example\.org"# + NSRegularExpression.escapedPattern(for: path) + #"\?token=["# + tokenCharacters + "]+)", in: text)
         }
         return nil
     }
