@@ -131,40 +131,22 @@ final class CaddyProcess: @unchecked Sendable {
         #expect(stylesheet.headers["cache-control"] == "public, max-age=3600")
         #expect(!server.serverOutput().contains(#""route":"/static"#), "Caddy served it, not Paperboy")
 
-        // Cookies over https are Secure and HttpOnly.
-        func signInForm(from client: String, jar: String) throws -> String {
-            let form = try curl(base + "/signin", from: client, cookieJar: jar)
-            #expect(form.status == 200)
-            let cookie = form.headers["set-cookie"] ?? ""
-            #expect(cookie.contains("Secure") && cookie.contains("HttpOnly"), "\(cookie)")
-            return try #require(SecurityEndToEndTests.capture(#"name="csrf" value="([^"]+)""#, in: form.text))
-        }
-        func signIn(from client: String, jar: String, csrf: String, forging: String? = nil) throws -> Int {
-            try curl(
-                base + "/signin", from: client, headers: forging.map { ["X-Forwarded-For: \($0)"] } ?? [],
-                arguments: ["--data", "email=victim%40example.org&csrf=\(csrf)"], cookieJar: jar
-            ).status
-        }
-        // Rate limits count the client Caddy saw; a client naming another in X-Forwarded-For is
-        // not taken for it (Caddy replaces the header it was sent).
-        let jarTwo = directory.path("two.cookies"), jarThree = directory.path("three.cookies"), jarFour = directory.path("four.cookies")
-        let csrfTwo = try signInForm(from: "127.0.0.2", jar: jarTwo)
-        for attempt in 1...5 { #expect(try signIn(from: "127.0.0.2", jar: jarTwo, csrf: csrfTwo) == 200, "attempt \(attempt)") }
-        #expect(try signIn(from: "127.0.0.2", jar: jarTwo, csrf: csrfTwo) == 429)
-        let csrfThree = try signInForm(from: "127.0.0.3", jar: jarThree)
-        #expect(try signIn(from: "127.0.0.3", jar: jarThree, csrf: csrfThree) == 200)
-        let csrfFour = try signInForm(from: "127.0.0.4", jar: jarFour)
-        #expect(try signIn(from: "127.0.0.4", jar: jarFour, csrf: csrfFour, forging: "127.0.0.2") == 200)
-        let log = server.serverOutput()
-        #expect(log.contains(#""client":"127.0.0.2""#) && log.contains(#""client":"127.0.0.3""#) && log.contains(#""client":"127.0.0.4""#))
+        // Cookies over https are Secure and HttpOnly; rate limits count the client Caddy saw,
+        // and a client naming another in X-Forwarded-For is not taken for it.
+        try checkClientsThroughProxy(base: base, directory: directory, server: server)
 
         // A body over the Caddyfile's 1 MB limit is refused. Caddy streams the body, so which side
         // refuses first is a race: Caddy at 1 MB (413), or Paperboy at its own form limit (413,
-        // which Caddy may pass on as a 502 when Paperboy closes before the upload ends; seen once
-        // in CI). Either way nothing is subscribed.
+        // which Caddy may pass on as a 502, or end as a reset HTTP/2 stream, when Paperboy closes
+        // before the upload ends; all three were seen). Either way nothing is subscribed.
         let large = try directory.write("large.txt", "email=x%40example.org&padding=" + String(repeating: "x", count: 1_100_000))
-        let refused = try curl(base + "/subscribe", arguments: ["--data-binary", "@" + large])
-        #expect([413, 502].contains(refused.status), "status \(refused.status)")
+        let refusedStatus: Int
+        do {
+            refusedStatus = try curl(base + "/subscribe", arguments: ["--data-binary", "@" + large]).status
+        } catch let failure as TestFailure where failure.description.contains("Stream error") {
+            refusedStatus = 0
+        }
+        #expect([0, 413, 502].contains(refusedStatus), "status \(refusedStatus)")
         let mails = (try? FileManager.default.contentsOfDirectory(atPath: directory.path("mail"))) ?? []
         #expect(!mails.contains { (try? String(contentsOfFile: directory.path("mail/\($0)"), encoding: .utf8))?.contains("To: x@example.org") == true },
                 "no confirmation mail went out for the oversized form")

@@ -146,6 +146,36 @@ func curl(_ url: String, from client: String = "127.0.0.1", headers: [String] = 
     return CurlAnswer(status: status, headers: fields, body: (try? Data(contentsOf: URL(fileURLWithPath: body))) ?? Data())
 }
 
+/// Through a reverse proxy on https (nginx or Caddy): cookies are Secure and HttpOnly, and rate
+/// limits count the client the proxy saw. 127.0.0.2 uses up its five sign-in mails for one
+/// address; 127.0.0.3 still has its own; a client naming 127.0.0.2 in X-Forwarded-For is not taken
+/// for it (the proxy replaces the header); the access log names all three.
+func checkClientsThroughProxy(base: String, directory: TemporaryDirectory, server: ServerProcess) throws {
+    func signInForm(from client: String, jar: String) throws -> String {
+        let form = try curl(base + "/signin", from: client, cookieJar: jar)
+        #expect(form.status == 200)
+        let cookie = form.headers["set-cookie"] ?? ""
+        #expect(cookie.contains("Secure") && cookie.contains("HttpOnly"), "\(cookie)")
+        return try #require(SecurityEndToEndTests.capture(#"name="csrf" value="([^"]+)""#, in: form.text))
+    }
+    func signIn(from client: String, jar: String, csrf: String, forging: String? = nil) throws -> Int {
+        try curl(
+            base + "/signin", from: client, headers: forging.map { ["X-Forwarded-For: \($0)"] } ?? [],
+            arguments: ["--data", "email=victim%40example.org&csrf=\(csrf)"], cookieJar: jar
+        ).status
+    }
+    let jarTwo = directory.path("two.cookies"), jarThree = directory.path("three.cookies"), jarFour = directory.path("four.cookies")
+    let csrfTwo = try signInForm(from: "127.0.0.2", jar: jarTwo)
+    for attempt in 1...5 { #expect(try signIn(from: "127.0.0.2", jar: jarTwo, csrf: csrfTwo) == 200, "attempt \(attempt)") }
+    #expect(try signIn(from: "127.0.0.2", jar: jarTwo, csrf: csrfTwo) == 429)
+    let csrfThree = try signInForm(from: "127.0.0.3", jar: jarThree)
+    #expect(try signIn(from: "127.0.0.3", jar: jarThree, csrf: csrfThree) == 200)
+    let csrfFour = try signInForm(from: "127.0.0.4", jar: jarFour)
+    #expect(try signIn(from: "127.0.0.4", jar: jarFour, csrf: csrfFour, forging: "127.0.0.2") == 200)
+    let log = server.serverOutput()
+    #expect(log.contains(#""client":"127.0.0.2""#) && log.contains(#""client":"127.0.0.3""#) && log.contains(#""client":"127.0.0.4""#))
+}
+
 /// Issue 18: the deployed nginx site in front of the real binary, checked through it.
 @Suite(.serialized) struct ReverseProxyEndToEndTests {
     @Test func nginxInFront_clientAddressesCookiesLinks304GzipAndSlowClients() async throws {
@@ -187,35 +217,10 @@ func curl(_ url: String, from client: String = "127.0.0.1", headers: [String] = 
         #expect(feed.text.contains("<id>https://127.0.0.1:\(httpsPort)/feed.atom</id>"))
         #expect(!feed.text.contains(":\(server.port)"))
 
-        // Cookies over https are Secure and HttpOnly.
-        func signInForm(from client: String, jar: String) throws -> String {
-            let form = try curl(base + "/signin", from: client, cookieJar: jar)
-            #expect(form.status == 200)
-            let cookie = form.headers["set-cookie"] ?? ""
-            #expect(cookie.contains("Secure") && cookie.contains("HttpOnly"), "\(cookie)")
-            return try #require(SecurityEndToEndTests.capture(#"name="csrf" value="([^"]+)""#, in: form.text))
-        }
-        func signIn(from client: String, jar: String, csrf: String, forging: String? = nil) throws -> Int {
-            try curl(
-                base + "/signin", from: client, headers: forging.map { ["X-Forwarded-For: \($0)"] } ?? [],
-                arguments: ["--data", "email=victim%40example.org&csrf=\(csrf)"], cookieJar: jar
-            ).status
-        }
-
-        // Rate limits count the client nginx saw: 127.0.0.2 uses up its five sign-in mails for
-        // one address; 127.0.0.3 still has its own, and a client naming 127.0.0.2 itself in
-        // X-Forwarded-For is not taken for it.
-        let jarTwo = directory.path("two.cookies"), jarThree = directory.path("three.cookies"), jarFour = directory.path("four.cookies")
-        let csrfTwo = try signInForm(from: "127.0.0.2", jar: jarTwo)
-        for attempt in 1...5 { #expect(try signIn(from: "127.0.0.2", jar: jarTwo, csrf: csrfTwo) == 200, "attempt \(attempt)") }
-        #expect(try signIn(from: "127.0.0.2", jar: jarTwo, csrf: csrfTwo) == 429)
-        let csrfThree = try signInForm(from: "127.0.0.3", jar: jarThree)
-        #expect(try signIn(from: "127.0.0.3", jar: jarThree, csrf: csrfThree) == 200)
-        let csrfFour = try signInForm(from: "127.0.0.4", jar: jarFour)
-        #expect(try signIn(from: "127.0.0.4", jar: jarFour, csrf: csrfFour, forging: "127.0.0.2") == 200)
-        // And the access log names them.
-        let log = server.serverOutput()
-        #expect(log.contains(#""client":"127.0.0.2""#) && log.contains(#""client":"127.0.0.3""#) && log.contains(#""client":"127.0.0.4""#))
+        // Cookies over https are Secure and HttpOnly; rate limits count the client nginx saw:
+        // 127.0.0.2 uses up its five sign-in mails for one address; 127.0.0.3 still has its own,
+        // and a client naming 127.0.0.2 itself in X-Forwarded-For is not taken for it.
+        try checkClientsThroughProxy(base: base, directory: directory, server: server)
 
         // A slow client: nginx takes its whole body before Paperboy hears of the request, so
         // Paperboy's connections stay free; others are answered meanwhile.
