@@ -44,26 +44,41 @@ extension SitePages {
     /// The feed as asked for; the default (no `sort`) becomes the community order when the
     /// period has too few votes and readers have models.
     func defaultOrder(period: FeedPeriod, sort: FeedSort, explicitSort: Bool, page: Int, pageSize: Int) async throws -> FeedOrder {
-        if !explicitSort, let recommender {
-            let candidates = try await store.dailyPapers(DailyQuery(period: period, sort: .upvotes, offset: 0, limit: Self.forYouCandidates, now: now()))
-            let voted = candidates.filter { $0.upvotes > 0 }.count
-            if voted < Self.votedPapersForUpvoteOrder, candidates.count > 1 {
-                let interest = try await recommender.communityInterest(candidates)
-                if !interest.isEmpty {
-                    let blended = candidates.enumerated().sorted { left, right in
-                        let a = Double(left.element.upvotes) + (interest[left.element.id] ?? 0)
-                        let b = Double(right.element.upvotes) + (interest[right.element.id] ?? 0)
-                        if left.element.featured != right.element.featured { return left.element.featured }
-                        return a != b ? a > b : left.offset < right.offset
-                    }.map(\.element)
-                    return FeedOrder(
-                        papers: Array(blended.dropFirst(page * pageSize).prefix(pageSize + 1)),
-                        note: "Community order: only \(voted) paper\(voted == 1 ? " has" : "s have") votes here, so upvotes are blended with what this site's readers are interested in (each reader's model adds up to one vote).",
-                        community: true)
-                }
-            }
-        }
-        return FeedOrder(papers: try await store.dailyPapers(DailyQuery(
-            period: period, sort: sort, offset: page * pageSize, limit: pageSize + 1, now: now())))
+        let ordinary = try await store.dailyPapers(DailyQuery(
+            period: period, sort: sort, offset: page * pageSize, limit: pageSize + 1, now: now()))
+        guard !explicitSort, let recommender else { return FeedOrder(papers: ordinary) }
+        // Whether votes can order the page is usually plain from the top of the upvote order,
+        // without loading the period's candidates (most uncached feed pages stop here).
+        let topLimit = max(pageSize + 1, 2 * Self.votedPapersForUpvoteOrder)
+        let top = page == 0 && topLimit == pageSize + 1
+            ? ordinary
+            : try await store.dailyPapers(DailyQuery(period: period, sort: .upvotes, offset: 0, limit: topLimit, now: now()))
+        if Self.enoughVotes(top: top, limit: topLimit) == true { return FeedOrder(papers: ordinary) }
+        guard try await recommender.hasCommunityModels() else { return FeedOrder(papers: ordinary) }
+        let candidates = try await store.dailyPapers(DailyQuery(period: period, sort: .upvotes, offset: 0, limit: Self.forYouCandidates, now: now()))
+        let voted = candidates.filter { $0.upvotes > 0 }.count
+        guard voted < Self.votedPapersForUpvoteOrder, candidates.count > 1 else { return FeedOrder(papers: ordinary) }
+        let interest = try await recommender.communityInterest(candidates)
+        guard !interest.isEmpty else { return FeedOrder(papers: ordinary) }
+        let blended = candidates.enumerated().sorted { left, right in
+            let a = Double(left.element.upvotes) + (interest[left.element.id] ?? 0)
+            let b = Double(right.element.upvotes) + (interest[right.element.id] ?? 0)
+            if left.element.featured != right.element.featured { return left.element.featured }
+            return a != b ? a > b : left.offset < right.offset
+        }.map(\.element)
+        return FeedOrder(
+            papers: Array(blended.dropFirst(page * pageSize).prefix(pageSize + 1)),
+            note: "Community order: only \(voted) paper\(voted == 1 ? " has" : "s have") votes here, so upvotes are blended with what this site's readers are interested in (each reader's model adds up to one vote).",
+            community: true)
+    }
+
+    /// Whether the period has `votedPapersForUpvoteOrder` papers with votes, read from the top
+    /// `limit` of its upvote order (curators' picks first, then by upvotes): true or false when
+    /// that list settles it, nil when it cannot (a list of only picks and voted papers).
+    static func enoughVotes(top: [Paper], limit: Int) -> Bool? {
+        if top.filter({ $0.upvotes > 0 }).count >= votedPapersForUpvoteOrder { return true }
+        // The whole period, or an unvoted paper that is not a pick: every voted paper is above it.
+        if top.count < limit || top.contains(where: { !$0.featured && $0.upvotes == 0 }) { return false }
+        return nil
     }
 }

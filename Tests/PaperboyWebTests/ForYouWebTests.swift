@@ -7,7 +7,7 @@ import PaperboyMail
 import PaperboySearch
 import PaperboyStore
 import PaperboyTestSupport
-import PaperboyWeb
+@testable import PaperboyWeb
 import Testing
 
 @Suite struct ForYouWebTests {
@@ -171,6 +171,21 @@ import Testing
             // Asking for upvotes explicitly gives the plain order.
             #expect(try await !client.get("/papers/date/2025-02-04?sort=upvotes").body.contains("Community order"))
         }
+    }
+
+    /// Whether votes can order a feed is read from the top of its upvote order, so most uncached
+    /// feed pages never load the period's 2,000 candidates (issue 17).
+    @Test func enoughVotes_isSettledByTheTopOfTheUpvoteOrder_whereItCanBe() {
+        func paper(_ upvotes: Int, featured: Bool = false) -> Paper {
+            Paper(id: UUID().uuidString, title: "t", abstract: "", source: "test", upvotes: upvotes, featured: featured)
+        }
+        let enough = SitePages.votedPapersForUpvoteOrder
+        #expect(SitePages.enoughVotes(top: (0 ..< enough).map { _ in paper(1) } + [paper(0)], limit: 20) == true)
+        #expect(SitePages.enoughVotes(top: [paper(3), paper(1)], limit: 20) == false, "the whole period: two voted papers")
+        #expect(SitePages.enoughVotes(top: (0 ..< 19).map { _ in paper(0, featured: true) } + [paper(0)], limit: 20) == false,
+                "an unvoted paper that is not a pick comes after every voted one")
+        #expect(SitePages.enoughVotes(top: (0 ..< 15).map { _ in paper(0, featured: true) } + (0 ..< 5).map { _ in paper(2) }, limit: 20) == nil,
+                "picks and voted papers only: more voted papers may follow")
     }
 
     @Test func settings_paragraphFollowsTokens_andTheRecommendationsAPI() async throws {

@@ -124,7 +124,10 @@ public final class SentenceEmbedder: Sendable {
     }
 
     /// One unit-length vector of `dimensions` floats per text, in the order given.
-    public func embed(_ texts: [String]) -> [[Float]] {
+    /// `onCallingThreadOnly`: every forward pass runs on the caller's thread, none on the
+    /// dispatch pool's. Background work on `IdleThread` needs this: a pass handed to a pool
+    /// thread would run at normal priority, beside the requests (issue 20).
+    public func embed(_ texts: [String], onCallingThreadOnly: Bool = false) -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         let sequences = texts.map(tokenizer.encode)
         let batches = plan(sequences)
@@ -143,7 +146,7 @@ public final class SentenceEmbedder: Sendable {
             }
         }
         switch parallelism {
-        case .batchesAcrossCores(let workers) where workers > 1 && batches.count > 1:
+        case .batchesAcrossCores(let workers) where workers > 1 && batches.count > 1 && !onCallingThreadOnly:
             DispatchQueue.concurrentPerform(iterations: batches.count) { run(batches[$0]) }
         default:
             batches.forEach(run)

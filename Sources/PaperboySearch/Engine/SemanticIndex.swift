@@ -98,7 +98,7 @@ public final class SemanticIndex: Sendable {
             let vectors: [[Float]]
             if inBackground {
                 try await RequestActivity.waitForQuiet()
-                vectors = try await IdleThread.shared.run { embedder.embed(texts) }
+                vectors = try await IdleThread.shared.run { embedder.embed(texts, onCallingThreadOnly: true) }
             } else {
                 vectors = embedder.embed(texts)
             }

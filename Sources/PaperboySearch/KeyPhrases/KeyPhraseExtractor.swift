@@ -22,13 +22,14 @@ public struct KeyPhraseExtractor: Sendable {
     }
 
     /// Phrases for each source, in one embedding call for the whole batch.
-    public func extract(_ sources: [KeyPhraseSource]) -> [ComputedKeyPhrases] {
+    /// `onCallingThreadOnly` as in `SentenceEmbedder.embed`: for the idle thread.
+    public func extract(_ sources: [KeyPhraseSource], onCallingThreadOnly: Bool = false) -> [ComputedKeyPhrases] {
         let documents = sources.map { source in source.abstract.isEmpty ? source.title : "\(source.title). \(source.abstract)" }
         let candidateLists = sources.map { Self.candidates(title: $0.title, abstract: $0.abstract) }
         var texts = documents
         for list in candidateLists { texts += list }
         guard !texts.isEmpty else { return [] }
-        let vectors = embedder.embed(texts)
+        let vectors = embedder.embed(texts, onCallingThreadOnly: onCallingThreadOnly)
         var offset = documents.count
         var result: [ComputedKeyPhrases] = []
         for (index, source) in sources.enumerated() {
@@ -227,7 +228,7 @@ extension SemanticIndex {
             let phrases: [ComputedKeyPhrases]
             if inBackground {
                 try await RequestActivity.waitForQuiet()
-                phrases = try await IdleThread.shared.run { extractor.extract(sources) }
+                phrases = try await IdleThread.shared.run { extractor.extract(sources, onCallingThreadOnly: true) }
             } else {
                 phrases = extractor.extract(sources)
             }

@@ -228,21 +228,50 @@ public final class Recommender: Sendable {
         return bound
     }
 
+    /// Whether any reader has a model with learned weights (from the minute-long cache).
+    public func hasCommunityModels() async throws -> Bool {
+        try await !communityModels().isEmpty
+    }
+
     /// The community's interest in each paper: every reader's model adds between 0 and 1 (its
     /// margin m mapped by clamp((m + 1) / 2, 0, 1): 1 for a paper well inside what they like,
-    /// 0 for one well outside). Empty when no reader has a model.
+    /// 0 for one well outside). Empty when no reader has a model. Each paper's figure is kept
+    /// until the models are reloaded (or its text or embedding changes): an uncached feed page
+    /// would otherwise tokenise the whole period's papers on every request (issue 17).
     public func communityInterest(_ papers: [Paper]) async throws -> [String: Double] {
         let models = try await communityModels()
         guard !models.isEmpty, let features = models.first?.features else { return [:] }
-        let keys = try await store.paperKeys(ids: papers.map(\.id))
+        let generation = community.withLock { $0?.loadedAt }
         var interest: [String: Double] = [:]
-        for paper in papers {
-            let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract),
-                                           embedding: keys[paper.id].flatMap { semantic?.embedding(forKey: $0) })
-            interest[paper.id] = models.reduce(0) { $0 + Double(min(max(($1.score(vector) + 1) / 2, 0), 1)) }
+        var missing: [(paper: Paper, textHash: Int)] = []
+        communityInterestCache.withLock { cache in
+            if cache.generation != generation { cache = (generation, [:]) }
+            for paper in papers {
+                let textHash = paper.title.hashValue &+ 31 &* paper.abstract.hashValue
+                if let hit = cache.values[paper.id], hit.textHash == textHash { interest[paper.id] = hit.interest } else { missing.append((paper, textHash)) }
+            }
+        }
+        guard !missing.isEmpty else { return interest }
+        let keys = try await store.paperKeys(ids: missing.map(\.paper.id))
+        var made: [(id: String, textHash: Int, interest: Double)] = []
+        for (paper, textHash) in missing {
+            let embedding = keys[paper.id].flatMap { semantic?.embedding(forKey: $0) }
+            let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embedding)
+            let value = models.reduce(0) { $0 + Double(min(max(($1.score(vector) + 1) / 2, 0), 1)) }
+            interest[paper.id] = value
+            // Without its embedding yet, a paper is scored again once the embedding arrives.
+            if semantic == nil || embedding != nil { made.append((paper.id, textHash, value)) }
+        }
+        communityInterestCache.withLock { cache in
+            guard cache.generation == generation else { return }
+            if cache.values.count + made.count > Self.featureCacheLimit { cache.values.removeAll() }
+            for entry in made { cache.values[entry.id] = (entry.textHash, entry.interest) }
         }
         return interest
     }
+
+    /// `communityInterest`'s figures, for the community models loaded at `generation`.
+    let communityInterestCache = Mutex<(generation: ContinuousClock.Instant?, values: [String: (textHash: Int, interest: Double)])>((nil, [:]))
 
     /// A model trained on the fly (the API's lists), laid over the current vocabulary.
     public func bind(_ model: RecommendationModel) async throws -> BoundRecommendationModel {
