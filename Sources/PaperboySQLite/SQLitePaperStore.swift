@@ -23,6 +23,10 @@ public final class SQLitePaperStore: PaperStore {
         configuration.prepareDatabase { db in
             db.add(function: SQLitePaperStore.trendingFunction)
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Reads through a memory map of the file instead of pread into each connection's
+            // 2 MB page cache: an uncached feed page spent 13% of its time in pread and the
+            // kernel's copy at 100k papers (issue 17). SQLite's own limit (2 GB) applies.
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             StoreMetrics.profile(db)
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
