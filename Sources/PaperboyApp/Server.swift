@@ -69,7 +69,7 @@ public struct PaperboyServer: Sendable {
                 do {
                     let load = try await semantic.loadSavedIndex(from: indexFile)
                     loaded = load.papers
-                    logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (file \(String(format: "%.2f", load.fileSeconds)) s, database check and \(load.newer) newer embeddings \(String(format: "%.2f", load.databaseSeconds)) s): \(load.papers) papers, no training needed")
+                    logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (file read with the database check beside it \(String(format: "%.2f", load.fileSeconds)) s, then \(load.newer) newer embeddings \(String(format: "%.2f", load.databaseSeconds)) s): \(load.papers) papers, no training needed")
                 } catch let error as VectorIndexFile.FileError {
                     logger.warning("\(error); loading the embeddings from the database and training the index again")
                 }

@@ -118,19 +118,7 @@ public enum VectorIndexFile {
             }
             position += buffer.count
         }
-        var prefix = [UInt8](repeating: 0, count: magic.count + 4)
-        try prefix.withUnsafeMutableBytes { try take($0) }
-        guard Array(prefix.prefix(magic.count)) == magic else { throw FileError.corrupt("\(path) is not a Paperboy vector index of this version") }
-        let headerLength = Int(prefix[magic.count ..< magic.count + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-        guard headerLength > 0, headerLength <= 64 << 20, magic.count + 4 + headerLength <= fileSize else {
-            throw FileError.corrupt("header length \(headerLength) does not fit a file of \(fileSize) bytes")
-        }
-        var headerBytes = [UInt8](repeating: 0, count: headerLength)
-        try headerBytes.withUnsafeMutableBytes { try take($0) }
-        let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: Data(headerBytes)) } catch {
-            throw FileError.corrupt("header is not readable: \(error)")
-        }
+        let header = try readHeader(take, path: path, fileSize: fileSize)
         guard header.model == model else { throw FileError.mismatch("saved for model \(header.model), running \(model)") }
         guard header.dimensions == dimensions else { throw FileError.mismatch("\(header.dimensions) dimensions, the model has \(dimensions)") }
         let listCount = header.listSizes.count
@@ -169,6 +157,42 @@ public enum VectorIndexFile {
         }
         return Contents(index: index, model: header.model,
                         cursor: EmbeddingCursor(savedAt: header.cursorSavedAt, key: header.cursorKey), summary: header.summary)
+    }
+
+    /// The store position and summary a saved file records, from its header alone: a start can
+    /// check them against the store while the body is still being read.
+    public static func position(in path: String) throws -> (cursor: EmbeddingCursor, summary: EmbeddingSummary) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError.unreadable("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw FileError.unreadable("cannot stat \(path)") }
+        var position = 0
+        let header = try readHeader({ buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+            let got = pread(descriptor, base, buffer.count, off_t(position))
+            guard got == buffer.count else { throw FileError.corrupt("\(path) ends early, at byte \(position)") }
+            position += got
+        }, path: path, fileSize: Int(status.st_size))
+        return (EmbeddingCursor(savedAt: header.cursorSavedAt, key: header.cursorKey), header.summary)
+    }
+
+    /// The magic, the header length and the JSON header, read with `take`.
+    private static func readHeader(_ take: (UnsafeMutableRawBufferPointer) throws -> Void, path: String, fileSize: Int) throws -> Header {
+        var prefix = [UInt8](repeating: 0, count: magic.count + 4)
+        try prefix.withUnsafeMutableBytes { try take($0) }
+        guard Array(prefix.prefix(magic.count)) == magic else { throw FileError.corrupt("\(path) is not a Paperboy vector index of this version") }
+        let headerLength = Int(prefix[magic.count ..< magic.count + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        guard headerLength > 0, headerLength <= 64 << 20, magic.count + 4 + headerLength <= fileSize else {
+            throw FileError.corrupt("header length \(headerLength) does not fit a file of \(fileSize) bytes")
+        }
+        var headerBytes = [UInt8](repeating: 0, count: headerLength)
+        try headerBytes.withUnsafeMutableBytes { try take($0) }
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(headerBytes)) } catch {
+            throw FileError.corrupt("header is not readable: \(error)")
+        }
+        return header
     }
 
     /// A 64-bit checksum over 8-byte words in four independent lanes (fast enough for gigabytes
