@@ -337,7 +337,8 @@ extension PostgresPaperStore {
     }
 
     public func addTermCounts(_ counts: [String: Int], documents: Int, expectedCursor: UInt32, throughKey: UInt32) async throws -> Bool {
-        let terms = Array(counts.keys)
+        // In the index's order, as in SQLite: neighbouring upserts share pages.
+        let terms = counts.keys.sorted()
         let values = terms.map { counts[$0] ?? 0 }
         return try await write { [logger] connection in
             // The state row's lock makes a second instance wait, then find the cursor moved.
@@ -354,6 +355,14 @@ extension PostgresPaperStore {
                     """, logger: logger)
             }
             return true
+        }
+    }
+
+    public func termCountPosition() async throws -> (documents: Int, throughKey: UInt32) {
+        try await read { [logger] connection in
+            let state = try await connection.query("SELECT documents, through_key FROM term_count_state WHERE id = 1", logger: logger)
+                .collect().first?.decode((Int, Int64).self) ?? (0, Int64(0))
+            return (state.0, UInt32(truncatingIfNeeded: state.1))
         }
     }
 

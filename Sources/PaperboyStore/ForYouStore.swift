@@ -70,6 +70,9 @@ public protocol ForYouStore: Sendable {
     func addTermCounts(_ counts: [String: Int], documents: Int, expectedCursor: UInt32, throughKey: UInt32) async throws -> Bool
     /// The vocabulary: terms in at least `minimumDocuments` papers, with the counts and cursor.
     func termStatistics(minimumDocuments: Int) async throws -> TermStatistics
+    /// Only how many papers are counted and through which key: one row, where `termStatistics`
+    /// reads every term (millions of them at a million papers).
+    func termCountPosition() async throws -> (documents: Int, throughKey: UInt32)
 
     /// Deletes the account and everything that is theirs: sessions, votes (totals recounted),
     /// comments, library, negatives, follows, paragraph, tokens and models. False when unknown.

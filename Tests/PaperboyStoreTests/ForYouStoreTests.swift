@@ -155,6 +155,7 @@ extension StoreConformanceTests {
         @Test(arguments: StoreKind.allCases) func termCounts_addOnlyFromTheExpectedCursor(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 _ = try await Self.setUp(store)
+                #expect(try await store.termCountPosition() == (0, 0))
                 let texts = try await store.paperTexts(afterKey: 0, limit: 3)
                 #expect(texts.map(\.title) == ["Paper 1", "Paper 2", "Paper 3"])
                 let last = try #require(texts.last?.key)
@@ -164,6 +165,7 @@ extension StoreConformanceTests {
                 #expect(try await store.addTermCounts(["paper": 1], documents: 1, expectedCursor: last, throughKey: last + 1))
                 let statistics = try await store.termStatistics(minimumDocuments: 2)
                 #expect(statistics == TermStatistics(documents: 4, throughKey: last + 1, documentCounts: ["paper": 4]))
+                #expect(try await store.termCountPosition() == (4, last + 1))
                 #expect(try await store.paperTexts(afterKey: last, limit: 10).map(\.title) == ["Paper 4"])
                 let keys = try await store.paperKeys(ids: ["2502.00001", "2502.00004", "nope", "2502.00001"])
                 #expect(keys.count == 2)

@@ -54,7 +54,7 @@ public final class Recommender: Sendable {
     public func updateVocabulary(batchSize: Int = 2_000, inBackground: Bool = false) async throws -> Int {
         var counted = 0
         while true {
-            let cursor = try await store.termStatistics(minimumDocuments: Int.max).throughKey
+            let cursor = try await store.termCountPosition().throughKey
             let texts = try await store.paperTexts(afterKey: cursor, limit: batchSize)
             guard let last = texts.last else { break }
             let count: @Sendable () -> [String: Int] = {
@@ -106,7 +106,7 @@ public final class Recommender: Sendable {
 
     /// The texts of a sample of papers to train against: a few runs of consecutive keys from random places.
     func restSampleTexts(excluding: Set<UInt32>, features: HybridFeatures, generator: inout SplitMix64) async throws -> [(key: UInt32, text: String)] {
-        let total = max(features.vocabulary.documents, Int(try await store.termStatistics(minimumDocuments: Int.max).throughKey))
+        let total = max(features.vocabulary.documents, Int(try await store.termCountPosition().throughKey))
         guard total > 0 else { return [] }
         let runs = 10
         let perRun = max(1, settings.restSample / runs)
