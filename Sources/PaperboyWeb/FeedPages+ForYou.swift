@@ -28,7 +28,7 @@ extension SitePages {
             return FeedOrder(papers: slice, note: "No For-you model yet: save or upvote a few papers, or describe your interests in For-you settings (it is trained within a minute). Showing the most upvoted.")
         }
         let dismissed = try await store.notInterestedPaperIDs(accountID: viewer.account.id, among: candidates.map(\.id))
-        let ranked = try await recommender.rank(candidates.filter { !dismissed.contains($0.id) }, with: model)
+        let ranked = try await recommender.rank(candidates.filter { !dismissed.contains($0.id) }, with: model, limit: (page + 1) * pageSize + 1)
         let byID = Dictionary(candidates.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let pageRanked = ranked.dropFirst(page * pageSize).prefix(pageSize + 1)
         return FeedOrder(

@@ -46,6 +46,10 @@ import Testing
             let lotteryIDs = Set((0..<60).filter { $0 % 3 == 0 }.map { "2502.\(String(format: "%05d", $0 + 1))" })
             #expect(Set(ranked.prefix(20).map(\.paperID)) == lotteryIDs)
             #expect(ranked.first?.reason.contains("lottery") == true || ranked.first?.reason.contains("pruning") == true, "\(ranked.first?.reason ?? "")")
+            // With a limit, the same first papers, scores and reason lines (reasons are made only for those).
+            let limited = try await recommender.rank(candidates, with: model, limit: 5)
+            #expect(limited.map(\.paperID) == ranked.prefix(5).map(\.paperID))
+            #expect(limited.map(\.reason) == ranked.prefix(5).map(\.reason) && limited.map(\.score) == ranked.prefix(5).map(\.score))
 
             try await store.setFollow(true, Follow(kind: .author, value: "Ada Lovelace"), accountID: ada.id, now: testNow)
             #expect(try await recommender.retrainIfStale(accountID: ada.id, tag: nil, now: testNow.addingTimeInterval(1)))

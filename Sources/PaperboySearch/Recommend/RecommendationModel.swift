@@ -151,14 +151,20 @@ public struct BoundRecommendationModel: Sendable {
         return recommend(paper, vector: vector, embedding: embedding, liked: liked)
     }
 
+    /// The model's score plus the bonuses for a followed author or category: what `recommend`
+    /// orders by, without the reason line.
+    public func score(_ paper: Paper, vector: FeatureVector) -> Float {
+        var score = score(vector)
+        if paper.authors.contains(where: model.followedAuthors.contains) { score += Self.followBonus }
+        if paper.categories.contains(where: model.followedCategories.contains) { score += Self.followBonus / 2 }
+        return score
+    }
+
     /// As above, with the paper's features already made (shared by many readers' models).
     public func recommend(_ paper: Paper, vector: FeatureVector, embedding: [Float]?, liked: [(title: String, embedding: [Float])]) -> Recommendation {
-        var score = score(vector)
         let followedAuthor = paper.authors.first { model.followedAuthors.contains($0) }
         let followedCategory = paper.categories.first { model.followedCategories.contains($0) }
-        if followedAuthor != nil { score += Self.followBonus }
-        if followedCategory != nil { score += Self.followBonus / 2 }
-        return Recommendation(paperID: paper.id, score: score, reason: reason(
+        return Recommendation(paperID: paper.id, score: score(paper, vector: vector), reason: reason(
             vector: vector, embedding: embedding, liked: liked, followedAuthor: followedAuthor, followedCategory: followedCategory))
     }
 

@@ -152,7 +152,7 @@ public final class DigestComposer: DigestComposing {
             candidates = try await recommender.candidateSet(papers)
             forYouCandidates.withLock { $0[period.key] = candidates }
         }
-        let ranked = try await recommender.rank(candidates, with: model, minimumScore: Self.forYouThreshold, excludingLiked: true).prefix(forYouCount)
+        let ranked = try await recommender.rank(candidates, with: model, minimumScore: Self.forYouThreshold, excludingLiked: true, limit: forYouCount)
         let byID = Dictionary(candidates.papers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ranked.compactMap { byID[$0.paperID] }
     }

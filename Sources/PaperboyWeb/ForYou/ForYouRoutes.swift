@@ -125,7 +125,7 @@ struct ForYouRoutes: Sendable {
         if let recommender, let model = try await recommender.model(accountID: viewer.account.id, tag: tag) {
             let saved = Set(try await store.library(accountID: viewer.account.id, tag: nil).map(\.paper.id))
             let candidates = try await store.dailyPapers(DailyQuery(period: nil, limit: 500, now: community.now())).filter { !saved.contains($0.id) }
-            let ranked = try await recommender.rank(candidates, with: model).prefix(10)
+            let ranked = try await recommender.rank(candidates, with: model, limit: 10)
             let byID = Dictionary(candidates.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             recommended = try await community.cards(ranked.compactMap { byID[$0.paperID] })
             for index in recommended.indices { recommended[index].reason = ranked[ranked.startIndex + index].reason }

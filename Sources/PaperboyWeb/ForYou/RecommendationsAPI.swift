@@ -116,7 +116,7 @@ struct RecommendationsAPI: Sendable {
         let bound = try await recommender.bind(model)
         let excluded = Set(positives).union(negatives)
         let candidates = try await candidatePapers(recommender, near: positives, excluding: excluded)
-        let ranked = try await recommender.rank(candidates, with: bound)
+        let ranked = try await recommender.rank(candidates, with: bound, limit: limit)
         return try respond(ranked.prefix(limit), papers: candidates, fields: fields)
     }
 
@@ -144,7 +144,7 @@ struct RecommendationsAPI: Sendable {
         let signals = try await store.readerSignals(accountID: account.id, tag: nil)
         let excluded = Set(signals.likedPaperKeys).union(signals.negativePaperKeys)
         let candidates = try await candidatePapers(recommender, near: signals.likedPaperKeys, excluding: excluded)
-        let ranked = try await recommender.rank(candidates, with: model)
+        let ranked = try await recommender.rank(candidates, with: model, limit: limit)
         return try respond(ranked.prefix(limit), papers: candidates, fields: fields)
     }
 
