@@ -24,6 +24,6 @@ extension Links {
 
     /// Percent-encodes everything but unreserved characters (a space becomes `%20`, not `+`).
     static func pathSegment(_ text: String) -> String {
-        percentEncoded(text).replacingOccurrences(of: "+", with: "%20")
+        percentEncoded(text, spaceAsPlus: false)
     }
 }

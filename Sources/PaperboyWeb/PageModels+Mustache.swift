@@ -45,46 +45,9 @@ extension NavigationLink: MustacheParent {
 }
 
 extension PaperCard: MustacheParent {
+    /// The whole card, from `CardHTML` (routes set `vote.back`, `library` and `reason` after init).
     func child(named name: String) -> Any? {
-        switch name {
-        case "id": id
-        case "url": url
-        case "title": title
-        case "authorsLine": authorsLine
-        case "published": published.orAbsent
-        case "snippet": snippet
-        case "upvotes": upvotes
-        case "singleUpvote": singleUpvote
-        case "commentCount": commentCount.orAbsent
-        case "singleComment": singleComment
-        case "arxivURL": arxivURL.orAbsent
-        case "pdfURL": pdfURL.orAbsent
-        case "githubRepo": githubRepo.orAbsent
-        case "featured": featured
-        case "vote": vote
-        case "library": library.orAbsent
-        case "reason": reason.orAbsent
-        case "thumbnail": thumbnail.imageURL.orAbsent
-        case "thumbLabel": thumbnail.label
-        case "thumbTitle": thumbnail.title
-        case "hue": thumbnail.hue
-        case "enrichment": enrichment
-        default: nil
-        }
-    }
-}
-
-extension VoteControl: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "action": action
-        case "signIn": signIn
-        case "csrf": csrf.orAbsent
-        case "voted": voted
-        case "next": self.next
-        case "back": back.orAbsent
-        default: nil
-        }
+        name == "html" ? CardHTML.paperCard(self) : nil
     }
 }
 
@@ -140,8 +103,9 @@ extension PaperPageModel: MustacheParent {
         case "journalRef": journalRef.orAbsent
         case "similar": similar
         case "hasSimilar": hasSimilar
-        case "vote": vote
+        case "voteHTML": CardHTML.vote(vote, upvotes: upvotes)
         case "library": library.orAbsent
+        case "libraryHTML": CardHTML.library(library)
         case "featured": featured
         case "comments": comments
         case "hasComments": hasComments
@@ -150,17 +114,8 @@ extension PaperPageModel: MustacheParent {
         case "signInToComment": signInToComment
         case "curator": curator.orAbsent
         case "enrichment": enrichment
+        case "authorsHTML": CardHTML.authors(enrichment)
         case "authorship": authorship.orAbsent
-        default: nil
-        }
-    }
-}
-
-extension TextSegment: MustacheParent {
-    public func child(named name: String) -> Any? {
-        switch name {
-        case "text": text
-        case "highlighted": highlighted
         default: nil
         }
     }
@@ -168,26 +123,7 @@ extension TextSegment: MustacheParent {
 
 extension SearchResultCard: MustacheParent {
     func child(named name: String) -> Any? {
-        switch name {
-        case "url": url
-        case "titleSegments": titleSegments
-        case "authorsLine": authorsLine
-        case "published": published.orAbsent
-        case "snippetSegments": snippetSegments
-        case "matchedBy": matchedBy.orAbsent
-        case "upvotes": upvotes
-        case "singleUpvote": singleUpvote
-        case "arxivURL": arxivURL.orAbsent
-        case "pdfURL": pdfURL.orAbsent
-        case "githubRepo": githubRepo.orAbsent
-        case "library": library.orAbsent
-        case "thumbnail": thumbnail.imageURL.orAbsent
-        case "thumbLabel": thumbnail.label
-        case "thumbTitle": thumbnail.title
-        case "hue": thumbnail.hue
-        case "enrichment": enrichment
-        default: nil
-        }
+        name == "html" ? CardHTML.searchResult(self) : nil
     }
 }
 

@@ -49,7 +49,6 @@ struct PaperCard {
     let id: String
     let url: String
     let title: String
-    let authorsLine: String
     let published: String?
     let snippet: String
     let upvotes: Int
@@ -78,7 +77,6 @@ struct PaperCard {
         id = paper.id
         url = Links.paper(paper.id)
         title = LatexText.legible(paper.title)
-        authorsLine = PaperText.authorsLine(paper, limit: 6)
         published = paper.publishedAt.map { Day(containing: $0).iso }
         snippet = TextTools.trimmed(LatexText.legible(paper.abstract), to: 320)
         upvotes = paper.upvotes
@@ -290,7 +288,6 @@ struct SearchResultCard {
     let id: String
     let url: String
     let titleSegments: [TextSegment]
-    let authorsLine: String
     let published: String?
     let snippetSegments: [TextSegment]
     let matchedBy: String?
@@ -311,7 +308,6 @@ struct SearchResultCard {
         id = card.id
         url = card.url
         titleSegments = highlighter.segments(card.title)
-        authorsLine = card.authorsLine
         published = card.published
         snippetSegments = highlighter.snippet(LatexText.legible(paper.abstract))
         self.matchedBy = matchedBy

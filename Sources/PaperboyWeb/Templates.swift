@@ -23,7 +23,8 @@ public struct SiteResources: Sendable {
     public static func load() async throws -> SiteResources {
         // bundleURL, not resourceURL: Foundation on Linux takes a "Resources" folder for the resource directory itself.
         let root = Bundle.module.bundleURL.appendingPathComponent("Resources")
-        // HTML escaping is the library's default for {{name}}; the one triple brace (comment HTML in paper.mustache) says why it is safe.
+        // HTML escaping is the library's default for {{name}}. Triple braces take HTML written in Swift: a
+        // comment's (SafeMarkdown, paper.mustache says why it is safe) and the cards' (`CardHTML`, which escapes every value).
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Templates/layout.mustache").path) else {
             throw LoadError.missing("Templates/layout.mustache")
         }
@@ -85,19 +86,36 @@ struct HTMLEscaping: MustacheContentType {
             var output: [UInt8] = []
             output.reserveCapacity(bytes.count + 16)
             output.append(contentsOf: bytes[..<first])
-            for byte in bytes[first...] {
-                switch byte {
-                case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
-                case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
-                case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "\""): output.append(contentsOf: "&quot;".utf8)
-                case UInt8(ascii: "'"): output.append(contentsOf: "&#39;".utf8)
-                default: output.append(byte)
-                }
-            }
+            Self.appendEscaped(bytes[first...], to: &output)
             return String(decoding: output, as: UTF8.self)
         }
         return escaped ?? text
+    }
+
+    /// `text` escaped, appended to UTF-8 `output` (the typed card writer, `HTMLWriter`).
+    static func append(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let first = bytes.firstIndex(where: needsEscaping) else {
+                output.append(contentsOf: bytes)
+                return
+            }
+            output.append(contentsOf: bytes[..<first])
+            appendEscaped(bytes[first...], to: &output)
+        }
+    }
+
+    private static func appendEscaped(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, to output: inout [UInt8]) {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "\""): output.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): output.append(contentsOf: "&#39;".utf8)
+            default: output.append(byte)
+            }
+        }
     }
 
     @inline(__always)

@@ -2,29 +2,6 @@ import Foundation
 import Mustache
 import PaperboyCore
 
-/// An author's name linking to their page.
-struct AuthorLink: MustacheParent {
-    let name: String
-    let url: String
-    /// ", " between names, "" after the last.
-    let separator: String
-
-    static func list(_ names: [String]) -> [AuthorLink] {
-        names.enumerated().map { index, name in
-            AuthorLink(name: name, url: Links.author(name), separator: index == names.count - 1 ? "" : ", ")
-        }
-    }
-
-    func child(named name: String) -> Any? {
-        switch name {
-        case "name": self.name
-        case "url": url
-        case "separator": separator
-        default: nil
-        }
-    }
-}
-
 /// A key phrase as a chip that searches for it.
 struct KeyPhraseChip: MustacheParent {
     let label: String
@@ -47,7 +24,8 @@ struct KeyPhraseChip: MustacheParent {
 /// What issue 19 adds to a card and a paper page: linked authors, key phrases, GitHub stars and
 /// the thumbnail. One value, so the card and page templates each gain one section.
 struct PaperEnrichment: MustacheParent {
-    let authorLinks: [AuthorLink]
+    /// Shown as links to their author pages (`CardHTML.authors`).
+    let authorNames: [String]
     /// "4 others" when the list is cut short or only a count is known.
     let moreAuthors: String?
     /// When no names are known: "6 authors" or "Authors unknown".
@@ -64,7 +42,7 @@ struct PaperEnrichment: MustacheParent {
 
     init(_ paper: Paper, authorLimit: Int?, thumbnail size: ThumbnailSize) {
         let shown = authorLimit.map { Array(paper.authors.prefix($0)) } ?? paper.authors
-        authorLinks = AuthorLink.list(shown)
+        authorNames = shown
         let others = paper.authorCount - shown.count
         moreAuthors = !shown.isEmpty && others > 0 ? "\(others) other\(others == 1 ? "" : "s")" : nil
         authorsFallback = shown.isEmpty ? PaperText.authorsLine(paper, limit: nil) : nil
@@ -94,14 +72,8 @@ struct PaperEnrichment: MustacheParent {
 
     func child(named name: String) -> Any? {
         switch name {
-        case "authorLinks": authorLinks
-        case "moreAuthors": moreAuthors.orAbsent
-        case "authorsFallback": authorsFallback.orAbsent
         case "keyPhrases": keyPhrases
         case "hasKeyPhrases": !keyPhrases.isEmpty
-        // Cards show the first three: the first phrases are the best (precision@1 80% against
-        // 62% for all five), and five chips made a card twice as tall.
-        case "cardKeyPhrases": Array(keyPhrases.prefix(3))
         case "githubStars": githubStars.orAbsent
         case "githubStarsExact": githubStarsExact.orAbsent
         case "githubRepo": githubRepo.orAbsent

@@ -1,0 +1,303 @@
+import PaperboyCore
+
+/// HTML written straight into UTF-8 bytes: markup as static text, values escaped by
+/// `HTMLEscaping` on the way in. The page templates include what it writes with one unescaped
+/// variable (`{{{html}}}`).
+struct HTMLWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 4096) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Markup, as written in the source: never a value.
+    mutating func raw(_ markup: StaticString) {
+        markup.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// A value, HTML-escaped.
+    mutating func text(_ value: String) {
+        HTMLEscaping.append(value, to: &bytes)
+    }
+
+    mutating func number(_ value: Int) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    var html: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// The paper card and its parts (vote button, library controls, linked authors), written in
+/// Swift: the one source of their markup, for the feed, paper, trending, library, profile,
+/// collection, author and search pages. Mustache looked every variable and section of ~30 cards
+/// up through dynamic casts, most of an uncached daily page's time (BENCHMARKS.md, issue 17).
+enum CardHTML {
+    /// `<li class="card">…</li>` and a newline.
+    static func paperCard(_ card: PaperCard) -> String {
+        var out = HTMLWriter()
+        let enrichment = card.enrichment
+        thumbnail(card.thumbnail, url: card.url, into: &out)
+        out.raw("<div class=\"card-body\">\n<h2 class=\"card-title\">")
+        if card.featured {
+            out.raw("<span class=\"tag featured\">Featured</span> ")
+        }
+        out.raw("<a href=\"")
+        out.text(card.url)
+        out.raw("\">")
+        out.text(card.title)
+        out.raw("</a></h2>\n<p class=\"meta authors\">")
+        authors(enrichment, into: &out)
+        out.raw("\n</p>\n")
+        if let reason = card.reason {
+            out.raw("<p class=\"reason\">For you: ")
+            out.text(reason)
+            out.raw("</p>")
+        }
+        out.raw("\n<p class=\"snippet\">")
+        out.text(card.snippet)
+        out.raw("</p>\n")
+        keyPhrases(enrichment, into: &out)
+        out.raw("\n</div>\n<div class=\"card-actions\">\n")
+        // The old template's vote partial ended without a newline and took its line's: the comment
+        // count follows on the same line.
+        vote(card.vote, upvotes: card.upvotes, into: &out)
+        if let commentCount = card.commentCount {
+            out.raw("<a class=\"chip\" href=\"")
+            out.text(card.url)
+            out.raw("#comments\">")
+            out.number(commentCount)
+            out.raw(card.singleComment ? " comment</a>" : " comments</a>")
+        }
+        out.raw("\n")
+        actionChips(published: card.published, arxivURL: card.arxivURL, pdfURL: card.pdfURL, enrichment: enrichment, into: &out)
+        library(card.library, into: &out)
+        out.raw("\n</div>\n</li>\n")
+        return out.html
+    }
+
+    /// A search hit: the paper card's layout with the query's words marked, and the upvote count
+    /// as a chip instead of the button.
+    static func searchResult(_ card: SearchResultCard) -> String {
+        var out = HTMLWriter()
+        let enrichment = card.enrichment
+        thumbnail(card.thumbnail, url: card.url, into: &out)
+        out.raw("<div class=\"card-body\">\n<h2 class=\"card-title\"><a href=\"")
+        out.text(card.url)
+        out.raw("\">")
+        segments(card.titleSegments, into: &out)
+        out.raw("</a></h2>\n<p class=\"meta authors\">")
+        authors(enrichment, into: &out)
+        out.raw("\n</p>\n")
+        if let matchedBy = card.matchedBy {
+            out.raw("<p class=\"meta\">")
+            out.text(matchedBy)
+            out.raw("</p>")
+        }
+        out.raw("\n<p class=\"snippet\">")
+        segments(card.snippetSegments, into: &out)
+        out.raw("</p>\n")
+        keyPhrases(enrichment, into: &out)
+        out.raw("\n</div>\n<div class=\"card-actions\">\n<span class=\"chip quiet\">")
+        out.number(card.upvotes)
+        out.raw(card.singleUpvote ? " upvote</span>\n" : " upvotes</span>\n")
+        actionChips(published: card.published, arxivURL: card.arxivURL, pdfURL: card.pdfURL, enrichment: enrichment, into: &out)
+        library(card.library, into: &out)
+        out.raw("\n</div>\n</li>\n")
+        return out.html
+    }
+
+    /// The upvote button (a form for a signed-in reader, a sign-in link otherwise), no newline.
+    static func vote(_ vote: VoteControl, upvotes: Int) -> String {
+        var out = HTMLWriter(capacity: 512)
+        self.vote(vote, upvotes: upvotes, into: &out)
+        return out.html
+    }
+
+    /// Save, tags and "Not interested" (without a newline after); empty when `library` is nil.
+    static func library(_ library: LibraryControl?) -> String {
+        var out = HTMLWriter(capacity: 1024)
+        self.library(library, into: &out)
+        return out.html
+    }
+
+    /// "Ada Lovelace, Alan Turing and 4 others", each name linking to its author page.
+    static func authors(_ enrichment: PaperEnrichment) -> String {
+        var out = HTMLWriter(capacity: 512)
+        authors(enrichment, into: &out)
+        return out.html
+    }
+
+    // MARK: Parts
+
+    private static func thumbnail(_ thumbnail: CardThumbnail, url: String, into out: inout HTMLWriter) {
+        out.raw("<li class=\"card\">\n<a class=\"thumb hue-")
+        out.number(thumbnail.hue)
+        out.raw("\" href=\"")
+        out.text(url)
+        out.raw("\" tabindex=\"-1\" aria-hidden=\"true\">")
+        if let image = thumbnail.imageURL {
+            out.raw("<img src=\"")
+            out.text(image)
+            out.raw("\" alt=\"\" loading=\"lazy\" width=\"320\" height=\"200\">")
+        } else {
+            out.raw("<span class=\"thumb-page\"><span class=\"thumb-title\">")
+            out.text(thumbnail.title)
+            out.raw("</span><span class=\"thumb-rule\"></span><span class=\"thumb-note\">")
+            out.text(thumbnail.label)
+            out.raw("</span></span>")
+        }
+        out.raw("</a>\n")
+    }
+
+    private static func authors(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+        let names = enrichment.authorNames
+        for (index, name) in names.enumerated() {
+            out.raw("<a class=\"author\" href=\"")
+            out.text(Links.author(name))
+            out.raw("\">")
+            out.text(name)
+            out.raw(index == names.count - 1 ? "</a>" : "</a>, ")
+        }
+        if let more = enrichment.moreAuthors {
+            out.raw(" and ")
+            out.text(more)
+        }
+        if let fallback = enrichment.authorsFallback {
+            out.text(fallback)
+        }
+    }
+
+    /// Cards show the first three key phrases: the first are the best (precision@1 80% against
+    /// 62% for all five), and five chips made a card twice as tall.
+    private static func keyPhrases(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+        guard !enrichment.keyPhrases.isEmpty else { return }
+        out.raw("<ul class=\"key-phrases\" aria-label=\"Key phrases\">")
+        for chip in enrichment.keyPhrases.prefix(3) {
+            out.raw("<li><a class=\"chip\" href=\"")
+            out.text(chip.url)
+            out.raw("\">")
+            out.text(chip.label)
+            out.raw("</a></li>")
+        }
+        out.raw("</ul>")
+    }
+
+    private static func segments(_ segments: [TextSegment], into out: inout HTMLWriter) {
+        for segment in segments {
+            if segment.highlighted {
+                out.raw("<mark>")
+                out.text(segment.text)
+                out.raw("</mark>")
+            } else {
+                out.text(segment.text)
+            }
+        }
+    }
+
+    /// Date, arXiv or PDF, GitHub: one line each, then the line of the library controls.
+    private static func actionChips(published: String?, arxivURL: String?, pdfURL: String?, enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+        if let published {
+            out.raw("<span class=\"chip quiet\"><time datetime=\"")
+            out.text(published)
+            out.raw("\">")
+            out.text(published)
+            out.raw("</time></span>")
+        }
+        out.raw("\n")
+        if let arxivURL {
+            out.raw("<a class=\"chip\" href=\"")
+            out.text(arxivURL)
+            out.raw("\">arXiv</a>")
+        } else if let pdfURL {
+            out.raw("<a class=\"chip\" href=\"")
+            out.text(pdfURL)
+            out.raw("\">PDF</a>")
+        }
+        out.raw("\n")
+        if let stars = enrichment.githubStars {
+            out.raw("<a class=\"chip\" href=\"")
+            if let repo = enrichment.githubRepo { out.text(repo) }
+            out.raw("\" title=\"")
+            if let exact = enrichment.githubStarsExact { out.number(exact) }
+            out.raw(" GitHub stars\">GitHub ★ ")
+            out.text(stars)
+            out.raw("</a>")
+        } else if let repo = enrichment.githubRepo {
+            out.raw("<a class=\"chip\" href=\"")
+            out.text(repo)
+            out.raw("\">GitHub</a>")
+        }
+        out.raw("\n")
+    }
+
+    private static func vote(_ vote: VoteControl, upvotes: Int, into out: inout HTMLWriter) {
+        if let csrf = vote.csrf {
+            out.raw("<form class=\"vote\" method=\"post\" action=\"")
+            out.text(vote.action)
+            out.raw("\" data-vote><input type=\"hidden\" name=\"csrf\" value=\"")
+            out.text(csrf)
+            out.raw("\"><input type=\"hidden\" name=\"on\" value=\"")
+            out.text(vote.next)
+            out.raw("\"><input type=\"hidden\" name=\"next\" value=\"")
+            if let back = vote.back { out.text(back) }
+            out.raw(vote.voted
+                ? "\"><button type=\"submit\" aria-pressed=\"true\" title=\"Remove your upvote\">"
+                : "\"><button type=\"submit\" aria-pressed=\"false\" title=\"Upvote\">")
+            out.raw("<span aria-hidden=\"true\">▲</span> <span data-count>")
+            out.number(upvotes)
+            out.raw("</span><span class=\"visually-hidden\"> upvotes</span></button></form>")
+        } else {
+            out.raw("<a class=\"vote\" href=\"")
+            out.text(vote.signIn)
+            out.raw("\" title=\"Sign in to upvote\"><span aria-hidden=\"true\">▲</span> ")
+            out.number(upvotes)
+            out.raw("<span class=\"visually-hidden\"> upvotes: sign in to upvote</span></a>")
+        }
+    }
+
+    private static func library(_ library: LibraryControl?, into out: inout HTMLWriter) {
+        guard let library else { return }
+        out.raw("<div class=\"library-actions\" data-library=\"")
+        out.text(library.paperID)
+        out.raw("\">")
+        if library.saved {
+            out.raw("<form class=\"inline\" method=\"post\" action=\"")
+            out.text(library.unsaveAction)
+            out.raw("\" data-library-form>")
+            hiddenCSRFAndNext(library, into: &out)
+            out.raw("<button type=\"submit\" aria-pressed=\"true\" title=\"Remove from library\">Saved<span class=\"visually-hidden\">: Remove from library</span></button></form>")
+        } else {
+            out.raw("<form class=\"inline\" method=\"post\" action=\"")
+            out.text(library.saveAction)
+            out.raw("\" data-library-form>")
+            hiddenCSRFAndNext(library, into: &out)
+            out.raw("<button type=\"submit\">Save</button></form>")
+        }
+        out.raw(library.saved ? "\n<details class=\"more\"><summary>Tags" : "\n<details class=\"more\"><summary>More")
+        out.raw("<span class=\"visually-hidden\"> for this paper</span></summary><div class=\"more-panel\"><form method=\"post\" action=\"")
+        out.text(library.saveAction)
+        out.raw("\" data-library-form>")
+        hiddenCSRFAndNext(library, into: &out)
+        out.raw("<label>Tags <input name=\"tags\" value=\"")
+        out.text(library.tags)
+        out.raw("\" maxlength=\"400\" size=\"16\" placeholder=\"tag, another\"></label> <button type=\"submit\">")
+        out.raw(library.saved ? "Save tags" : "Save with tags")
+        out.raw("</button></form><form method=\"post\" action=\"")
+        out.text(library.notInterestedAction)
+        out.raw("\" data-library-form>")
+        hiddenCSRFAndNext(library, into: &out)
+        out.raw("<input type=\"hidden\" name=\"on\" value=\"")
+        out.text(library.notInterestedNext)
+        out.raw("\"><button type=\"submit\">")
+        out.raw(library.notInterested ? "Undo “not interested”" : "Not interested")
+        out.raw("</button></form></div></details></div>")
+    }
+
+    private static func hiddenCSRFAndNext(_ library: LibraryControl, into out: inout HTMLWriter) {
+        out.raw("<input type=\"hidden\" name=\"csrf\" value=\"")
+        out.text(library.csrf)
+        out.raw("\"><input type=\"hidden\" name=\"next\" value=\"")
+        out.text(library.next)
+        out.raw("\">")
+    }
+}
