@@ -16,6 +16,21 @@ import Testing
         #expect(counts == ["sparse": 2, "attention": 2, "sparse attention": 2, "attention sparse": 1])
     }
 
+    /// ASCII text takes a byte path; it must give the Character path's words exactly.
+    @Test func termExtractor_asciiBytePath_matchesTheCharacterPath() throws {
+        let lines = try String(contentsOf: Self.repository.appendingPathComponent("Data/seed-papers.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        var texts = try lines.map { line -> String in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return TermExtractor.text(title: object["title"] as? String ?? "", abstract: object["abstract"] as? String ?? "")
+        }.filter { $0.utf8.allSatisfy { $0 < 0x80 } }
+        #expect(texts.count > 150)
+        texts += ["", "a", "ab", "3D x2 _a a_ __ Z9 9z", "GPT-4o, T5-XXL & BERT_base\r\n(a) [b] {c} `d` @e ~f", "ALL CAPS And Mixed"]
+        for text in texts {
+            #expect(TermExtractor.asciiWords(text) == TermExtractor.characterWords(text.lowercased()), "\(text.prefix(60))")
+        }
+    }
+
     @Test func vocabulary_dropsRareAndCommonTerms_vectorsHaveUnitNorm() {
         let texts = (0..<20).map { "common word \($0 % 2 == 0 ? "even" : "odd") lottery\($0 < 3 ? " ticket" : "")" }
         let vocabulary = TermVocabulary(statistics: TermVocabulary.statistics(of: texts),

@@ -8,10 +8,51 @@ import PaperboyStore
 /// token pattern, so the baseline and Paperboy's model count the same terms.
 public enum TermExtractor {
     public static func words(_ text: String) -> [String] {
-        // Folding accents is slow in Foundation; most titles and abstracts are ASCII and skip it.
-        let folded = text.utf8.allSatisfy({ $0 < 0x80 })
-            ? text.lowercased()
-            : text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
+        // Folding accents is slow in Foundation; most titles and abstracts are ASCII and skip it,
+        // and take bytes instead of Characters (the same words; at a million papers tokenising
+        // was most of a retrain, issue 15).
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text) }
+        return characterWords(text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased())
+    }
+
+    /// `words` for ASCII text, byte by byte: letters, digits and `_` make words.
+    static func asciiWords(_ text: String) -> [String] {
+        var words: [String] = []
+        var text = text
+        text.withUTF8 { bytes in
+            var start = -1
+            func flush(_ end: Int) {
+                defer { start = -1 }
+                guard start >= 0, end - start >= 2 else { return }
+                let first = bytes[start] | 0x20
+                guard first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return }
+                let word = String(unsafeUninitializedCapacity: end - start) { buffer in
+                    for offset in 0 ..< (end - start) {
+                        let byte = bytes[start + offset]
+                        buffer[offset] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                    }
+                    return end - start
+                }
+                if !Stopwords.english.contains(word) { words.append(word) }
+            }
+            for index in 0 ..< bytes.count {
+                let byte = bytes[index]
+                let lower = byte | 0x20
+                let isWordByte = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+                if isWordByte {
+                    if start < 0 { start = index }
+                } else {
+                    flush(index)
+                }
+            }
+            flush(bytes.count)
+        }
+        return words
+    }
+
+    /// `words` over Characters, for text that was not all ASCII (already folded and lowercased).
+    static func characterWords(_ folded: String) -> [String] {
         var words: [String] = []
         var current = ""
         func flush() {
