@@ -345,33 +345,33 @@ extension SQLitePaperStore {
 
     public func submissions(username: String, limit: Int) async throws -> [Paper] {
         try await reading { db in
-            try Row.fetchAll(db, sql: """
+            try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.columns) FROM paper WHERE submitted_by = ? AND hidden = 0
                 ORDER BY daily_day DESC, submitted_on_daily_at DESC LIMIT ?
-                """, arguments: [username, limit]).map { Self.paper(from: $0) }
+                """, arguments: [username, limit]).map { Self.paper(from: $0) })
         }
     }
 
     public func upvotedPapers(username: String, limit: Int) async throws -> [Paper] {
         try await reading { db in
-            try Row.fetchAll(db, sql: """
+            try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.qualifiedColumns) FROM vote JOIN account ON account.id = vote.account_id
                 JOIN paper ON paper.key = vote.paper_key
                 WHERE account.username = ? AND paper.hidden = 0
                 ORDER BY vote.created_at DESC LIMIT ?
-                """, arguments: [username, limit]).map { Self.paper(from: $0) }
+                """, arguments: [username, limit]).map { Self.paper(from: $0) })
         }
     }
 
     public func trendingPapers(since: Day, now: Date, offset: Int, limit: Int) async throws -> [Paper] {
         try await reading { db in
-            try Row.fetchAll(db, sql: """
+            try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.columns) FROM paper
                 WHERE daily_day >= ? AND hidden = 0
                 ORDER BY \(Self.trendingExpression) DESC, upvotes DESC, id
                 LIMIT ? OFFSET ?
                 """, arguments: [since.daysSinceEpoch, now.timeIntervalSince1970, now.timeIntervalSince1970, limit, offset])
-                .map { Self.paper(from: $0) }
+                .map { Self.paper(from: $0) })
         }
     }
 }

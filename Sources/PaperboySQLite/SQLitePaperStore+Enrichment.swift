@@ -13,12 +13,12 @@ extension SQLitePaperStore {
         guard name.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil }) else { return [] }
         let phrase = "authors : " + SQLiteKeywordIndex.quoted(name)
         return try await database.read { db in
-            try Row.fetchAll(db, sql: """
+            try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.columns) FROM paper
                 WHERE key IN (SELECT rowid FROM paper_search WHERE paper_search MATCH ?)
                   AND instr(char(31) || authors || char(31), char(31) || ? || char(31)) > 0 AND hidden = 0
                 ORDER BY published_at DESC, key DESC LIMIT ?
-                """, arguments: [phrase, name, limit]).map { Self.paper(from: $0) }
+                """, arguments: [phrase, name, limit]).map { Self.paper(from: $0) })
         }
     }
 
@@ -87,12 +87,12 @@ extension SQLitePaperStore {
 
     public func claimedPapers(username: String, limit: Int) async throws -> [Paper] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
+            try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.qualifiedColumns) FROM author_claim JOIN account ON account.id = author_claim.account_id
                 JOIN paper ON paper.key = author_claim.paper_key
                 WHERE account.username = ? AND author_claim.status = 'approved' AND paper.hidden = 0
                 ORDER BY paper.published_at DESC, paper.key DESC LIMIT ?
-                """, arguments: [username, limit]).map { Self.paper(from: $0) }
+                """, arguments: [username, limit]).map { Self.paper(from: $0) })
         }
     }
 

@@ -41,19 +41,19 @@ extension SQLitePaperStore {
         let tagCondition = tag == nil ? "" : "AND EXISTS (SELECT 1 FROM library_tag t WHERE t.account_id = library_entry.account_id AND t.paper_key = library_entry.paper_key AND t.tag = ?)"
         var arguments: StatementArguments = [accountID]
         if let tag { _ = arguments.append(contentsOf: [tag]) }
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchCursor(db, sql: """
             SELECT \(qualifiedColumns), library_entry.saved_at AS library_saved_at,
                 (SELECT group_concat(tag, ',') FROM (SELECT tag FROM library_tag t WHERE t.account_id = library_entry.account_id AND t.paper_key = library_entry.paper_key ORDER BY tag)) AS library_tags
             FROM library_entry JOIN paper ON paper.key = library_entry.paper_key
             WHERE library_entry.account_id = ? \(tagCondition) AND paper.hidden = 0
             ORDER BY library_entry.saved_at DESC, paper.id
             """, arguments: arguments)
-        return rows.map { row in
+        return try Array(rows.map { row in
             let tags: String? = row["library_tags"]
             return LibraryEntry(
                 paper: paper(from: row), tags: tags.map { $0.split(separator: ",").map(String.init) } ?? [],
                 savedAt: Date(timeIntervalSince1970: row["library_saved_at"]))
-        }
+        })
     }
 
     public func library(accountID: Int64, tag: String?) async throws -> [LibraryEntry] {

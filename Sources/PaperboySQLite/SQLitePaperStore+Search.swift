@@ -69,10 +69,10 @@ extension SQLitePaperStore {
             // Chunks keep the statement under SQLite's bound-parameter limit.
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
                 let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchAll(
+                let rows = try Row.fetchCursor(
                     db, sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(placeholders)) AND hidden = 0",
                     arguments: StatementArguments(chunk.map { Int64($0) }))
-                for row in rows {
+                while let row = try rows.next() {
                     result[UInt32(row[0] as Int64)] = Self.paper(from: row)
                 }
             }
