@@ -261,36 +261,36 @@ enum CardHTML {
         out.text(library.paperID)
         out.raw("\">")
         if library.saved {
-            out.raw("<form class=\"inline\" method=\"post\" action=\"")
-            out.text(library.unsaveAction)
-            out.raw("\" data-library-form>")
-            hiddenCSRFAndNext(library, into: &out)
+            form(" class=\"inline\"", action: library.unsaveAction, library, into: &out)
             out.raw("<button type=\"submit\" aria-pressed=\"true\" title=\"Remove from library\">Saved<span class=\"visually-hidden\">: Remove from library</span></button></form>")
         } else {
-            out.raw("<form class=\"inline\" method=\"post\" action=\"")
-            out.text(library.saveAction)
-            out.raw("\" data-library-form>")
-            hiddenCSRFAndNext(library, into: &out)
+            form(" class=\"inline\"", action: library.saveAction, library, into: &out)
             out.raw("<button type=\"submit\">Save</button></form>")
         }
         out.raw(library.saved ? "\n<details class=\"more\"><summary>Tags" : "\n<details class=\"more\"><summary>More")
-        out.raw("<span class=\"visually-hidden\"> for this paper</span></summary><div class=\"more-panel\"><form method=\"post\" action=\"")
-        out.text(library.saveAction)
-        out.raw("\" data-library-form>")
-        hiddenCSRFAndNext(library, into: &out)
+        out.raw("<span class=\"visually-hidden\"> for this paper</span></summary><div class=\"more-panel\">")
+        form("", action: library.saveAction, library, into: &out)
         out.raw("<label>Tags <input name=\"tags\" value=\"")
         out.text(library.tags)
         out.raw("\" maxlength=\"400\" size=\"16\" placeholder=\"tag, another\"></label> <button type=\"submit\">")
         out.raw(library.saved ? "Save tags" : "Save with tags")
-        out.raw("</button></form><form method=\"post\" action=\"")
-        out.text(library.notInterestedAction)
-        out.raw("\" data-library-form>")
-        hiddenCSRFAndNext(library, into: &out)
+        out.raw("</button></form>")
+        form("", action: library.notInterestedAction, library, into: &out)
         out.raw("<input type=\"hidden\" name=\"on\" value=\"")
         out.text(library.notInterestedNext)
         out.raw("\"><button type=\"submit\">")
         out.raw(library.notInterested ? "Undo “not interested”" : "Not interested")
         out.raw("</button></form></div></details></div>")
+    }
+
+    /// A library form's opening tag (`attributes` before `method`) and its hidden fields.
+    private static func form(_ attributes: StaticString, action: String, _ library: LibraryControl, into out: inout HTMLWriter) {
+        out.raw("<form")
+        out.raw(attributes)
+        out.raw(" method=\"post\" action=\"")
+        out.text(action)
+        out.raw("\" data-library-form>")
+        hiddenCSRFAndNext(library, into: &out)
     }
 
     private static func hiddenCSRFAndNext(_ library: LibraryControl, into out: inout HTMLWriter) {
