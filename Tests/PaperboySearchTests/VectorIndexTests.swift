@@ -250,6 +250,10 @@ private func recallAt10(_ index: some VectorIndex, exact: ExactVectorIndex, quer
         #expect(!store.isRebuilding)
         // Exact → approximate at 300, then at least one retraining after doubling.
         #expect(store.completedRebuilds >= 2)
+        // The k-means work ran on the idle thread (SCHED_IDLE is 5; else nice 19), not at
+        // normal priority beside requests (issue 20).
+        let scheduling = store.lastRebuildScheduling
+        #expect(scheduling?.policy == 5 || scheduling?.nice == 19, "\(String(describing: scheduling))")
         for row in stride(from: 0, to: data.count, by: 7) {
             #expect(store.vector(forKey: UInt32(row)) == data[row])
             #expect(store.search(data[row], k: 1).first?.key == UInt32(row))

@@ -33,6 +33,18 @@ public final class IdleThread: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` on the idle thread and blocks the calling thread until it is done: for a
+    /// dispatch queue that serialises background work (the vector index's rebuilds), never for
+    /// the cooperative pool or the idle thread itself.
+    public func runAndWait(_ work: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        enqueue {
+            work()
+            done.signal()
+        }
+        done.wait()
+    }
+
     private func enqueue(_ job: @escaping () -> Void) {
         condition.lock()
         defer { condition.unlock() }

@@ -55,6 +55,9 @@ public final class VectorStore: Sendable {
     public let configuration: Configuration
     private let state: Mutex<State>
     private let rebuildQueue = DispatchQueue(label: "paperboy.vector-store.rebuild", qos: .utility)
+    private let rebuildScheduling = Mutex<(policy: Int32, nice: Int32)?>(nil)
+    /// The scheduling policy and nice value the last background rebuild ran under (for tests).
+    public var lastRebuildScheduling: (policy: Int32, nice: Int32)? { rebuildScheduling.withLock { $0 } }
 
     public init(dimensions: Int, configuration: Configuration = Configuration()) {
         precondition(dimensions > 0, "dimensions must be positive")
@@ -214,7 +217,15 @@ public final class VectorStore: Sendable {
 
     private func run(_ start: RebuildStart) {
         if configuration.rebuildsInBackground {
-            rebuildQueue.async { self.rebuild(from: start) }
+            // The queue keeps rebuilds in order (and `waitForRebuilds` waits on it); the k-means
+            // training itself runs on the idle thread, so a rebuild (minutes at a million papers)
+            // takes only the CPU requests leave (issue 20). Its thread's scheduling is recorded.
+            rebuildQueue.async {
+                IdleThread.shared.runAndWait {
+                    self.rebuildScheduling.withLock { $0 = IdleThread.currentScheduling() }
+                    self.rebuild(from: start)
+                }
+            }
         } else {
             rebuild(from: start)
         }
