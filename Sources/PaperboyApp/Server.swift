@@ -63,20 +63,7 @@ public struct PaperboyServer: Sendable {
         let semantic = SemanticSearch.index(modelDirectory: configuration.modelDirectory, store: store, logger: logger)
         let indexFile = configuration.vectorIndexFile
         if let semantic {
-            var loaded = 0
-            if let indexFile, FileManager.default.fileExists(atPath: indexFile) {
-                let started = ContinuousClock.now
-                do {
-                    let load = try await semantic.loadSavedIndex(from: indexFile)
-                    loaded = load.papers
-                    logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (file read with the database check beside it \(String(format: "%.2f", load.fileSeconds)) s, then \(load.newer) newer embeddings \(String(format: "%.2f", load.databaseSeconds)) s): \(load.papers) papers, no training needed")
-                } catch let error as VectorIndexFile.FileError {
-                    logger.warning("\(error); loading the embeddings from the database and training the index again")
-                }
-            }
-            if semantic.count == 0 {
-                loaded = try await semantic.loadStoredEmbeddings()
-            }
+            let loaded = try await SemanticSearch.load(semantic, indexFile: indexFile, logger: logger)
             logger.notice("semantic search on: \(loaded) paper embeddings loaded (\(semantic.memoryBytes / 1_048_576) MiB); \(OpenBLASKernel.description)")
             OperationsMetrics.vectorIndex(papers: semantic.count, bytes: semantic.memoryBytes)
             // Above 100k papers the approximate index is trained in the background; until it is
@@ -257,6 +244,26 @@ public enum SemanticSearch {
             logger.warning("semantic search is off, keyword search only: \(error). Run scripts/install-model to fetch the model.")
             return nil
         }
+    }
+}
+
+extension SemanticSearch {
+    /// Fills `semantic` as a start does: from the index saved at `indexFile` when it still fits
+    /// the store (logged with what the load took), else from the store's embeddings, after which
+    /// an approximate index above 100k papers trains in the background. Returns how many
+    /// embeddings it holds.
+    public static func load(_ semantic: SemanticIndex, indexFile: String?, logger: Logger) async throws -> Int {
+        if let indexFile, FileManager.default.fileExists(atPath: indexFile) {
+            let started = ContinuousClock.now
+            do {
+                let load = try await semantic.loadSavedIndex(from: indexFile)
+                logger.notice("vector index loaded from \(indexFile) in \(String(format: "%.2f", (ContinuousClock.now - started).inSeconds)) s (file read with the database check beside it \(String(format: "%.2f", load.fileSeconds)) s, then \(load.newer) newer embeddings \(String(format: "%.2f", load.databaseSeconds)) s): \(load.papers) papers, no training needed")
+                return load.papers
+            } catch let error as VectorIndexFile.FileError {
+                logger.warning("\(error); loading the embeddings from the database and training the index again")
+            }
+        }
+        return try await semantic.loadStoredEmbeddings()
     }
 }
 

@@ -359,22 +359,23 @@ extension PostgresPaperStore {
     }
 
     public func termCountPosition() async throws -> (documents: Int, throughKey: UInt32) {
-        try await read { [logger] connection in
-            let state = try await connection.query("SELECT documents, through_key FROM term_count_state WHERE id = 1", logger: logger)
-                .collect().first?.decode((Int, Int64).self) ?? (0, Int64(0))
-            return (state.0, UInt32(truncatingIfNeeded: state.1))
-        }
+        try await read { [logger] connection in try await Self.termCountPosition(connection, logger) }
+    }
+
+    static func termCountPosition(_ connection: PostgresConnection, _ logger: Logger) async throws -> (documents: Int, throughKey: UInt32) {
+        let state = try await connection.query("SELECT documents, through_key FROM term_count_state WHERE id = 1", logger: logger)
+            .collect().first?.decode((Int, Int64).self) ?? (0, Int64(0))
+        return (state.0, UInt32(truncatingIfNeeded: state.1))
     }
 
     public func termStatistics(minimumDocuments: Int) async throws -> TermStatistics {
         try await write { [logger] connection in
-            let state = try await connection.query("SELECT documents, through_key FROM term_count_state WHERE id = 1", logger: logger)
-                .collect().first?.decode((Int, Int64).self) ?? (0, Int64(0))
+            let position = try await Self.termCountPosition(connection, logger)
             var counts: [String: Int] = [:]
             let rows = try await connection.query(
                 "SELECT term, documents FROM term_document_count WHERE documents >= \(minimumDocuments)", logger: logger)
             for try await (term, documents) in rows.decode((String, Int).self) { counts[term] = documents }
-            return TermStatistics(documents: state.0, throughKey: UInt32(truncatingIfNeeded: state.1), documentCounts: counts)
+            return TermStatistics(documents: position.documents, throughKey: position.throughKey, documentCounts: counts)
         }
     }
 

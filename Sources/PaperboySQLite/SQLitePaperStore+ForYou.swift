@@ -339,19 +339,21 @@ extension SQLitePaperStore {
     }
 
     public func termCountPosition() async throws -> (documents: Int, throughKey: UInt32) {
-        try await reading { db in
-            let state = try Row.fetchOne(db, sql: "SELECT documents, through_key FROM term_count_state WHERE id = 1")
-            return (state?[0] ?? 0, UInt32(truncatingIfNeeded: (state?[1] ?? 0) as Int64))
-        }
+        try await reading { db in try Self.termCountPosition(db) }
+    }
+
+    static func termCountPosition(_ db: Database) throws -> (documents: Int, throughKey: UInt32) {
+        let state = try Row.fetchOne(db, sql: "SELECT documents, through_key FROM term_count_state WHERE id = 1")
+        return (state?[0] ?? 0, UInt32(truncatingIfNeeded: (state?[1] ?? 0) as Int64))
     }
 
     public func termStatistics(minimumDocuments: Int) async throws -> TermStatistics {
         try await reading { db in
-            let state = try Row.fetchOne(db, sql: "SELECT documents, through_key FROM term_count_state WHERE id = 1")
+            let position = try Self.termCountPosition(db)
             var counts: [String: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT term, documents FROM term_document_count WHERE documents >= ?", arguments: [minimumDocuments])
             while let row = try rows.next() { counts[row[0]] = row[1] }
-            return TermStatistics(documents: state?[0] ?? 0, throughKey: UInt32(truncatingIfNeeded: (state?[1] ?? 0) as Int64), documentCounts: counts)
+            return TermStatistics(documents: position.documents, throughKey: position.throughKey, documentCounts: counts)
         }
     }
 

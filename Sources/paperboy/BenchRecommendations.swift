@@ -71,10 +71,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         // loaded and trained (minutes at a million papers), and saved for the next run. Timing
         // while k-means trains in the background would measure the training.
         clock = .now
-        if let indexFile = configuration.vectorIndexFile, FileManager.default.fileExists(atPath: indexFile) {
-            do { _ = try await semantic.loadSavedIndex(from: indexFile) } catch { print("saved vector index not used: \(error)") }
-        }
-        if semantic.count == 0 { _ = try await semantic.loadStoredEmbeddings() }
+        _ = try await SemanticSearch.load(semantic, indexFile: configuration.vectorIndexFile, logger: logger)
         await semantic.waitForIndexBuilds()
         if let indexFile = configuration.vectorIndexFile { try await semantic.saveIndex(to: indexFile) }
         print("vector index ready in \(String(format: "%.1f", milliseconds(clock) / 1000)) s")

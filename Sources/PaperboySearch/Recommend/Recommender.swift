@@ -228,6 +228,11 @@ public final class Recommender: Sendable {
         return bound
     }
 
+    /// What the feature and interest caches compare to notice an edited title or abstract.
+    static func textHash(_ paper: Paper) -> Int {
+        paper.title.hashValue &+ 31 &* paper.abstract.hashValue
+    }
+
     /// Whether any reader has a model with learned weights (from the minute-long cache).
     public func hasCommunityModels() async throws -> Bool {
         try await !communityModels().isEmpty
@@ -247,7 +252,7 @@ public final class Recommender: Sendable {
         communityInterestCache.withLock { cache in
             if cache.generation != generation { cache = (generation, [:]) }
             for paper in papers {
-                let textHash = paper.title.hashValue &+ 31 &* paper.abstract.hashValue
+                let textHash = Self.textHash(paper)
                 if let hit = cache.values[paper.id], hit.textHash == textHash { interest[paper.id] = hit.interest } else { missing.append((paper, textHash)) }
             }
         }
@@ -295,7 +300,7 @@ public final class Recommender: Sendable {
         let vectors = papers.indices.map { index -> FeatureVector in
             let paper = papers[index]
             // An edited title or abstract, or an embedding that arrived since, makes a new vector.
-            let textHash = paper.title.hashValue &+ 31 &* paper.abstract.hashValue
+            let textHash = Self.textHash(paper)
             if let hit = cached[index], hit.textHash == textHash, hit.vector.dense.count == (embeddings[index]?.count ?? 0) { return hit.vector }
             let vector = features.features(text: TermExtractor.text(title: paper.title, abstract: paper.abstract), embedding: embeddings[index])
             made.append((paper.id, textHash, vector))
