@@ -122,6 +122,15 @@ import Testing
         #expect(throws: VectorIndexFile.FileError.self) {
             try VectorIndexFile.read(from: file, model: SentenceEmbedder.modelName, dimensions: SentenceEmbedder.dimensions)
         }
+        // A start reads the header alone first, to check the store beside the body: a file that is
+        // not an index at all is refused there, and the index stays empty for the usual load.
+        try Data("not a vector index".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(throws: VectorIndexFile.FileError.corrupt("\(file) is not a Paperboy vector index of this version")) {
+            try VectorIndexFile.position(in: file)
+        }
+        let second = SemanticIndex(embedder: embedder, store: store, vectorConfiguration: Self.small)
+        await #expect(throws: VectorIndexFile.FileError.self) { try await second.loadSavedIndex(from: file) }
+        #expect(second.count == 0)
     }
 }
 
