@@ -8,6 +8,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+void paperboy_spin_pause(void) { _mm_pause(); }
+
 int paperboy_matrix_kernels_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -168,6 +170,8 @@ void paperboy_rows_times_half_weights(const float *a, long a_stride, const unsig
 }
 
 #else
+
+void paperboy_spin_pause(void) {}
 
 int paperboy_matrix_kernels_available(void) { return 0; }
 

@@ -87,6 +87,24 @@ import Testing
         }
     }
 
+    /// A pass that finds the team busy runs alone; both give the same vectors as `embed`.
+    @Test func embedAlone_concurrentQueries_giveTheSameVectorsAsOneByOne() async throws {
+        let embedder = try loadEmbedder()
+        let texts = (0 ..< 24).map { "sparse attention for long documents, variant \($0)" }
+        let expected = texts.map { embedder.embed($0) }
+        let vectors = await withTaskGroup(of: (Int, [Float]).self) { group in
+            for (index, text) in texts.enumerated() {
+                group.addTask { (index, embedder.embedAlone(text)) }
+            }
+            var collected = [[Float]](repeating: [], count: texts.count)
+            for await (index, vector) in group { collected[index] = vector }
+            return collected
+        }
+        for (vector, reference) in zip(vectors, expected) {
+            #expect(cosine(vector, reference) >= 0.99999)
+        }
+    }
+
     @Test func embedQuery_repeatedText_comesFromTheCacheUnchanged() throws {
         let embedder = try loadEmbedder()
         let text = "cache check \(UUID().uuidString)"

@@ -21,4 +21,8 @@ void paperboy_floats_to_halves(const float *source, unsigned short *destination,
 void paperboy_rows_times_half_weights(const float *a, long a_stride, const unsigned short *w, long k,
                                       float *c, long c_stride, long m, long n);
 
+/// A spin-wait hint to the CPU (`pause` on x86-64): lets the sibling hyperthread run and saves
+/// power while a thread waits for another's product part (`ProductTeam`).
+void paperboy_spin_pause(void);
+
 #endif

@@ -217,10 +217,11 @@ final class MiniLMEncoder: @unchecked Sendable {
     /// (sequences.count × hiddenSize). Every id must be below vocabularySize and every sequence
     /// no longer than maximumPositions.
     ///
-    /// `columnParts` > 1 splits each weight product's output columns into that many parts run
-    /// side by side (one short query on all cores); 1 runs everything in the calling thread.
-    /// `directKernel` false keeps every product in sgemm (for comparing the two in benchmarks).
-    func embed(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>, columnParts: Int = 1, directKernel: Bool = true) {
+    /// With a `team` (already begun by the caller) each weight product's output columns are split
+    /// between the calling thread and the team's (one short query on all cores); without one
+    /// everything runs in the calling thread. `directKernel` false keeps every product in sgemm
+    /// (for comparing the two in benchmarks).
+    func embed(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>, team: ProductTeam? = nil, directKernel: Bool = true) {
         let hidden = configuration.hiddenSize
         let intermediate = configuration.intermediateSize
         let heads = configuration.headCount
@@ -265,7 +266,7 @@ final class MiniLMEncoder: @unchecked Sendable {
             // Query, key and value for every token: bias rows first, then += states · Wᵀ.
             Self.fillRows(queryKeyValue, rows: tokenCount, with: layer.queryKeyValueBias, width: 3 * hidden)
             Self.weightProduct(states, rowStride: hidden, layer.queryKeyValueWeight, half: half?.queryKeyValue, into: queryKeyValue, rowStride: 3 * hidden,
-                               m: tokenCount, n: 3 * hidden, k: hidden, parts: columnParts, directKernel: directKernel)
+                               m: tokenCount, n: 3 * hidden, k: hidden, team: team, directKernel: directKernel)
 
             // Self-attention per text and head: softmax(Q·Kᵀ/√d) · V into the head's columns.
             for (sequence, length) in lengths.enumerated() {
@@ -286,18 +287,18 @@ final class MiniLMEncoder: @unchecked Sendable {
             // Attention output: residual + bias + context · Wᵀ, then LayerNorm.
             VectorMath.addRows(states, rows: tokenCount, width: hidden, bias: layer.attentionOutputBias, into: attended)
             Self.weightProduct(context, rowStride: hidden, layer.attentionOutputWeight, half: half?.attentionOutput, into: attended, rowStride: hidden,
-                               m: tokenCount, n: hidden, k: hidden, parts: columnParts, directKernel: directKernel)
+                               m: tokenCount, n: hidden, k: hidden, team: team, directKernel: directKernel)
             VectorMath.layerNormRows(attended, rows: tokenCount, width: hidden,
                                      weight: layer.attentionNormWeight, bias: layer.attentionNormBias, epsilon: epsilon)
 
             // Feed-forward: GELU(attended · W1ᵀ + b1) · W2ᵀ + b2 + attended, then LayerNorm.
             Self.fillRows(expanded, rows: tokenCount, with: layer.intermediateBias, width: intermediate)
             Self.weightProduct(attended, rowStride: hidden, layer.intermediateWeight, half: half?.intermediate, into: expanded, rowStride: intermediate,
-                               m: tokenCount, n: intermediate, k: hidden, parts: columnParts, directKernel: directKernel)
+                               m: tokenCount, n: intermediate, k: hidden, team: team, directKernel: directKernel)
             VectorMath.gelu(expanded, count: tokenCount * intermediate)
             VectorMath.addRows(attended, rows: tokenCount, width: hidden, bias: layer.outputBias, into: states)
             Self.weightProduct(expanded, rowStride: intermediate, layer.outputWeight, half: half?.output, into: states, rowStride: hidden,
-                               m: tokenCount, n: hidden, k: intermediate, parts: columnParts, directKernel: directKernel)
+                               m: tokenCount, n: hidden, k: intermediate, team: team, directKernel: directKernel)
             VectorMath.layerNormRows(states, rows: tokenCount, width: hidden,
                                      weight: layer.outputNormWeight, bias: layer.outputNormBias, epsilon: epsilon)
         }
@@ -336,18 +337,18 @@ final class MiniLMEncoder: @unchecked Sendable {
         }
     }
 
-    /// C += A · Wᵀ for a weight matrix W of n rows of k (A is m×k, C is m×n). With `parts` > 1
-    /// the n output columns are split into that many slices, each its own sgemm on its own
-    /// thread: a short query's products are too small for OpenBLAS to thread well, and its
-    /// process-wide thread count stays 1 (`SentenceEmbedder`).
+    /// C += A · Wᵀ for a weight matrix W of n rows of k (A is m×k, C is m×n). With a `team` the
+    /// n output columns are split into one slice per thread, each its own product: a short
+    /// query's products are too small for OpenBLAS to thread well, and its process-wide thread
+    /// count stays 1 (`SentenceEmbedder`).
     private static func weightProduct(
         _ a: UnsafeMutablePointer<Float>, rowStride aStride: Int, _ weight: UnsafePointer<Float>, half: UnsafePointer<UInt16>?,
-        into c: UnsafeMutablePointer<Float>, rowStride cStride: Int, m: Int, n: Int, k: Int, parts: Int, directKernel: Bool
+        into c: UnsafeMutablePointer<Float>, rowStride cStride: Int, m: Int, n: Int, k: Int, team: ProductTeam?, directKernel: Bool
     ) {
         // A few rows: the direct kernel, which reads the weights once instead of packing them.
         let direct = directKernel && m <= smallProductRows && smallProductKernel
-        @Sendable func slice(_ a: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ half: UnsafePointer<UInt16>?,
-                             _ c: UnsafeMutablePointer<Float>, columns: Int) {
+        func slice(_ a: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ half: UnsafePointer<UInt16>?,
+                   _ c: UnsafeMutablePointer<Float>, columns: Int) {
             if direct, let half {
                 paperboy_rows_times_half_weights(a, aStride, half, k, c, cStride, m, columns)
             } else if direct {
@@ -357,17 +358,17 @@ final class MiniLMEncoder: @unchecked Sendable {
                               into: c, rowStride: cStride, m: m, n: columns, k: k, beta: 1)
             }
         }
-        guard parts > 1 else {
+        guard let team else {
             slice(a, weight, half, c, columns: n)
             return
         }
-        let operands = ProductOperands(a: a, weight: weight, half: half, c: c)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let parts = team.members + 1
+        team.run(parts: parts) { part in
             // Slices start on multiples of 16 columns, the kernels' widest unroll.
             let start = (n * part / parts) / 16 * 16
             let end = part == parts - 1 ? n : (n * (part + 1) / parts) / 16 * 16
             guard end > start else { return }
-            slice(operands.a, operands.weight + start * k, operands.half.map { $0 + start * k }, operands.c + start, columns: end - start)
+            slice(a, weight + start * k, half.map { $0 + start * k }, c + start, columns: end - start)
         }
     }
 
@@ -375,14 +376,6 @@ final class MiniLMEncoder: @unchecked Sendable {
     /// the development machine, sgemm's copy of the weights costs more below it.
     static let smallProductRows = 32
     static let smallProductKernel = paperboy_matrix_kernels_available() != 0
-
-    /// The buffers of one product, read (a, weight) and written in disjoint columns (c) by its parts.
-    private struct ProductOperands: @unchecked Sendable {
-        let a: UnsafeMutablePointer<Float>
-        let weight: UnsafePointer<Float>
-        let half: UnsafePointer<UInt16>?
-        let c: UnsafeMutablePointer<Float>
-    }
 
     /// Every row of `matrix` set to `row`.
     private static func fillRows(_ matrix: UnsafeMutablePointer<Float>, rows: Int, with row: UnsafePointer<Float>, width: Int) {

@@ -32,6 +32,9 @@ public final class SentenceEmbedder: Sendable {
     let tokensPerBatch: Int
     /// Recently embedded queries (`embedQuery`).
     let queryCache = QueryVectorCache(capacity: 512)
+    /// Threads that share a query's products with the request's thread (`embedAlone`): one per
+    /// other core, at most three (a 16-token query's slices get too thin beyond four).
+    let queryTeam: ProductTeam
 
     public convenience init(modelDirectory: String) throws {
         try self.init(modelDirectory: modelDirectory,
@@ -63,6 +66,11 @@ public final class SentenceEmbedder: Sendable {
         self.tokenizer = tokenizer
         self.parallelism = parallelism
         self.tokensPerBatch = max(tokensPerBatch, maximumLength)
+        if case .batchesAcrossCores(let workers) = parallelism {
+            queryTeam = ProductTeam(members: min(workers - 1, 3))
+        } else {
+            queryTeam = ProductTeam(members: 0)
+        }
         if case .batchesAcrossCores(let workers) = parallelism, workers > 1 {
             // Several threads in OpenBLAS's threaded path at once contend for its one thread
             // pool (measured: six times the CPU time per text); single-threaded calls run in
@@ -99,8 +107,8 @@ public final class SentenceEmbedder: Sendable {
     }
 
     /// A search query's vector: from the cache of recent queries, or one forward pass sized to
-    /// the query's tokens with each product split over the cores (a short query alone is too
-    /// little work for one sgemm to use both). Same vector as `embed(_:)`.
+    /// the query's tokens with each product split over the cores (`ProductTeam`: a short query
+    /// alone is too little work for one sgemm to use both). Same vector as `embed(_:)`.
     public func embedQuery(_ text: String) -> [Float] {
         if let cached = queryCache.vector(for: text) { return cached }
         let vector = embedAlone(text)
@@ -113,12 +121,13 @@ public final class SentenceEmbedder: Sendable {
     /// switches turn either off, for benchmarks that compare them.
     public func embedAlone(_ text: String, acrossCores: Bool = true, directKernel: Bool = true) -> [Float] {
         let ids = tokenizer.encode(text)
-        var parts = 1
-        if acrossCores, case .batchesAcrossCores(let workers) = parallelism { parts = max(1, workers) }
+        // Another query holding the team has the other cores already: this one runs alone.
+        let team = acrossCores && queryTeam.begin() ? queryTeam : nil
+        defer { team?.end() }
         var vector = [Float](repeating: 0, count: Self.dimensions)
         vector.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            encoder.embed([ids], into: base, columnParts: parts, directKernel: directKernel)
+            encoder.embed([ids], into: base, team: team, directKernel: directKernel)
         }
         return vector
     }
