@@ -10,8 +10,11 @@ package enum ListColumn {
         values.joined(separator: String(separator))
     }
 
+    /// Split on the separator's byte: the same values as splitting on the `Character` (U+001F is
+    /// a control character, which the grapheme rules always break around), without walking
+    /// grapheme clusters, 4.6% of an uncached daily page's time (issue 17).
     package static func decode(_ text: String) -> [String] {
-        text.isEmpty ? [] : text.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+        text.isEmpty ? [] : text.utf8.split(separator: 0x1F, omittingEmptySubsequences: false).map { String(Substring($0)) }
     }
 }
 
