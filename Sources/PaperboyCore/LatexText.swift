@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Makes the LaTeX that arXiv abstracts carry readable as plain text without JavaScript:
 /// `$O(n^2)$` becomes `O(n²)`, `\alpha` becomes `α`, `\textbf{x}` becomes `x`.
 /// The stored abstract keeps the original; this is for display only.
@@ -6,6 +8,27 @@ public enum LatexText {
         // A byte scan: Foundation's String.contains showed up in page-render profiles.
         var text = text
         guard text.withUTF8({ bytes in bytes.contains { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "\\") } }) else { return text }
+        if let known = recent.withLock({ $0.results[text] }) { return known }
+        let result = convert(text)
+        recent.withLock { memo in
+            if memo.results.count >= memoCapacity { memo.results.removeAll(keepingCapacity: true) }
+            memo.results[text] = result
+        }
+        return result
+    }
+
+    /// Texts with LaTeX converted lately. The conversion walks `Character`s, and every uncached
+    /// page converts the same titles and abstracts again: 7% of an uncached daily page (issue 17).
+    /// Looking a 1.5 kB abstract up costs a hash and a compare of its bytes. Emptied when full
+    /// (about 6 MB of abstracts at most), which a day's pages do not reach.
+    private struct Memo: ~Copyable {
+        var results: [String: String] = [:]
+    }
+
+    private static let recent = Mutex(Memo())
+    static let memoCapacity = 2048
+
+    private static func convert(_ text: String) -> String {
         var output = ""
         output.reserveCapacity(text.utf8.count)
         var index = text.startIndex

@@ -77,6 +77,18 @@ import Testing
         #expect(LatexText.legible("$x^{abc}$") == "x^abc")
         #expect(LatexText.legible("$\\alpha x$") == "α x")
     }
+
+    /// Converted texts are remembered (issue 17); a repeat, and a text asked again after the memo
+    /// filled up and was emptied, give the same conversion.
+    @Test func latexLegible_repeatsAndAfterTheMemoFills_convertTheSame() {
+        let first = "memo check \\alpha $x^2$ \(UUID().uuidString)"
+        let converted = LatexText.legible(first)
+        #expect(converted.hasPrefix("memo check α x²"))
+        #expect(LatexText.legible(first) == converted)
+        for number in 0 ... LatexText.memoCapacity { _ = LatexText.legible("filler $\\beta_\(number)$") }
+        #expect(LatexText.legible(first) == converted)
+        #expect(LatexText.legible("filler $\\beta_7$") == "filler β₇")
+    }
 }
 
 @Suite struct DateParsingTests {
