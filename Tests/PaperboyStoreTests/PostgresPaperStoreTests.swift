@@ -133,7 +133,7 @@ import Testing
             try await store.setFeatured(true, paperID: "2501.00006")
             try await store.read { connection in
                 _ = try await connection.query("UPDATE paper SET upvotes = upvotes + 1", logger: logger).collect()
-                _ = try await connection.query("DELETE FROM paper WHERE key IN (2, 4_500, 70_000) OR id = '2501.00009'", logger: logger).collect()
+                _ = try await connection.query("DELETE FROM paper WHERE key IN (2, 4500, 70000) OR id = '2501.00009'", logger: logger).collect()
             }
             try await Self.expectPostingsConsistent(store)
             let kept = try await Self.postingRows(store)
