@@ -7,10 +7,12 @@ import Synchronization
 
 /// The GIN index over `paper.search` and the statistics kept beside it (`paper_term`: papers per
 /// stem; `paper.search_tokens`: a paper's length in tokens; `paper_search_total`: papers and
-/// tokens in all), for one search on one connection.
+/// tokens in all; `paper_posting`: each stem's papers in key order, with their weighted counts
+/// and lengths), for one search on one connection.
 ///
 /// Ranking is FTS5's BM25, computed from those statistics and each term's column-weighted count
-/// in the paper (from `ts_rank_cd`, see `ranked`), so both stores order the same matches the same way.
+/// in the paper (from `ts_rank_cd`, see `ranked`, or its stored value, see `rankedFromPostings`),
+/// so both stores order the same matches the same way.
 final class PostgresKeywordIndex: KeywordIndex {
     /// `ts_rank_cd` weights for {D, C, B, A}: a tenth of FTS5's column weights, abstract (C) 1,
     /// authors (B) 3, title (A) 10 (`ts_rank_cd` refuses weights above 1).
