@@ -7,10 +7,12 @@ import Synchronization
 
 /// The GIN index over `paper.search` and the statistics kept beside it (`paper_term`: papers per
 /// stem; `paper.search_tokens`: a paper's length in tokens; `paper_search_total`: papers and
-/// tokens in all), for one search on one connection.
+/// tokens in all; `paper_posting`: each stem's papers in key order, with their weighted counts
+/// and lengths), for one search on one connection.
 ///
 /// Ranking is FTS5's BM25, computed from those statistics and each term's column-weighted count
-/// in the paper (from `ts_rank_cd`, see `ranked`), so both stores order the same matches the same way.
+/// in the paper (from `ts_rank_cd`, see `ranked`, or its stored value, see `rankedFromPostings`),
+/// so both stores order the same matches the same way.
 final class PostgresKeywordIndex: KeywordIndex {
     /// `ts_rank_cd` weights for {D, C, B, A}: a tenth of FTS5's column weights, abstract (C) 1,
     /// authors (B) 3, title (A) 10 (`ts_rank_cd` refuses weights above 1).
@@ -19,7 +21,8 @@ final class PostgresKeywordIndex: KeywordIndex {
 
     let connection: PostgresConnection
     let logger: Logger
-    let commonWords: CommonWordWindows
+    /// The store's `postingBudget`.
+    let budget: Int
 
     /// What one search has learnt about its terms, so each is looked up once.
     struct TermStatistics: Sendable {
@@ -41,10 +44,10 @@ final class PostgresKeywordIndex: KeywordIndex {
 
     private let state = Mutex(State())
 
-    init(connection: PostgresConnection, logger: Logger, commonWords: CommonWordWindows) {
+    init(connection: PostgresConnection, logger: Logger, budget: Int) {
         self.connection = connection
         self.logger = logger
-        self.commonWords = commonWords
+        self.budget = budget
     }
 
     // MARK: Counting
@@ -64,23 +67,46 @@ final class PostgresKeywordIndex: KeywordIndex {
     }
 
     /// A free word's papers, from `statistics(of:)`: exact for one stem (from `paper_term`, no
-    /// paper read) and for a rare word of several; otherwise counted over its papers.
+    /// paper read) and for a rare word of several; otherwise counted over its papers. A stem in
+    /// more than `cap` papers finds its newest `cap` in `paper_posting`, newest block first.
     func wordPostings(_ term: KeywordTerm, cap: Int) async throws -> PostingCount {
         let statistics = try await statistics(of: term)
         let documents = statistics.documents
         if statistics.stems.isEmpty || documents == 0 { return PostingCount(term: term, documents: 0, fromKey: nil) }
+        if documents > cap, statistics.stems.count == 1, let fromKey = try await newestKey(of: statistics.stems[0], cap: cap) {
+            return PostingCount(term: term, documents: cap + 1, fromKey: fromKey)
+        }
         var statement = SQLBuilder()
         let expression = Self.expression(term, &statement)
         if documents > cap {
-            if let fromKey = commonWords.fromKey(for: term.text) {
-                return PostingCount(term: term, documents: cap + 1, fromKey: fromKey)
-            }
-            let counted = try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: documents)
-            if let fromKey = counted.fromKey { commonWords.remember(fromKey, for: term.text) }
-            return counted
+            return try await newestPostings(term, expression: expression, statement: statement, cap: cap, estimate: documents)
         }
         if statistics.exact { return PostingCount(term: term, documents: documents, fromKey: nil) }
         return try await allPostings(term, expression: expression, statement: statement)
+    }
+
+    /// Papers are grouped by key in blocks of this many in `paper_posting` (migration v10).
+    static let blockShift = 12
+
+    /// The key above which the newest `cap` papers holding `stem` lie (one past the oldest of its
+    /// newest `cap + 1`), or nil when at most `cap` papers hold it. Reads the stem's block counts
+    /// newest first and one block's offsets: no paper, and no posting older than the window.
+    func newestKey(of stem: String, cap: Int) async throws -> Int64? {
+        var statement = SQLBuilder()
+        let stemParameter = statement.bind(stem)
+        let capParameter = statement.bind(cap)
+        let text = """
+            WITH blocks AS (
+                SELECT block, documents, sum(documents) OVER (ORDER BY block DESC) AS through
+                FROM paper_posting WHERE term = \(stemParameter)
+            ), edge AS (
+                SELECT block, documents, through FROM blocks WHERE through > \(capParameter) ORDER BY block DESC LIMIT 1
+            )
+            SELECT (edge.block << \(Self.blockShift)) + posting.offsets[(edge.documents - (\(capParameter) + 1 - (edge.through - edge.documents)) + 1)::integer]
+            FROM edge JOIN paper_posting AS posting ON posting.term = \(stemParameter) AND posting.block = edge.block
+            """
+        let oldest = try await connection.query(statement.query(text), logger: logger).collect().first?.decode(Int64.self)
+        return oldest.map { $0 + 1 }
     }
 
     /// A prefix term's papers: at most as many as its stems' counts in `paper_term` add up to,
@@ -204,6 +230,21 @@ final class PostgresKeywordIndex: KeywordIndex {
     // MARK: Ranking
 
     func ranked(_ match: KeywordMatch, filters: SearchFilters, fromKey: Int64?, limit: Int) async throws -> [KeywordHit] {
+        // From the postings when they are few to read: the newest papers only, or words whose
+        // papers fit the budget together (a rare word beside a common one is left to the GIN
+        // index, which skips through the common word's list).
+        if match.excluded.isEmpty, filters.isEmpty, !match.scored.isEmpty {
+            var stems: [String] = []
+            var documents = 0
+            for term in match.scored where term.kind == .word {
+                let statistics = try await statistics(of: term)
+                if statistics.stems.count == 1 { stems.append(statistics.stems[0]) }
+                documents += statistics.documents
+            }
+            if stems.count == match.scored.count, fromKey != nil || documents <= budget {
+                return try await rankedFromPostings(match, stems: stems, fromKey: fromKey ?? 0, limit: limit)
+            }
+        }
         var statement = SQLBuilder()
         var parts = match.required.map { Self.expression($0, &statement) }
         if !match.anyOf.isEmpty { parts.append("(" + match.anyOf.map { Self.expression($0, &statement) }.joined(separator: " || ") + ")") }
@@ -243,6 +284,81 @@ final class PostgresKeywordIndex: KeywordIndex {
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY rank, paper.key DESC
             LIMIT \(statement.bind(limit))
+            """
+        return try await connection.query(statement.query(text), logger: logger).collect().map { row in
+            let (key, id, rank) = try row.decode((Int64, String, Double).self)
+            return KeywordHit(key: UInt32(key), id: id, rank: rank)
+        }
+    }
+
+    /// `ranked` for free words of one stem each, from `paper_posting` alone: only blocks from
+    /// `fromKey` on are read, and each paper's weighted count and length come with its key, so no
+    /// paper's vector is read. Papers with every required word are a hash join of the words'
+    /// lists. The score is `ranked`'s expression over the same values (`frequencies` holds what
+    /// `ts_rank_cd` returns), so ranks are identical to the bit; papers are read only for the
+    /// ids of the hits.
+    func rankedFromPostings(_ match: KeywordMatch, stems: [String], fromKey: Int64, limit: Int) async throws -> [KeywordHit] {
+        var statement = SQLBuilder()
+        let fromKeyParameter = statement.bind(fromKey)
+        let fromBlock = statement.bind(fromKey >> Self.blockShift)
+        let lists = stems.enumerated().map { index, stem in
+            """
+            t\(index) AS (
+                SELECT (posting.block << \(Self.blockShift)) + entry.place AS key, entry.frequency, entry.length
+                FROM paper_posting AS posting, unnest(posting.offsets, posting.frequencies, posting.tokens) AS entry(place, frequency, length)
+                WHERE posting.term = \(statement.bind(stem)) AND posting.block >= \(fromBlock)
+            )
+            """
+        }
+        let required = match.required.count
+        let candidates: String
+        if required > 0 || match.anyOf.count == 1 {
+            // Every required word (or the one optional word) joined; optional ones beside them.
+            var columns = ["t0.key", "t0.length AS search_tokens"]
+            var joins = ["t0"]
+            var conditions = ["t0.key >= \(fromKeyParameter)"]
+            for index in stems.indices {
+                if index < max(required, 1) {
+                    columns.append("10 * t\(index).frequency::float8 AS f\(index)")
+                    if index > 0 { joins.append("JOIN t\(index) ON t\(index).key = t0.key") }
+                } else {
+                    columns.append("10 * COALESCE(t\(index).frequency, 0)::float8 AS f\(index)")
+                    joins.append("LEFT JOIN t\(index) ON t\(index).key = t0.key")
+                }
+            }
+            if required > 0, !match.anyOf.isEmpty {
+                conditions.append("(" + (required..<stems.count).map { "t\($0).key IS NOT NULL" }.joined(separator: " OR ") + ")")
+            }
+            candidates = "SELECT \(columns.joined(separator: ", ")) FROM \(joins.joined(separator: " ")) WHERE \(conditions.joined(separator: " AND "))"
+        } else {
+            // Several optional words: their papers fit the budget together (see `ranked`).
+            let frequencies = stems.indices.map { "10 * COALESCE(max(frequency) FILTER (WHERE term_index = \($0)), 0)::float8 AS f\($0)" }
+            candidates = """
+                SELECT key, max(length) AS search_tokens, \(frequencies.joined(separator: ", "))
+                FROM (\(stems.indices.map { "SELECT \($0) AS term_index, * FROM t\($0)" }.joined(separator: " UNION ALL "))) AS postings
+                WHERE key >= \(fromKeyParameter)
+                GROUP BY key
+                """
+        }
+
+        let totals = try await totals()
+        let papers = max(totals.papers, 1)
+        let averageLength = statement.bind(max(totals.tokens / papers, 1))
+        var scores: [String] = []
+        for (index, term) in match.scored.enumerated() {
+            let idf = Self.inverseDocumentFrequency(papers: papers, documents: try await statistics(of: term).documents)
+            scores.append("\(statement.bind(idf)) * f.f\(index) * 2.2 / (f.f\(index) + 1.2 * (0.25 + 0.75 * f.search_tokens / \(averageLength)))")
+        }
+        let text = """
+            WITH \(lists.joined(separator: ", ")),
+            f AS (\(candidates)),
+            best AS (
+                SELECT f.key, -(\(scores.joined(separator: " + ")))::float8 AS rank FROM f
+                ORDER BY rank, f.key DESC
+                LIMIT \(statement.bind(limit))
+            )
+            SELECT best.key, paper.id, best.rank FROM best JOIN paper ON paper.key = best.key
+            ORDER BY best.rank, best.key DESC
             """
         return try await connection.query(statement.query(text), logger: logger).collect().map { row in
             let (key, id, rank) = try row.decode((Int64, String, Double).self)

@@ -10,9 +10,8 @@ extension PostgresPaperStore {
     static let textSearchConfiguration = "paperboy_porter"
 
     public func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
-        let commonWords = commonWords
-        return try await readThroughIndexBitmaps { [logger] connection in
-            try await body(PostgresKeywordIndex(connection: connection, logger: logger, commonWords: commonWords))
+        try await readThroughIndexBitmaps { [logger, postingBudget] connection in
+            try await body(PostgresKeywordIndex(connection: connection, logger: logger, budget: postingBudget))
         }
     }
 

@@ -26,8 +26,6 @@ public final class PostgresPaperStore: PaperStore {
     let connectionWait: Duration = .seconds(2)
     /// See `SearchStore.postingBudget`.
     public let postingBudget: Int
-    /// Where the newest `postingBudget` papers of each common word begin (see `CommonWordWindows`).
-    let commonWords = CommonWordWindows()
     /// Set when made from a URL: `migrate` first connects once directly, so a wrong address or
     /// password fails at once with the server's reason (the pool would retry forever).
     let location: PostgresLocation?
@@ -210,6 +208,9 @@ public final class PostgresPaperStore: PaperStore {
     /// this, a query that filters on `search @@` and orders by `key` walks the primary key backwards
     /// and detoasts every row's tsvector to test it, a cost the planner does not see (BENCHMARKS.md, issue 7).
     /// `SET LOCAL` ends with the transaction, so pooled connections keep their defaults.
+    /// JIT compilation is off too: a disabled plan type costs 10^10, far above `jit_above_cost`,
+    /// so every statement in the transaction with a sequential scan (even of the one-row
+    /// `paper_search_total`) was compiled first, 10–85 ms each (BENCHMARKS.md, issue 17).
     func readThroughIndexBitmaps<Result: Sendable>(
         _ function: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
@@ -217,7 +218,7 @@ public final class PostgresPaperStore: PaperStore {
             return try await withConnection(function) { [logger] connection in
                 try await Self.transaction(on: connection, begin: "BEGIN READ ONLY", logger: logger) { connection in
                     try await connection.run(
-                        "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)",
+                        "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), set_config('jit', 'off', true)",
                         logger: logger)
                     return try await body(connection)
                 }
@@ -641,33 +642,6 @@ final class Availability: Sendable {
 
 final class Flag: Sendable {
     let value = Atomic<Bool>(false)
-}
-
-/// For each word in more than `postingBudget` papers, the key above which its newest
-/// `postingBudget` papers lie, kept for a minute. Finding it reads the word's whole GIN posting
-/// list (slow for a common word; BENCHMARKS.md), and common words recur in most queries. A window found a minute ago only gains the papers added since, which rank with the rest.
-final class CommonWordWindows: Sendable {
-    static let lifetime: Duration = .seconds(60)
-    static let capacity = 10_000
-    private let windows = Mutex<[String: (fromKey: Int64, found: ContinuousClock.Instant)]>([:])
-
-    func fromKey(for word: String) -> Int64? {
-        windows.withLock { windows in
-            guard let window = windows[word], ContinuousClock.now - window.found < Self.lifetime else { return nil }
-            return window.fromKey
-        }
-    }
-
-    func remember(_ fromKey: Int64, for word: String) {
-        let now = ContinuousClock.now
-        windows.withLock { windows in
-            if windows.count >= Self.capacity {
-                windows = windows.filter { now - $0.value.found < Self.lifetime }
-                if windows.count >= Self.capacity { windows.removeAll() }
-            }
-            windows[word] = (fromKey, now)
-        }
-    }
 }
 
 /// `PaperRow.Reader` over a postgres-nio row.

@@ -291,6 +291,11 @@ enum SQLiteMigrations {
                 CREATE INDEX author_claim_status ON author_claim(status, created_at);
                 """)
         }
+        migrator.registerMigration("v10-postings") { _ in
+            // PostgreSQL's v10 added a table of each stem's papers in key order, so it can read a
+            // common word's newest papers first; FTS5's doclists are read that way already.
+            // Registered here too so both stores share one schema version, which `StoreCopy` compares.
+        }
         return migrator
     }
 }

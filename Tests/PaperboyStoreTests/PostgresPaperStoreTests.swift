@@ -106,6 +106,87 @@ import Testing
         await store.close()
     }
 
+    /// The key-ordered postings (migration v10) must hold exactly each paper's stems with
+    /// `ts_rank_cd`'s value and the paper's length, through inserts (in and out of key order, in
+    /// several blocks), edits, votes and deletes; the backfill must rebuild the same table.
+    @Test func postings_followInsertsEditsAndDeletes_andTheBackfillRebuildsThem() async throws {
+        let store = try await makePostgresStore()
+        do {
+            _ = try await store.upsert((1...300).map { index in
+                record(samplePaper(id: "2501.\(String(format: "%05d", index))", title: "Sparse attention \(index)",
+                    abstract: index.isMultiple(of: 3) ? "We make attention sparse, attention fast, and attention cheap." : "Dense vectors."))
+            })
+            try await Self.expectPostingsConsistent(store)
+            let logger = store.logger
+            try await store.read { connection in
+                // Keys chosen by hand: far blocks (the backfill works eight blocks at a time), and
+                // an older key after a newer one in the same block (merged, not appended).
+                for key in [70_000, 5_000, 4_500, 4_501] {
+                    _ = try await connection.query("""
+                        INSERT INTO paper (key, id, title, abstract, source, content_hash, created_at, modified_at)
+                        VALUES (\(key), \("9999.\(key)"), 'Attention blocks', 'Sparse attention, far away.', 'test', 0, 0, 0)
+                        """, logger: logger).collect()
+                }
+            }
+            try await Self.expectPostingsConsistent(store)
+            _ = try await store.upsert([record(samplePaper(id: "2501.00003", title: "Graph networks", abstract: "Nodes and edges."))])
+            try await store.setFeatured(true, paperID: "2501.00006")
+            try await store.read { connection in
+                _ = try await connection.query("UPDATE paper SET upvotes = upvotes + 1", logger: logger).collect()
+                _ = try await connection.query("DELETE FROM paper WHERE key IN (2, 4500, 70000) OR id = '2501.00009'", logger: logger).collect()
+            }
+            try await Self.expectPostingsConsistent(store)
+            let kept = try await Self.postingRows(store)
+            try await store.read { connection in
+                _ = try await connection.query("SELECT paper_posting_rebuild()", logger: logger).collect()
+            }
+            #expect(try await Self.postingRows(store) == kept)
+            try await Self.expectPostingsConsistent(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    /// `paper_posting` against every paper's vector: the same (stem, key, value, length) entries,
+    /// each value what `ts_rank_cd` gives, each block's entries ascending and counted.
+    static func expectPostingsConsistent(_ store: PostgresPaperStore) async throws {
+        let logger = store.logger
+        let row = try await store.read { connection in
+            try await connection.query("""
+                WITH kept AS (
+                    SELECT posting.term, (posting.block << 12) + entry.place AS key, entry.frequency, entry.length
+                    FROM paper_posting AS posting, unnest(posting.offsets, posting.frequencies, posting.tokens) AS entry(place, frequency, length)
+                ), expected AS (
+                    SELECT stem AS term, paper.key, ts_rank_cd('{0, 0.1, 0.3, 1.0}'::real[], paper.search, to_tsquery('simple', stem)) AS frequency,
+                        paper.search_tokens AS length
+                    FROM paper, unnest(tsvector_to_array(paper.search)) AS stem
+                )
+                SELECT (SELECT count(*) FROM (SELECT * FROM kept EXCEPT ALL SELECT * FROM expected) AS extra),
+                       (SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM kept) AS missing),
+                       (SELECT count(*) FROM expected),
+                       (SELECT count(*) FROM paper_posting WHERE documents <> cardinality(offsets) OR documents <> cardinality(frequencies)
+                            OR documents <> cardinality(tokens) OR documents = 0
+                            OR offsets <> ARRAY(SELECT place FROM unnest(offsets) AS place ORDER BY place))
+                """, logger: logger).collect().first?.decode((Int, Int, Int, Int).self)
+        }
+        let (extra, missing, expected, malformed) = try #require(row)
+        #expect(extra == 0 && missing == 0, "\(extra) postings too many, \(missing) missing")
+        #expect(expected > 0)
+        #expect(malformed == 0, "\(malformed) blocks out of order or miscounted")
+    }
+
+    static func postingRows(_ store: PostgresPaperStore) async throws -> [String] {
+        let logger = store.logger
+        return try await store.read { connection in
+            try await connection.query("""
+                SELECT term || ' ' || block || ' ' || documents || ' ' || offsets::text || ' ' || frequencies::text || ' ' || tokens::text
+                FROM paper_posting ORDER BY term, block
+                """, logger: logger).collect().map { try $0.decode(String.self) }
+        }
+    }
+
     /// Every paper's kept length is its vector's, and the totals are the sums.
     static func expectConsistent(_ store: PostgresPaperStore, papers: Int) async throws {
         let logger = store.logger

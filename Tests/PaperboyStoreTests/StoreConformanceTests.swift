@@ -436,6 +436,40 @@ extension StoreConformanceTests {
             }
         }
 
+        /// A common word's newest papers: FTS5 reads its doclist newest-first; PostgreSQL reads its
+        /// key-ordered postings (v10), kept in blocks of 4,096 keys by triggers. 4,200 papers put
+        /// the word's newest ones on both sides of the first block's end, and edits must move them.
+        @Test(arguments: StoreKind.allCases) func plannedQuery_commonWordsNewestPapers_acrossBlocksAndAfterEdits(_ kind: StoreKind) async throws {
+            try await kind.withStore(searchPostingBudget: 20) { store in
+                func id(_ index: Int) -> String { "2501.\(String(format: "%05d", index))" }
+                func paper(_ index: Int, kernel: Bool) -> PaperRecord {
+                    record(samplePaper(id: id(index), title: "\(kernel ? "Kernel" : "Graph") methods \(index)", abstract: "A methods paper."))
+                }
+                // "kernel" is in papers 4,081–4,110 (30, over the budget of 20); every paper says "methods".
+                _ = try await store.upsert((1...4_200).map { paper($0, kernel: (4_081...4_110).contains($0)) })
+                func newest(_ text: String) async throws -> [KeywordHit] {
+                    try await store.keywordSearch(SearchQuery.parse(text), prefixTerms: [], limit: 200)
+                }
+                var hits = try await newest("kernel")
+                #expect(Set(hits.map(\.id)) == Set((4_091...4_110).map(id)))
+                #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.rank <= $1.rank })
+                // Both words common: papers with both, over the rarer word's newest.
+                #expect(Set(try await newest("kernel methods").map(\.id)) == Set((4_091...4_110).map(id)))
+
+                // Five of the newest lose the word, an old paper gains it (outside the window), a
+                // new paper has it: the window moves back by four and gains the new paper.
+                _ = try await store.upsert((4_106...4_110).map { paper($0, kernel: false) } + [paper(10, kernel: true)])
+                _ = try await store.upsert([record(samplePaper(id: "2502.00001", title: "Kernel quokkas", abstract: "A methods paper."))])
+                hits = try await newest("kernel")
+                #expect(Set(hits.map(\.id)) == Set((4_087...4_105).map(id) + ["2502.00001"]))
+                #expect(Set(try await newest("kernel methods").map(\.id)) == Set(hits.map(\.id)))
+                // A word that is no longer anywhere finds nothing.
+                _ = try await store.upsert([record(samplePaper(id: "2502.00001", title: "Plain quokkas", abstract: "A methods paper."))])
+                #expect(try await newest("quokkas").map(\.id) == ["2502.00001"])
+                #expect(!(try await newest("kernel")).contains { $0.id == "2502.00001" })
+            }
+        }
+
         @Test(arguments: StoreKind.allCases) func papersByKey_leaveOutHiddenAndUnknown(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 try await Self.seed(store)
