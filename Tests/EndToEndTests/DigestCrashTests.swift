@@ -8,7 +8,7 @@ import Testing
 /// `paperboy digest send` killed with SIGKILL half-way through, then run again: every
 /// subscriber ends up with exactly one digest at the SMTP server (aiosmtpd on 127.0.0.1).
 @Suite struct DigestCrashTests {
-    @Test func digestSend_killedMidRunAndRestarted_eachSubscriberGetsExactlyOne() async throws {
+    @Test func digestSend_killedMidRunAndRestarted_everySubscriberGetsOneDigest_aResentCopyKeepsItsMessageID() async throws {
         let directory = try TemporaryDirectory()
         let database = directory.path("digests.sqlite")
         let seed = Locations.repository.appendingPathComponent("Data/seed-papers.jsonl").path
@@ -46,13 +46,23 @@ import Testing
         #expect(second.status == 0, "\(second.standardOutput) \(second.standardError)")
         #expect(second.standardOutput.contains("planned 0 daily digests"), "\(second.standardOutput)")
 
+        // A message the server accepted just before the kill, whose "sent" mark the kill then
+        // prevented, goes again at the restart (at least once: SMTP and the database cannot commit
+        // together). It goes with the same Message-ID, so the receiving side can drop the copy.
+        // One kill allows one such copy; usually the kill lands in a server wait and there is none
+        // (the helper saw 31 of 30 twice on a loaded machine, issue 17's session).
         let recipients = try sink.envelopes().compactMap { ($0["to"] as? [String])?.first }
-        #expect(recipients.count == count, "\(recipients.count) messages for \(count) subscribers")
+        #expect(recipients.count == count || recipients.count == count + 1, "\(recipients.count) messages for \(count) subscribers")
         #expect(Set(recipients) == Set((0..<count).map { "reader\($0)@example.org" }))
         let messageIDs = try sink.messages().compactMap { raw in
             raw.split(separator: "\r\n").first { $0.hasPrefix("Message-ID: ") }.map { String($0.dropFirst(12)) }
         }
-        #expect(Set(messageIDs).count == count)
+        #expect(messageIDs.count == recipients.count)
+        #expect(Set(messageIDs).count == count, "a copy sent again must keep its Message-ID")
+        var idByRecipient: [String: String] = [:]
+        for (recipient, id) in zip(recipients, messageIDs) {
+            #expect(idByRecipient.updateValue(id, forKey: recipient) ?? id == id, "\(recipient) got two different messages")
+        }
         #expect(try await store.outboxCounts(period: day.iso) == ["sent": count])
     }
 
