@@ -66,16 +66,17 @@ public final class SentenceEmbedder: Sendable {
         self.tokenizer = tokenizer
         self.parallelism = parallelism
         self.tokensPerBatch = max(tokensPerBatch, maximumLength)
-        if case .batchesAcrossCores(let workers) = parallelism {
+        switch parallelism {
+        case .batchesAcrossCores(let workers):
             queryTeam = ProductTeam(members: min(workers - 1, 3))
-        } else {
+            if workers > 1 {
+                // Several threads in OpenBLAS's threaded path at once contend for its one thread
+                // pool (measured: six times the CPU time per text); single-threaded calls run in
+                // the caller's thread side by side. Process-wide: other BLAS calls follow suit.
+                BLAS.setThreadCount(1)
+            }
+        case .insideBLAS:
             queryTeam = ProductTeam(members: 0)
-        }
-        if case .batchesAcrossCores(let workers) = parallelism, workers > 1 {
-            // Several threads in OpenBLAS's threaded path at once contend for its one thread
-            // pool (measured: six times the CPU time per text); single-threaded calls run in
-            // the caller's thread side by side. Process-wide: other BLAS calls follow suit.
-            BLAS.setThreadCount(1)
         }
     }
 
