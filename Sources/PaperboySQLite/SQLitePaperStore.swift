@@ -83,11 +83,11 @@ public final class SQLitePaperStore: PaperStore {
         }
     }
 
-    /// The search index's FTS5 `automerge` setting: 4 (FTS5's default) but while a bulk batch
+    /// The search index's FTS5 `automerge` setting: `defaultAutomerge` but while a bulk batch
     /// is indexed (`bulkAutomerge`).
     public func searchIndexAutomerge() async throws -> Int {
         try await reading { db in
-            try Int.fetchOne(db, sql: "SELECT v FROM paper_search_config WHERE k = 'automerge'") ?? 4
+            try Int.fetchOne(db, sql: "SELECT v FROM paper_search_config WHERE k = 'automerge'") ?? Self.defaultAutomerge
         }
     }
 
@@ -105,8 +105,10 @@ public final class SQLitePaperStore: PaperStore {
 
     /// Batches at least this large index their new rows in one statement instead of by trigger.
     static let bulkIndexingThreshold = 500
-    /// FTS5's `automerge` while a bulk batch is indexed (the default, 4, the rest of the time).
+    /// FTS5's `automerge` while a bulk batch is indexed (`defaultAutomerge` the rest of the time).
     static let bulkAutomerge = 16
+    /// FTS5's own default `automerge`.
+    static let defaultAutomerge = 4
 
     public func upsert(_ records: [PaperRecord]) async throws -> UpsertResult {
         defer { writes.add(1, ordering: .releasing) }
@@ -149,7 +151,7 @@ public final class SQLitePaperStore: PaperStore {
                     INSERT INTO paper_search(rowid, title, abstract, authors)
                     SELECT key, title, abstract, authors FROM paper WHERE key > ?
                     """, arguments: [lastKeyBefore])
-                try db.execute(sql: "INSERT INTO paper_search(paper_search, rank) VALUES ('automerge', 4)")
+                try db.execute(sql: "INSERT INTO paper_search(paper_search, rank) VALUES ('automerge', \(Self.defaultAutomerge))")
                 try db.execute(sql: "DROP TRIGGER paper_search_update")
                 try db.execute(sql: SearchIndexTriggers.insert)
                 try db.execute(sql: SearchIndexTriggers.update(onlyUpToKey: nil))
