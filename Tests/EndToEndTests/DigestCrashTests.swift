@@ -6,7 +6,8 @@ import PaperboyTestSupport
 import Testing
 
 /// `paperboy digest send` killed with SIGKILL half-way through, then run again: every
-/// subscriber ends up with exactly one digest at the SMTP server (aiosmtpd on 127.0.0.1).
+/// subscriber ends up with their digest at the SMTP server (aiosmtpd on 127.0.0.1), at most one
+/// of them twice with the same Message-ID (the one the kill caught between send and mark).
 @Suite struct DigestCrashTests {
     @Test func digestSend_killedMidRunAndRestarted_everySubscriberGetsOneDigest_aResentCopyKeepsItsMessageID() async throws {
         let directory = try TemporaryDirectory()
