@@ -4,10 +4,13 @@ import Synchronization
 /// `$O(n^2)$` becomes `O(n²)`, `\alpha` becomes `α`, `\textbf{x}` becomes `x`.
 /// The stored abstract keeps the original; this is for display only.
 public enum LatexText {
-    public static func legible(_ text: String) -> String {
+    /// `remember`: keep the result for the next page that shows the same text (see `recent`).
+    /// Background passes over every paper (key phrases) say no, so as not to push out what pages need.
+    public static func legible(_ text: String, remember: Bool = true) -> String {
         // A byte scan: Foundation's String.contains showed up in page-render profiles.
         var text = text
         guard text.withUTF8({ bytes in bytes.contains { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "\\") } }) else { return text }
+        guard remember, text.utf8.count <= memoTextLimit else { return convert(text) }
         if let known = recent.withLock({ $0.results[text] }) { return known }
         let result = convert(text)
         recent.withLock { memo in
@@ -19,14 +22,16 @@ public enum LatexText {
 
     /// Texts with LaTeX converted lately. The conversion walks `Character`s, and every uncached
     /// page converts the same titles and abstracts again: 7% of an uncached daily page (issue 17).
-    /// Looking a 1.5 kB abstract up costs a hash and a compare of its bytes. Emptied when full
-    /// (about 6 MB of abstracts at most), which a day's pages do not reach.
+    /// Looking a 1.5 kB abstract up costs a hash and a compare of its bytes. Emptied when full,
+    /// which a day's pages do not reach; texts over `memoTextLimit` bytes are not kept, so it
+    /// holds at most about 16 MB (key and result) whatever an import stored.
     private struct Memo: ~Copyable {
         var results: [String: String] = [:]
     }
 
     private static let recent = Mutex(Memo())
     static let memoCapacity = 2048
+    static let memoTextLimit = 4096
 
     private static func convert(_ text: String) -> String {
         var output = ""

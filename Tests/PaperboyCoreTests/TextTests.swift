@@ -88,6 +88,10 @@ import Testing
         for number in 0 ... LatexText.memoCapacity { _ = LatexText.legible("filler $\\beta_\(number)$") }
         #expect(LatexText.legible(first) == converted)
         #expect(LatexText.legible("filler $\\beta_7$") == "filler β₇")
+        // The paths that skip the memo convert the same: a text past its size limit, and a caller that asks not to keep it.
+        let long = String(repeating: "x ", count: LatexText.memoTextLimit) + "$\\alpha$"
+        #expect(LatexText.legible(long) == String(repeating: "x ", count: LatexText.memoTextLimit) + "α")
+        #expect(LatexText.legible(first, remember: false) == converted)
     }
 }
 

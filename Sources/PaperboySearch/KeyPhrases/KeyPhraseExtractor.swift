@@ -97,8 +97,8 @@ public struct KeyPhraseExtractor: Sendable {
     /// mathematics; the title's first, then by how often they occur, then by first position.
     static func candidates(title: String, abstract: String) -> [String] {
         // Formulas go before LaTeX is made legible, which would turn them into words.
-        let titleRuns = runs(in: LatexText.legible(withoutMathematics(title)))
-        let abstractRuns = runs(in: LatexText.legible(withoutMathematics(abstract)))
+        let titleRuns = runs(in: LatexText.legible(withoutMathematics(title), remember: false))
+        let abstractRuns = runs(in: LatexText.legible(withoutMathematics(abstract), remember: false))
         var order: [String] = []
         var stats: [String: (count: Int, first: Int, inTitle: Bool, shown: String)] = [:]
         var position = 0
