@@ -78,7 +78,7 @@ extension SQLitePaperStore {
         try checkBackup(at: backup)
         if FileManager.default.fileExists(atPath: path), !replace {
             let existing = try SQLitePaperStore(path: path)
-            let papers = try await existing.database.read { db in
+            let papers = try await existing.reading { db in
                 try db.tableExists("paper") ? try Int.fetchOne(db, sql: "SELECT count(*) FROM paper") ?? 0 : 0
             }
             try existing.database.close()

@@ -129,11 +129,11 @@ extension SQLitePaperStore {
 
     public func sessionAccount(hash: Data, now: Date) async throws -> Account? {
         try await reading { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT account.id, username, email, role, password_hash, account.created_at
                 FROM session JOIN account ON account.id = session.account_id
                 WHERE session.token_hash = ? AND session.expires_at > ?
-                """, arguments: [hash, now.timeIntervalSince1970]).map(Self.account)
+                """), arguments: [hash, now.timeIntervalSince1970]).map(Self.account)
         }
     }
 
@@ -197,14 +197,13 @@ extension SQLitePaperStore {
     public func votedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
         return try await reading { db in
-            let placeholders = Array(repeating: "?", count: min(paperIDs.count, 500)).joined(separator: ",")
             var ids = Set<String>()
-            for chunk in stride(from: 0, to: paperIDs.count, by: 500).map({ Array(paperIDs[$0..<min($0 + 500, paperIDs.count)]) }) {
-                let marks = chunk.count == 500 ? placeholders : Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try String.fetchAll(db, sql: """
+            for chunk in stride(from: 0, to: paperIDs.count, by: 512).map({ Array(paperIDs[$0..<min($0 + 512, paperIDs.count)]) }) {
+                let list = CachedSQL.inList(chunk)
+                let rows = try String.fetchAll(db.cachedStatement(sql: """
                     SELECT paper.id FROM vote JOIN paper ON paper.key = vote.paper_key
-                    WHERE vote.account_id = ? AND paper.id IN (\(marks))
-                    """, arguments: StatementArguments([accountID] as [any DatabaseValueConvertible] + chunk))
+                    WHERE vote.account_id = ? AND paper.id IN (\(list.marks))
+                    """), arguments: StatementArguments([accountID] as [any DatabaseValueConvertible] + list.values))
                 ids.formUnion(rows)
             }
             return ids
@@ -232,16 +231,16 @@ extension SQLitePaperStore {
 
     public func comments(paperID: String, includeHidden: Bool) async throws -> [Comment] {
         try await reading { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Self.commentColumns) \(Self.commentJoins)
                 WHERE paper.id = ? \(includeHidden ? "" : "AND comment.hidden = 0")
                 ORDER BY comment.created_at, comment.id
-                """, arguments: [paperID]).map(Self.comment)
+                """), arguments: [paperID]).map(Self.comment)
         }
     }
 
     public func comments(accountID: Int64, includeHidden: Bool, limit: Int) async throws -> [AccountComment] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.commentColumns), paper.title \(Self.commentJoins)
                 WHERE comment.account_id = ? AND comment.deleted = 0 \(includeHidden ? "" : "AND comment.hidden = 0 AND paper.hidden = 0")

@@ -43,7 +43,7 @@ extension SQLitePaperStore {
     }
 
     public func activeSubscribers(frequency: DigestFrequency) async throws -> [Subscriber] {
-        try await reading { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.subscriberColumns) FROM subscriber WHERE status = 'active' AND frequency = ? ORDER BY id", arguments: [frequency.rawValue])
                 .map { Self.subscriber(from: $0) }
         }
@@ -139,7 +139,7 @@ extension SQLitePaperStore {
     }
 
     public func outboxCounts(period: String) async throws -> [String: Int] {
-        try await reading { db in
+        try await readingAside { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM digest_outbox WHERE period = ? GROUP BY status", arguments: [period]) {
                 counts[row[0]] = row[1]

@@ -12,7 +12,7 @@ extension SQLitePaperStore {
         // then matched entry by entry, so "Ada Lovelace" is not found in "Ada Lovelace-Byron".
         guard name.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil }) else { return [] }
         let phrase = "authors : " + SQLiteKeywordIndex.quoted(name)
-        return try await database.read { db in
+        return try await reading { db in
             try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.columns) FROM paper
                 WHERE key IN (SELECT rowid FROM paper_search WHERE paper_search MATCH ?)
@@ -61,14 +61,14 @@ extension SQLitePaperStore {
     }
 
     public func authorClaims(paperID: String) async throws -> [AuthorClaim] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.claimColumns) \(Self.claimJoins) WHERE paper.id = ? ORDER BY author_claim.created_at, author_claim.account_id", arguments: [paperID])
+        try await reading { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.claimColumns) \(Self.claimJoins) WHERE paper.id = ? ORDER BY author_claim.created_at, author_claim.account_id"), arguments: [paperID])
                 .map(Self.claim)
         }
     }
 
     public func pendingAuthorClaims(limit: Int) async throws -> [AuthorClaim] {
-        try await database.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.claimColumns) \(Self.claimJoins) WHERE author_claim.status = 'pending' ORDER BY author_claim.created_at, author_claim.account_id LIMIT ?", arguments: [limit])
                 .map(Self.claim)
         }
@@ -86,7 +86,7 @@ extension SQLitePaperStore {
     }
 
     public func claimedPapers(username: String, limit: Int) async throws -> [Paper] {
-        try await database.read { db in
+        try await reading { db in
             try Array(Row.fetchCursor(db, sql: """
                 SELECT \(Self.qualifiedColumns) FROM author_claim JOIN account ON account.id = author_claim.account_id
                 JOIN paper ON paper.key = author_claim.paper_key
@@ -99,7 +99,7 @@ extension SQLitePaperStore {
     // MARK: Key phrases
 
     public func papersNeedingKeyPhrases(afterKey: UInt32, limit: Int) async throws -> [KeyPhraseSource] {
-        try await database.read { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: """
                 SELECT key, title, abstract, content_hash FROM paper
                 WHERE key > ? AND (key_phrases_hash IS NULL OR key_phrases_hash <> content_hash)
@@ -124,7 +124,7 @@ extension SQLitePaperStore {
     // MARK: GitHub stars
 
     public func papersNeedingStars(since: Date, checkedBefore: Date, limit: Int) async throws -> [StarsTarget] {
-        try await database.read { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: """
                 SELECT key, id, github_repo, github_etag FROM paper
                 WHERE github_repo IS NOT NULL AND hidden = 0
@@ -159,7 +159,7 @@ extension SQLitePaperStore {
     static let hasPDF = "(pdf_url IS NOT NULL OR id GLOB '[0-9][0-9][0-9][0-9].[0-9]*' OR id GLOB '[a-z]*/[0-9]*')"
 
     public func papersNeedingThumbnails(afterKey: UInt32, arrivedSince: Date?, limit: Int) async throws -> [ThumbnailSource] {
-        try await database.read { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: """
                 SELECT key, id, pdf_url FROM paper
                 WHERE key > ? AND thumbnail IS NULL AND hidden = 0 AND \(Self.hasPDF) AND created_at >= ?
@@ -173,7 +173,7 @@ extension SQLitePaperStore {
     }
 
     public func thumbnailProgress() async throws -> (done: Int, total: Int) {
-        try await database.read { db in
+        try await readingAside { db in
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(thumbnail), COUNT(*) FROM paper WHERE hidden = 0 AND \(Self.hasPDF)
                 """)
@@ -200,7 +200,7 @@ extension SQLitePaperStore {
 
     public func thumbnail(paperID: String, size: ThumbnailSize) async throws -> (data: Data, mediaType: String)? {
         let column = size == .small ? "small" : "large"
-        return try await database.read { db in
+        return try await reading { db in
             try Row.fetchOne(db, sql: """
                 SELECT paper_thumbnail.\(column), paper_thumbnail.media_type FROM paper_thumbnail
                 JOIN paper ON paper.key = paper_thumbnail.paper_key WHERE paper.id = ? AND paper.hidden = 0

@@ -73,15 +73,14 @@ extension SQLitePaperStore {
         guard !paperIDs.isEmpty else { return [:] }
         return try await reading { db in
             var result: [String: [String]] = [:]
-            for start in stride(from: 0, to: paperIDs.count, by: 500) {
-                let chunk = Array(paperIDs[start..<min(start + 500, paperIDs.count)])
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchAll(db, sql: """
+            for start in stride(from: 0, to: paperIDs.count, by: 512) {
+                let list = CachedSQL.inList(Array(paperIDs[start..<min(start + 512, paperIDs.count)]))
+                let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT paper.id, t.tag FROM library_entry JOIN paper ON paper.key = library_entry.paper_key
                     LEFT JOIN library_tag t ON t.account_id = library_entry.account_id AND t.paper_key = library_entry.paper_key
-                    WHERE library_entry.account_id = ? AND paper.id IN (\(marks))
+                    WHERE library_entry.account_id = ? AND paper.id IN (\(list.marks))
                     ORDER BY paper.id, t.tag
-                    """, arguments: StatementArguments([accountID] as [any DatabaseValueConvertible] + chunk))
+                    """), arguments: StatementArguments([accountID] as [any DatabaseValueConvertible] + list.values))
                 for row in rows {
                     let id: String = row[0]
                     let tag: String? = row[1]
@@ -132,13 +131,12 @@ extension SQLitePaperStore {
         guard !paperIDs.isEmpty else { return [] }
         return try await reading { db in
             var ids = Set<String>()
-            for start in stride(from: 0, to: paperIDs.count, by: 500) {
-                let chunk = Array(paperIDs[start..<min(start + 500, paperIDs.count)])
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                ids.formUnion(try String.fetchAll(db, sql: """
+            for start in stride(from: 0, to: paperIDs.count, by: 512) {
+                let list = CachedSQL.inList(Array(paperIDs[start..<min(start + 512, paperIDs.count)]))
+                ids.formUnion(try String.fetchAll(db.cachedStatement(sql: """
                     SELECT paper.id FROM not_interested JOIN paper ON paper.key = not_interested.paper_key
-                    WHERE not_interested.account_id = ? AND paper.id IN (\(marks))
-                    """, arguments: StatementArguments([accountID] as [any DatabaseValueConvertible] + chunk)))
+                    WHERE not_interested.account_id = ? AND paper.id IN (\(list.marks))
+                    """), arguments: StatementArguments([accountID] as [any DatabaseValueConvertible] + list.values)))
             }
             return ids
         }
@@ -159,7 +157,7 @@ extension SQLitePaperStore {
 
     public func follows(accountID: Int64) async throws -> [Follow] {
         try await reading { db in
-            try Row.fetchAll(db, sql: "SELECT kind, value FROM follow WHERE account_id = ? ORDER BY kind, value", arguments: [accountID])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, value FROM follow WHERE account_id = ? ORDER BY kind, value"), arguments: [accountID])
                 .compactMap { row in Follow.Kind(rawValue: row[0]).map { Follow(kind: $0, value: row[1]) } }
         }
     }
@@ -211,7 +209,7 @@ extension SQLitePaperStore {
             }
             let negatives = try Int64.fetchAll(db, sql: "SELECT paper_key FROM not_interested WHERE account_id = ? ORDER BY paper_key", arguments: [accountID])
             let negativeState = try Row.fetchOne(db, sql: "SELECT count(*), COALESCE(max(created_at), 0) FROM not_interested WHERE account_id = ?", arguments: [accountID])
-            let follows = try Row.fetchAll(db, sql: "SELECT kind, value FROM follow WHERE account_id = ? ORDER BY kind, value", arguments: [accountID])
+            let follows = try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, value FROM follow WHERE account_id = ? ORDER BY kind, value"), arguments: [accountID])
                 .compactMap { row in Follow.Kind(rawValue: row[0]).map { Follow(kind: $0, value: row[1]) } }
             let paragraph = try Row.fetchOne(db, sql: "SELECT body, updated_at FROM interest_paragraph WHERE account_id = ?", arguments: [accountID])
             let fingerprint = ReaderSignalFingerprint.make(
@@ -224,7 +222,7 @@ extension SQLitePaperStore {
     }
 
     public func accountsWithSignals() async throws -> [Int64] {
-        try await reading { db in
+        try await readingAside { db in
             try Int64.fetchAll(db, sql: """
                 SELECT account_id FROM vote UNION SELECT account_id FROM library_entry UNION SELECT account_id FROM not_interested
                 UNION SELECT account_id FROM follow UNION SELECT account_id FROM interest_paragraph ORDER BY 1
@@ -286,7 +284,7 @@ extension SQLitePaperStore {
     }
 
     public func readerRecommendationModels() async throws -> [StoredRecommendationModel] {
-        try await reading { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: """
                 SELECT account_id, tag, fingerprint, weights, trained_at FROM recommendation_model WHERE tag = '' ORDER BY account_id
                 """).map(Self.storedModel)
@@ -309,7 +307,7 @@ extension SQLitePaperStore {
     }
 
     public func paperTexts(afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource] {
-        try await reading { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: "SELECT key, title, abstract, modified_at FROM paper WHERE key > ? ORDER BY key LIMIT ?",
                              arguments: [Int64(afterKey), limit])
                 .map { EmbeddingSource(key: UInt32(truncatingIfNeeded: $0[0] as Int64), title: $0[1], abstract: $0[2], modifiedAt: $0[3]) }
@@ -348,7 +346,7 @@ extension SQLitePaperStore {
     }
 
     public func termStatistics(minimumDocuments: Int) async throws -> TermStatistics {
-        try await reading { db in
+        try await readingAside { db in
             let position = try Self.termCountPosition(db)
             var counts: [String: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT term, documents FROM term_document_count WHERE documents >= ?", arguments: [minimumDocuments])

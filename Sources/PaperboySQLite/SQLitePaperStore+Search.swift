@@ -47,7 +47,7 @@ extension SQLitePaperStore {
     public func containsWord(_ word: String) async throws -> Bool {
         let expression = SQLiteKeywordIndex.quoted(word)
         return try await reading { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1", arguments: [expression]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1"), arguments: [expression]) ?? false
         }
     }
 
@@ -67,11 +67,11 @@ extension SQLitePaperStore {
         return try await reading { db in
             var result: [UInt32: Paper] = [:]
             // Chunks keep the statement under SQLite's bound-parameter limit.
-            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for chunk in stride(from: 0, to: keys.count, by: 512).map({ Array(keys[$0..<min($0 + 512, keys.count)]) }) {
+                let list = CachedSQL.inList(chunk.map { Int64($0) })
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(placeholders)) AND hidden = 0",
-                    arguments: StatementArguments(chunk.map { Int64($0) }))
+                    db.cachedStatement(sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(list.marks)) AND hidden = 0"),
+                    arguments: StatementArguments(list.values))
                 while let row = try rows.next() {
                     result[UInt32(row[0] as Int64)] = Self.paper(from: row)
                 }
@@ -82,12 +82,12 @@ extension SQLitePaperStore {
 
     public func paperKey(id: String) async throws -> UInt32? {
         try await reading { db in
-            try Int64.fetchOne(db, sql: "SELECT key FROM paper WHERE id = ?", arguments: [id]).map { UInt32($0) }
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM paper WHERE id = ?"), arguments: [id]).map { UInt32($0) }
         }
     }
 
     public func papersNeedingEmbeddings(model: String, afterKey: UInt32, limit: Int) async throws -> [EmbeddingSource] {
-        try await reading { db in
+        try await readingAside { db in
             try Row.fetchAll(db, sql: """
                 SELECT paper.key, paper.title, paper.abstract, paper.modified_at FROM paper
                 LEFT JOIN paper_embedding ON paper_embedding.paper_key = paper.key AND paper_embedding.model = ?
@@ -116,7 +116,7 @@ extension SQLitePaperStore {
     }
 
     public func embeddingsSaved(model: String, after cursor: EmbeddingCursor, limit: Int) async throws -> [SavedEmbedding] {
-        try await reading { db in
+        try await readingAside { db in
             // Two index seeks rather than one OR: embeddings saved before v6 all share saved_at 0,
             // and an OR made each page of a million-row start-up load scan that run from its start.
             var rows = try Row.fetchAll(db, sql: """
@@ -145,7 +145,7 @@ extension SQLitePaperStore {
     }
 
     public func embeddingSummary(model: String, through cursor: EmbeddingCursor) async throws -> EmbeddingSummary {
-        try await database.read { db in
+        try await readingAside { db in
             // Covered by paper_embedding_saved (model, saved_at, paper_key): no table rows are read.
             let row = try Row.fetchOne(db, sql: """
                 SELECT count(*), coalesce(sum(paper_key), 0), coalesce(sum(CAST(round(saved_at * 1000) AS INTEGER)), 0)
@@ -167,11 +167,11 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
     func postings(of term: KeywordTerm, cap: Int) async throws -> PostingCount {
         let expression = Self.expression(term)
         return try await reading { db in
-            let row = try Row.fetchOne(db, sql: """
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT count(*), min(rowid) FROM (
                     SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
                 )
-                """, arguments: [expression, cap + 1])
+                """), arguments: [expression, cap + 1])
             let documents: Int = row?[0] ?? 0
             let oldest: Int64? = row?[1]
             return PostingCount(term: term, documents: documents, fromKey: documents > cap ? oldest.map { $0 + 1 } : nil)
@@ -207,8 +207,10 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
             _ = arguments.append(contentsOf: [limit])
         }
         let bound = arguments
+        // Without filters the statement has two forms (with and without `fromKey`).
+        let reuse = filters.isEmpty
         return try await reading { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
+            try Row.fetchAll(reuse ? db.cachedStatement(sql: sql) : db.makeStatement(sql: sql), arguments: bound).map { row in
                 KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
             }
         }

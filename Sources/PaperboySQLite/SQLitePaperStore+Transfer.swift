@@ -23,7 +23,7 @@ extension SQLitePaperStore: TransferableStore {
         _ = arguments.append(contentsOf: [limit])
         let sql = "SELECT \(table.columnList) FROM \(table.name) \(condition) ORDER BY \(keys) LIMIT ?"
         let bound = arguments
-        return try await reading { db in
+        return try await readingAside { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
                 try table.columns.enumerated().map { index, column in
                     try Self.transferValue(row[index] as DatabaseValue, column: column, table: table.name)
@@ -45,7 +45,7 @@ extension SQLitePaperStore: TransferableStore {
     }
 
     public func transferRowCount(of table: TransferTable) async throws -> Int {
-        try await reading { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0 }
+        try await readingAside { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") ?? 0 }
     }
 
     /// SQLite gives an `INTEGER PRIMARY KEY` row the largest id plus one: nothing to move.

@@ -194,7 +194,7 @@ public final class SQLitePaperStore: PaperStore {
 
     public func paper(id: String) async throws -> Paper? {
         try await reading { db in
-            try Row.fetchOne(db, sql: "SELECT \(SQLitePaperStore.columns) FROM paper WHERE id = ?", arguments: [id])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLitePaperStore.columns) FROM paper WHERE id = ?"), arguments: [id])
                 .map { SQLitePaperStore.paper(from: $0) }
         }
     }
@@ -239,15 +239,15 @@ public final class SQLitePaperStore: PaperStore {
 
     public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
         try await reading { db in
-            let previous = try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day < ?", arguments: [day.daysSinceEpoch])
-            let next = try Int.fetchOne(db, sql: "SELECT MIN(daily_day) FROM paper WHERE daily_day > ?", arguments: [day.daysSinceEpoch])
+            let previous = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day < ?"), arguments: [day.daysSinceEpoch])
+            let next = try Int.fetchOne(db.cachedStatement(sql: "SELECT MIN(daily_day) FROM paper WHERE daily_day > ?"), arguments: [day.daysSinceEpoch])
             return (previous.map(Day.init(daysSinceEpoch:)), next.map(Day.init(daysSinceEpoch:)))
         }
     }
 
     public func latestDay() async throws -> Day? {
         try await reading { db in
-            try Int.fetchOne(db, sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day IS NOT NULL").map(Day.init(daysSinceEpoch:))
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day IS NOT NULL")).map(Day.init(daysSinceEpoch:))
         }
     }
 
