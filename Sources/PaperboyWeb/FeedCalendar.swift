@@ -1,5 +1,5 @@
-import Mustache
 import PaperboyCore
+import Synchronization
 
 /// The calendar on feed pages: the month of the period shown, each day linking to its daily
 /// feed, each row to its week, the caption to the month, and arrows to the months either side.
@@ -68,45 +68,85 @@ struct FeedCalendar {
     }
 }
 
-extension FeedCalendar: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "monthLabel": monthLabel
-        case "monthURL": monthURL
-        case "previousMonthURL": previousMonthURL
-        case "previousMonthLabel": previousMonthLabel
-        case "nextMonthURL": nextMonthURL.orAbsent
-        case "nextMonthLabel": nextMonthLabel
-        case "weeks": weeks
-        case "weekdays": weekdays
-        case "selected": selected
-        case "latest": latest
-        case "jumpAction": jumpAction
-        default: nil
+extension FeedCalendar {
+    /// The calendar's markup for a feed page, the same for every reader of that page on that
+    /// day: kept for the last few hundred pages asked for. Building and writing it each time was
+    /// a third of an uncached daily page (BENCHMARKS.md, issue 17).
+    static func html(showing period: FeedPeriod, today: Day, link: (FeedPeriod) -> String) -> String {
+        // The period's own link carries the period, the order and For-you; `today` the rest.
+        let key = link(period) + " " + today.iso
+        if let known = recent.withLock({ $0[key] }) { return known }
+        let html = FeedCalendar(showing: period, today: today, link: link).html
+        recent.withLock { memo in
+            if memo.count >= memoCapacity { memo.removeAll(keepingCapacity: true) }
+            memo[key] = html
         }
+        return html
     }
-}
 
-extension FeedCalendar.Week: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "label": label
-        case "url": url
-        case "days": days
-        default: nil
-        }
-    }
-}
+    private static let recent = Mutex([String: String]())
+    static let memoCapacity = 512
 
-extension FeedCalendar.Cell: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "label": label
-        case "url": url.orAbsent
-        case "current": current
-        case "today": today
-        case "blank": label.isEmpty
-        default: nil
+    /// `<details class="calendar">…</details>`: a month table and the date field.
+    var html: String {
+        var out = HTMLWriter(capacity: 6_144)
+        out.raw("<details class=\"calendar\">\n<summary>Calendar</summary>\n<div class=\"calendar-panel\">\n<table class=\"month\">\n<caption><a href=\"")
+        out.text(previousMonthURL)
+        out.raw("\" aria-label=\"")
+        out.text(previousMonthLabel)
+        out.raw("\">←</a> <a href=\"")
+        out.text(monthURL)
+        out.raw("\">")
+        out.text(monthLabel)
+        out.raw("</a> ")
+        if let nextMonthURL {
+            out.raw("<a href=\"")
+            out.text(nextMonthURL)
+            out.raw("\" aria-label=\"")
+            out.text(nextMonthLabel)
+            out.raw("\">→</a>")
+        } else {
+            out.raw("<span></span>")
         }
+        out.raw("</caption>\n<thead><tr><th scope=\"col\"><span class=\"visually-hidden\">Week</span></th>")
+        for weekday in weekdays {
+            out.raw("<th scope=\"col\">")
+            out.text(weekday)
+            out.raw("</th>")
+        }
+        out.raw("</tr></thead>\n<tbody>\n")
+        for week in weeks {
+            out.raw("<tr><td class=\"week\"><a href=\"")
+            out.text(week.url)
+            out.raw("\" aria-label=\"Week ")
+            out.text(week.label)
+            out.raw("\">")
+            out.text(week.label)
+            out.raw("</a></td>")
+            for day in week.days {
+                out.raw("<td>")
+                if let url = day.url {
+                    out.raw("<a href=\"")
+                    out.text(url)
+                    out.raw(day.current ? "\" class=\"current\" aria-current=\"date\">" : "\">")
+                    out.text(day.label)
+                    out.raw("</a>")
+                } else {
+                    out.raw("<span class=\"outside\">")
+                    out.text(day.label)
+                    out.raw("</span>")
+                }
+                out.raw("</td>")
+            }
+            out.raw("</tr>\n")
+        }
+        out.raw("</tbody>\n</table>\n<form class=\"jump\" method=\"get\" action=\"")
+        out.text(jumpAction)
+        out.raw("\">\n<label for=\"jump-date\">Go to a date</label>\n<input id=\"jump-date\" type=\"date\" name=\"date\" value=\"")
+        out.text(selected)
+        out.raw("\" max=\"")
+        out.text(latest)
+        out.raw("\" required>\n<select name=\"view\" aria-label=\"Show that\"><option value=\"day\">day</option><option value=\"week\">week</option><option value=\"month\">month</option></select>\n<button type=\"submit\">Go</button>\n</form>\n</div>\n</details>")
+        return out.html
     }
 }

@@ -135,7 +135,7 @@ struct SitePages: Sendable {
             previousPage: page > 0 ? link(period, page: page - 1) : nil,
             nextPage: papers.count > pageSize ? link(period, page: page + 1) : nil,
             orderNote: ordered.note,
-            calendar: FeedCalendar(showing: period, today: today, link: { link($0) }))
+            calendarHTML: FeedCalendar.html(showing: period, today: today, link: { link($0) }))
         if !isDay(period), page == 0 {
             model.risingPhrases = try await risingPhrases(period).map(RisingPhraseView.init)
         }

@@ -67,7 +67,7 @@ extension FeedPageModel: MustacheParent {
         case "previousPage": previousPage.orAbsent
         case "nextPage": nextPage.orAbsent
         case "orderNote": orderNote.orAbsent
-        case "calendar": calendar.orAbsent
+        case "calendarHTML": calendarHTML.orAbsent
         case "risingPhrases": risingPhrases
         case "hasRisingPhrases": !risingPhrases.isEmpty
         default: nil

@@ -143,7 +143,8 @@ struct FeedPageModel {
     let nextPage: String?
     /// Which order the page shows, when it is not the one the reader picked (For you, community).
     var orderNote: String? = nil
-    var calendar: FeedCalendar? = nil
+    /// `FeedCalendar.html`, on feed pages.
+    var calendarHTML: String? = nil
     /// Week and month pages: key phrases whose share grew most against the period before (issue 19).
     var risingPhrases: [RisingPhraseView] = []
 }
