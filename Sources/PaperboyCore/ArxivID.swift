@@ -19,20 +19,23 @@ public enum ArxivID {
     }
 
     public static func isValid(_ id: String) -> Bool {
-        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2 {
+        // Over the UTF-8 bytes: every accepted character is ASCII, and cards ask this of every
+        // paper they show (splitting into Substrings was 4% of an uncached daily page).
+        let bytes = Array(id.utf8)
+        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 } }
+        if let slash = bytes.firstIndex(of: 0x2F) {
             // Old style: `hep-th/9901001`, `math.CO/0211159`.
-            let archive = parts[0]
-            let number = parts[1]
+            let archive = 0..<slash
+            let number = (slash + 1)..<bytes.count
             return !archive.isEmpty && archive.count <= 16
-                && archive.allSatisfy { $0.isASCIILetter || $0 == "-" || $0 == "." }
-                && number.count == 7 && number.allSatisfy(\.isASCIIDigit)
+                && archive.allSatisfy { index in
+                    let byte = bytes[index] | 0x20
+                    return (byte >= 0x61 && byte <= 0x7A) || bytes[index] == 0x2D || bytes[index] == 0x2E
+                }
+                && number.count == 7 && digits(number)
         }
-        guard parts.count == 1 else { return false }
-        let halves = id.split(separator: ".", omittingEmptySubsequences: false)
-        guard halves.count == 2 else { return false }
-        return halves[0].count == 4 && halves[0].allSatisfy(\.isASCIIDigit)
-            && (4...5).contains(halves[1].count) && halves[1].allSatisfy(\.isASCIIDigit)
+        guard let dot = bytes.firstIndex(of: 0x2E) else { return false }
+        return dot == 4 && digits(0..<4) && (5...6).contains(bytes.count - dot) && digits((dot + 1)..<bytes.count)
     }
 
     /// Reads an id from a bare id or an arXiv abstract/PDF URL.

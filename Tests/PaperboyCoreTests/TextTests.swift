@@ -20,6 +20,35 @@ import Testing
         #expect(ArxivID.parse(text) == nil)
     }
 
+    /// `isValid` reads bytes; it must accept exactly what the rule written over Characters did.
+    @Test func isValid_overBytes_agreesWithTheCharacterRule() {
+        func characterRule(_ id: String) -> Bool {
+            let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 2 {
+                return !parts[0].isEmpty && parts[0].count <= 16 && parts[0].allSatisfy { $0.isASCIILetter || $0 == "-" || $0 == "." }
+                    && parts[1].count == 7 && parts[1].allSatisfy(\.isASCIIDigit)
+            }
+            guard parts.count == 1 else { return false }
+            let halves = id.split(separator: ".", omittingEmptySubsequences: false)
+            guard halves.count == 2 else { return false }
+            return halves[0].count == 4 && halves[0].allSatisfy(\.isASCIIDigit)
+                && (4...5).contains(halves[1].count) && halves[1].allSatisfy(\.isASCIIDigit)
+        }
+        var samples = ["2405.12345", "0704.0001", "2405.123", "2405.123456", "24051.2345", "2405.1234a", "2405..1234", "2405.12.34",
+                       "hep-th/9901001", "math.CO/0211159", "hep-th/990100", "hep-th/99010011", "/9901001", "hep-th/9901001/",
+                       "abcdefghijklmnopq/9901001", "abcdefghijklmnop/9901001", "hep_th/9901001", "hep-th/990100a", "h@p/9901001",
+                       "[ep/9901001", "`ep/9901001", "hép/9901001", "2405.1234\u{301}", "٢٤٠٥.١٢٣٤٥", "2405.1234\r\n", "", ".", "/",
+                       "pb-3fmuxmoonu1xd", "2405/1234567", "ab.CD-x/0000000"]
+        var generator = SplitMix64(seed: 17)
+        let alphabet = Array("0123456789./-aZ_é\u{301}")
+        for _ in 0..<5_000 {
+            samples.append(String((0..<Int(generator.next() % 18)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        for sample in samples {
+            #expect(ArxivID.isValid(sample) == characterRule(sample), "\(sample.debugDescription)")
+        }
+    }
+
     @Test func fromReference_readsURLs() {
         #expect(ArxivID.fromReference("https://arxiv.org/abs/2405.12345v2") == "2405.12345")
         #expect(ArxivID.fromReference("https://arxiv.org/pdf/2405.12345.pdf") == "2405.12345")
