@@ -1,8 +1,9 @@
 import Foundation
 import PaperboyCore
-import PaperboySQLite
+@testable import PaperboySQLite
 import PaperboyStore
 import PaperboyTestSupport
+import Synchronization
 import Testing
 
 /// What only SQLite has: a database file. How a store behaves is tested on every store in
@@ -24,6 +25,55 @@ import Testing
         let reopened = try SQLitePaperStore(path: directory.path("paperboy.sqlite"))
         #expect(try await reopened.paper(id: "hep-th/9901001") == paper)
         #expect(try await reopened.paper(id: "missing") == nil)
+    }
+
+    /// Reads run on the calling thread (`reading`) or on a dispatch thread (`readingAside`), and
+    /// a read beyond the pool's five readers waits for one. Far more reads than readers, and than
+    /// cooperative threads, from both paths at once must all finish: a read that kept its reader
+    /// across an await (GRDB's async read) would hang this once the waiting reads held every
+    /// cooperative thread, and the test's own time limit with them: a watchdog thread ends the
+    /// run with a message instead of letting it hang.
+    @Test func reads_farMoreThanReaders_fromBothPaths_allFinish() async throws {
+        let finished = Atomic<Bool>(false)
+        defer { finished.store(true, ordering: .releasing) }
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 120)
+            if !finished.load(ordering: .acquiring) { fatalError("store reads deadlocked: a read kept its reader across an await") }
+        }
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        let papers = (0..<200).map { samplePaper(id: "2503.\(String(format: "%05d", $0))", title: "Concurrent read \($0)") }
+        _ = try await store.upsert(papers.map { record($0) })
+        let table = try #require(TransferSchema.tables.first { $0.name == "paper" })
+        let found = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<400 {
+                group.addTask {
+                    switch index % 4 {
+                    case 0: try await store.paper(id: papers[index % 200].id) == nil ? 0 : 1
+                    case 1: try await store.transferRowCount(of: table) == 200 ? 1 : 0
+                    case 2: try await store.papers(keys: (1...50).map { UInt32($0) }).count == 50 ? 1 : 0
+                    default: try await store.transferRows(of: table, after: nil, limit: 100).count == 100 ? 1 : 0
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(found == 400)
+    }
+
+    /// An `IN` list is padded to a power of two by repeating its last value, so its statement has
+    /// few forms to cache; the values and their order stay as given.
+    @Test func inList_padsToAPowerOfTwo_withTheLastValue() {
+        #expect(CachedSQL.inList([Int64]()).marks == "")
+        #expect(CachedSQL.inList([7]).marks == "?")
+        let three = CachedSQL.inList(["a", "b", "c"])
+        #expect(three.marks == "?,?,?,?" && three.values == ["a", "b", "c", "c"])
+        #expect(CachedSQL.inList(Array(1...33)).values.count == 64)
+        #expect(CachedSQL.inList(Array(1...500)).values.count == 512)
+        // A chunk longer than the cap is not cut short.
+        #expect(CachedSQL.inList(Array(1...700), chunk: 512).values.count == 700)
+        // Every distinct length from 1 to 512 gives one of ten forms.
+        #expect(Set((1...512).map { CachedSQL.inList(Array(repeating: 0, count: $0)).marks }).count == 10)
     }
 
     @Test func open_unwritableLocation_saysWhere() throws {
