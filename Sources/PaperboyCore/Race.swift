@@ -25,15 +25,18 @@ public final class Race<Value: Sendable>: Sendable {
                 }
                 Task {
                     if case .failure(let error) = await watchdog.result, !(error is CancellationError) {
-                        work.cancel()
+                        // The outcome first: cancelling the work first let its cancellation error
+                        // (PostgresNIO's `requestCancelled`) end the race now and then, a 500
+                        // instead of the watchdog's "unavailable".
                         race.finish(.failure(error))
+                        work.cancel()
                     }
                 }
             }
         } onCancel: {
+            race.finish(.failure(CancellationError()))
             work.cancel()
             watchdog.cancel()
-            race.finish(.failure(CancellationError()))
         }
     }
 
