@@ -35,6 +35,19 @@ enum CardHTML {
     /// `<li class="card">…</li>` and a newline.
     static func paperCard(_ card: PaperCard) -> String {
         var out = HTMLWriter()
+        paperCard(card, into: &out)
+        return out.html
+    }
+
+    /// Every card of a list, one after the other, in one string: a page includes the list with
+    /// one variable, not a section that Mustache enters (and looks `html` up in) once per card.
+    static func paperCards(_ cards: [PaperCard]) -> String {
+        var out = HTMLWriter(capacity: 4_096 * cards.count)
+        for card in cards { paperCard(card, into: &out) }
+        return out.html
+    }
+
+    static func paperCard(_ card: PaperCard, into out: inout HTMLWriter) {
         let enrichment = card.enrichment
         thumbnail(card.thumbnail, url: card.url, into: &out)
         out.raw("<div class=\"card-body\">\n<h2 class=\"card-title\">")
@@ -72,13 +85,24 @@ enum CardHTML {
         actionChips(published: card.published, arxivURL: card.arxivURL, pdfURL: card.pdfURL, enrichment: enrichment, into: &out)
         library(card.library, into: &out)
         out.raw("\n</div>\n</li>\n")
-        return out.html
     }
 
     /// A search hit: the paper card's layout with the query's words marked, and the upvote count
     /// as a chip instead of the button.
     static func searchResult(_ card: SearchResultCard) -> String {
         var out = HTMLWriter()
+        searchResult(card, into: &out)
+        return out.html
+    }
+
+    /// Every hit, as `paperCards`.
+    static func searchResults(_ cards: [SearchResultCard]) -> String {
+        var out = HTMLWriter(capacity: 4_096 * cards.count)
+        for card in cards { searchResult(card, into: &out) }
+        return out.html
+    }
+
+    static func searchResult(_ card: SearchResultCard, into out: inout HTMLWriter) {
         let enrichment = card.enrichment
         thumbnail(card.thumbnail, url: card.url, into: &out)
         out.raw("<div class=\"card-body\">\n<h2 class=\"card-title\"><a href=\"")
@@ -103,7 +127,6 @@ enum CardHTML {
         actionChips(published: card.published, arxivURL: card.arxivURL, pdfURL: card.pdfURL, enrichment: enrichment, into: &out)
         library(card.library, into: &out)
         out.raw("\n</div>\n</li>\n")
-        return out.html
     }
 
     /// The upvote button (a form for a signed-in reader, a sign-in link otherwise), no newline.

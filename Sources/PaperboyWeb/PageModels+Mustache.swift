@@ -61,7 +61,7 @@ extension FeedPageModel: MustacheParent {
         case "sorts": sorts
         case "previous": previous.orAbsent
         case "next": next.orAbsent
-        case "papers": papers
+        case "papersHTML": CardHTML.paperCards(papers)
         case "hasPapers": hasPapers
         case "firstRank": firstRank
         case "previousPage": previousPage.orAbsent
@@ -101,7 +101,7 @@ extension PaperPageModel: MustacheParent {
         case "abstract": abstract
         case "authorComments": authorComments.orAbsent
         case "journalRef": journalRef.orAbsent
-        case "similar": similar
+        case "similarHTML": CardHTML.paperCards(similar)
         case "hasSimilar": hasSimilar
         case "voteHTML": CardHTML.vote(vote, upvotes: upvotes)
         case "library": library.orAbsent
@@ -162,7 +162,7 @@ extension SearchPageModel: MustacheParent {
         case "semanticUnavailable": semanticUnavailable
         case "corrections": corrections.map { CorrectionNote(word: $0.word, stem: $0.stem) }
         case "hasQuery": hasQuery
-        case "results": results
+        case "resultsHTML": CardHTML.searchResults(results)
         case "hasResults": hasResults
         case "firstRank": firstRank
         case "previousPage": previousPage.orAbsent

@@ -189,7 +189,7 @@ struct TrendingPageModel: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "site": site
-        case "papers": papers
+        case "papersHTML": CardHTML.paperCards(papers)
         case "hasPapers": !papers.isEmpty
         case "firstRank": firstRank
         case "previousPage": previousPage.orAbsent
