@@ -33,17 +33,16 @@ struct HTMLWriter {
 /// up through dynamic casts, most of an uncached daily page's time (BENCHMARKS.md, issue 17).
 enum CardHTML {
     /// `<li class="card">…</li>` and a newline.
-    static func paperCard(_ card: PaperCard) -> String {
-        var out = HTMLWriter()
-        paperCard(card, into: &out)
-        return out.html
-    }
+    static func paperCard(_ card: PaperCard) -> String { list([card], paperCard) }
 
     /// Every card of a list, one after the other, in one string: a page includes the list with
     /// one variable, not a section that Mustache enters (and looks `html` up in) once per card.
-    static func paperCards(_ cards: [PaperCard]) -> String {
-        var out = HTMLWriter(capacity: 4_096 * cards.count)
-        for card in cards { paperCard(card, into: &out) }
+    static func paperCards(_ cards: [PaperCard]) -> String { list(cards, paperCard) }
+
+    /// `cards` written one after the other by `write`.
+    private static func list<Card>(_ cards: [Card], _ write: (Card, inout HTMLWriter) -> Void) -> String {
+        var out = HTMLWriter(capacity: 4_096 * max(1, cards.count))
+        for card in cards { write(card, &out) }
         return out.html
     }
 
@@ -89,18 +88,10 @@ enum CardHTML {
 
     /// A search hit: the paper card's layout with the query's words marked, and the upvote count
     /// as a chip instead of the button.
-    static func searchResult(_ card: SearchResultCard) -> String {
-        var out = HTMLWriter()
-        searchResult(card, into: &out)
-        return out.html
-    }
+    static func searchResult(_ card: SearchResultCard) -> String { list([card], searchResult) }
 
     /// Every hit, as `paperCards`.
-    static func searchResults(_ cards: [SearchResultCard]) -> String {
-        var out = HTMLWriter(capacity: 4_096 * cards.count)
-        for card in cards { searchResult(card, into: &out) }
-        return out.html
-    }
+    static func searchResults(_ cards: [SearchResultCard]) -> String { list(cards, searchResult) }
 
     static func searchResult(_ card: SearchResultCard, into out: inout HTMLWriter) {
         let enrichment = card.enrichment
