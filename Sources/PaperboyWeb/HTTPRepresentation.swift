@@ -23,11 +23,16 @@ struct PageRepresentations: Sendable {
     /// bytes would save nothing.
     static let minimumCompressedLength = 1024
 
-    init(body: ByteBuffer, contentType: String, etag: String? = nil, lastModified: Date?, compress: Bool = true) {
+    /// `level`: zlib's default for what the page cache keeps (compressed once, sent many times);
+    /// a page made for one request (signed in, or the cache off) is compressed at level 1: the
+    /// uncached daily page for a client that accepts gzip went from 1,503–1,516 to 1,971–2,002
+    /// req/s, for a body 12% larger (BENCHMARKS.md, issue 17).
+    init(body: ByteBuffer, contentType: String, etag: String? = nil, lastModified: Date?, compress: Bool = true,
+         level: ZlibConfiguration.CompressionLevel = .defaultCompressionLevel) {
         self.etag = etag ?? Self.etag(of: body)
         self.lastModified = lastModified
         lastModifiedText = lastModified.map(HTTPDate.format)
-        gzipped = compress ? Self.gzip(body, contentType: contentType) : nil
+        gzipped = compress ? Self.gzip(body, contentType: contentType, level: level) : nil
     }
 
     static func etag(of body: ByteBuffer) -> String {
@@ -45,11 +50,11 @@ struct PageRepresentations: Sendable {
         return type.hasPrefix("text/") || type == "application/json" || type == "application/atom+xml" || type == "application/xml"
     }
 
-    static func gzip(_ body: ByteBuffer, contentType: String) -> ByteBuffer? {
+    static func gzip(_ body: ByteBuffer, contentType: String, level: ZlibConfiguration.CompressionLevel = .defaultCompressionLevel) -> ByteBuffer? {
         guard body.readableBytes >= minimumCompressedLength, isCompressible(contentType) else { return nil }
         var input = body
         // zlib only fails for want of memory; the page then goes out uncompressed.
-        guard let compressed = try? input.compress(with: .gzip(configuration: .init(compressionLevel: .defaultCompressionLevel))) else { return nil }
+        guard let compressed = try? input.compress(with: .gzip(configuration: .init(compressionLevel: level))) else { return nil }
         return compressed.readableBytes < body.readableBytes ? compressed : nil
     }
 }
@@ -61,7 +66,7 @@ extension Page {
         guard status == .ok else { return response() }
         let negotiation = ContentNegotiation(request.headers)
         let representations = self.representations
-            ?? PageRepresentations(body: body, contentType: contentType, lastModified: nil, compress: negotiation.acceptsGzip)
+            ?? PageRepresentations(body: body, contentType: contentType, lastModified: nil, compress: negotiation.acceptsGzip, level: .fastestCompression)
         var headers: HTTPFields = [.contentType: contentType]
         if let cacheControl { headers[.cacheControl] = cacheControl }
         headers[.eTag] = representations.etag

@@ -133,6 +133,22 @@ extension TestClientProtocol {
         }
     }
 
+    /// A page made for one request (the cache off, or a signed-in page) is compressed at zlib's
+    /// fastest level: it is compressed for that one answer, and the default level cost a third of
+    /// an uncached daily page's rate (BENCHMARKS.md, issue 17). It still decompresses to the page.
+    @Test func gzip_ofAnUncachedPage_isTheFastestLevel_andDecompressesToThePlainBody() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero)
+        try await fixture.test { client in
+            let plain = try await client.send("/")
+            let compressed = try await client.send("/", headers: [.acceptEncoding: "gzip"])
+            #expect(compressed.headers[.contentEncoding] == "gzip")
+            #expect(try gunzip(compressed.body) == String(buffer: plain.body))
+            let fastest = try #require(PageRepresentations.gzip(plain.body, contentType: "text/html; charset=utf-8", level: .fastestCompression))
+            #expect(compressed.body == fastest)
+            #expect(compressed.headers[.eTag] == plain.headers[.eTag])
+        }
+    }
+
     @Test func gzip_refusedOrNotOffered_sendsThePlainBody() async throws {
         let fixture = try await WebFixture()
         try await fixture.test { client in
