@@ -511,7 +511,7 @@ enum PostgresMigrations {
         ]),
         // Issue 17: each stem's papers in key order. A GIN index hands over a word's whole posting
         // list, so finding a common word's newest papers read all of them. Papers are grouped in
-        // blocks of 4,096 keys (`PostgresKeywordIndex.blockKeys`); a row holds one stem's papers in
+        // blocks of 4,096 keys (`PostgresKeywordIndex.blockShift` bits); a row holds one stem's papers in
         // one block, ascending, with what BM25 needs of each: the column-weighted count
         // (`ts_rank_cd`'s value) and the paper's length. SQLite's v10 only registers the version:
         // FTS5 reads its doclists newest-first already.

@@ -124,7 +124,7 @@ enum CachedSQL {
         guard let last = values.last else { return ("", []) }
         var size = 1
         while size < values.count { size *= 2 }
-        size = min(max(size, values.count), max(chunk, values.count))
+        size = max(min(size, chunk), values.count)
         let padded = values + Array(repeating: last, count: size - values.count)
         return (Array(repeating: "?", count: padded.count).joined(separator: ","), padded)
     }

@@ -10,7 +10,6 @@ struct FeedCalendar {
         let url: String?
         /// The day is in the period the page shows.
         let current: Bool
-        let today: Bool
     }
 
     struct Week {
@@ -52,9 +51,9 @@ struct FeedCalendar {
             let week = FeedPeriod.week(containing: monday)
             let cells = (0..<7).map { offset -> Cell in
                 let day = monday.adding(days: offset)
-                guard days.contains(day) else { return Cell(label: "", url: nil, current: false, today: false) }
+                guard days.contains(day) else { return Cell(label: "", url: nil, current: false) }
                 return Cell(label: String(day.components.day), url: day <= today ? link(.day(day)) : nil,
-                            current: period.days.contains(day), today: day == today)
+                            current: period.days.contains(day))
             }
             rows.append(Week(label: "W" + Day.pad(Self.weekNumber(week), 2), url: link(week), days: cells))
             monday = monday.adding(days: 7)

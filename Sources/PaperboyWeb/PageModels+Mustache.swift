@@ -121,12 +121,6 @@ extension PaperPageModel: MustacheParent {
     }
 }
 
-extension SearchResultCard: MustacheParent {
-    func child(named name: String) -> Any? {
-        name == "html" ? CardHTML.searchResult(self) : nil
-    }
-}
-
 extension SearchModeOption: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
