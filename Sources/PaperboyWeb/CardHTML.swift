@@ -20,6 +20,11 @@ struct HTMLWriter {
         HTMLEscaping.append(value, to: &bytes)
     }
 
+    /// HTML written before (`CardParts`).
+    mutating func append(_ html: [UInt8]) {
+        bytes.append(contentsOf: html)
+    }
+
     mutating func number(_ value: Int) {
         bytes.append(contentsOf: String(value).utf8)
     }
@@ -47,41 +52,20 @@ enum CardHTML {
     }
 
     static func paperCard(_ card: PaperCard, into out: inout HTMLWriter) {
-        let enrichment = card.enrichment
-        thumbnail(card.thumbnail, url: card.url, into: &out)
-        out.raw("<div class=\"card-body\">\n<h2 class=\"card-title\">")
-        if card.featured {
-            out.raw("<span class=\"tag featured\">Featured</span> ")
-        }
-        out.raw("<a href=\"")
-        out.text(card.url)
-        out.raw("\">")
-        out.text(card.title)
-        out.raw("</a></h2>\n<p class=\"meta authors\">")
-        authors(enrichment, into: &out)
-        out.raw("\n</p>\n")
+        let parts = card.parts
+        out.append(parts.cardHead)
         if let reason = card.reason {
             out.raw("<p class=\"reason\">For you: ")
             out.text(reason)
             out.raw("</p>")
         }
-        out.raw("\n<p class=\"snippet\">")
-        out.text(card.snippet)
-        out.raw("</p>\n")
-        keyPhrases(enrichment, into: &out)
-        out.raw("\n</div>\n<div class=\"card-actions\">\n")
-        // The old template's vote partial ended without a newline and took its line's: the comment
-        // count follows on the same line.
-        vote(card.vote, upvotes: card.upvotes, into: &out)
-        if let commentCount = card.commentCount {
-            out.raw("<a class=\"chip\" href=\"")
-            out.text(card.url)
-            out.raw("#comments\">")
-            out.number(commentCount)
-            out.raw(card.singleComment ? " comment</a>" : " comments</a>")
+        out.append(parts.cardMiddle)
+        if card.vote.csrf == nil {
+            out.append(parts.anonymousVote)
+        } else {
+            vote(card.vote, upvotes: parts.upvotes, into: &out)
         }
-        out.raw("\n")
-        actionChips(published: card.published, arxivURL: card.arxivURL, pdfURL: card.pdfURL, enrichment: enrichment, into: &out)
+        out.append(parts.cardTail)
         library(card.library, into: &out)
         out.raw("\n</div>\n</li>\n")
     }
@@ -94,14 +78,14 @@ enum CardHTML {
     static func searchResults(_ cards: [SearchResultCard]) -> String { list(cards, searchResult) }
 
     static func searchResult(_ card: SearchResultCard, into out: inout HTMLWriter) {
-        let enrichment = card.enrichment
-        thumbnail(card.thumbnail, url: card.url, into: &out)
+        let parts = card.parts
+        out.append(parts.thumbnailHTML)
         out.raw("<div class=\"card-body\">\n<h2 class=\"card-title\"><a href=\"")
-        out.text(card.url)
+        out.text(parts.url)
         out.raw("\">")
         segments(card.titleSegments, into: &out)
         out.raw("</a></h2>\n<p class=\"meta authors\">")
-        authors(enrichment, into: &out)
+        out.append(parts.authorsHTML)
         out.raw("\n</p>\n")
         if let matchedBy = card.matchedBy {
             out.raw("<p class=\"meta\">")
@@ -111,11 +95,11 @@ enum CardHTML {
         out.raw("\n<p class=\"snippet\">")
         segments(card.snippetSegments, into: &out)
         out.raw("</p>\n")
-        keyPhrases(enrichment, into: &out)
+        out.append(parts.keyPhrasesHTML)
         out.raw("\n</div>\n<div class=\"card-actions\">\n<span class=\"chip quiet\">")
-        out.number(card.upvotes)
-        out.raw(card.singleUpvote ? " upvote</span>\n" : " upvotes</span>\n")
-        actionChips(published: card.published, arxivURL: card.arxivURL, pdfURL: card.pdfURL, enrichment: enrichment, into: &out)
+        out.number(parts.upvotes)
+        out.raw(parts.singleUpvote ? " upvote</span>\n" : " upvotes</span>\n")
+        out.append(parts.actionChipsHTML)
         library(card.library, into: &out)
         out.raw("\n</div>\n</li>\n")
     }
@@ -143,7 +127,7 @@ enum CardHTML {
 
     // MARK: Parts
 
-    private static func thumbnail(_ thumbnail: CardThumbnail, url: String, into out: inout HTMLWriter) {
+    static func thumbnail(_ thumbnail: CardThumbnail, url: String, into out: inout HTMLWriter) {
         out.raw("<li class=\"card\">\n<a class=\"thumb hue-")
         out.number(thumbnail.hue)
         out.raw("\" href=\"")
@@ -163,7 +147,7 @@ enum CardHTML {
         out.raw("</a>\n")
     }
 
-    private static func authors(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+    static func authors(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
         let names = enrichment.authorNames
         for (index, name) in names.enumerated() {
             out.raw("<a class=\"author\" href=\"")
@@ -183,7 +167,7 @@ enum CardHTML {
 
     /// Cards show the first three key phrases: the first are the best (precision@1 80% against
     /// 62% for all five), and five chips made a card twice as tall.
-    private static func keyPhrases(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+    static func keyPhrases(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
         guard !enrichment.keyPhrases.isEmpty else { return }
         out.raw("<ul class=\"key-phrases\" aria-label=\"Key phrases\">")
         for chip in enrichment.keyPhrases.prefix(3) {
@@ -209,7 +193,7 @@ enum CardHTML {
     }
 
     /// Date, arXiv or PDF, GitHub: one line each, then the line of the library controls.
-    private static func actionChips(published: String?, arxivURL: String?, pdfURL: String?, enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+    static func actionChips(published: String?, arxivURL: String?, pdfURL: String?, enrichment: PaperEnrichment, into out: inout HTMLWriter) {
         if let published {
             out.raw("<span class=\"chip quiet\"><time datetime=\"")
             out.text(published)
@@ -261,12 +245,17 @@ enum CardHTML {
             out.number(upvotes)
             out.raw("</span><span class=\"visually-hidden\"> upvotes</span></button></form>")
         } else {
-            out.raw("<a class=\"vote\" href=\"")
-            out.text(vote.signIn)
-            out.raw("\" title=\"Sign in to upvote\"><span aria-hidden=\"true\">▲</span> ")
-            out.number(upvotes)
-            out.raw("<span class=\"visually-hidden\"> upvotes: sign in to upvote</span></a>")
+            anonymousVote(signIn: vote.signIn, upvotes: upvotes, into: &out)
         }
+    }
+
+    /// The vote button of a reader who is not signed in: a link to sign in, with the count.
+    static func anonymousVote(signIn: String, upvotes: Int, into out: inout HTMLWriter) {
+        out.raw("<a class=\"vote\" href=\"")
+        out.text(signIn)
+        out.raw("\" title=\"Sign in to upvote\"><span aria-hidden=\"true\">▲</span> ")
+        out.number(upvotes)
+        out.raw("<span class=\"visually-hidden\"> upvotes: sign in to upvote</span></a>")
     }
 
     private static func library(_ library: LibraryControl?, into out: inout HTMLWriter) {

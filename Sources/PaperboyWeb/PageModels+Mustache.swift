@@ -10,24 +10,13 @@ extension SiteChrome: MustacheParent {
         switch name {
         case "name": self.name
         case "home": home
-        case "stylesheet": stylesheet
-        case "favicon": favicon
-        case "atomFeed": atomFeed
-        case "openAPI": openAPI
         case "searchPage": searchPage
-        case "thisWeek": thisWeek
-        case "thisMonth": thisMonth
-        case "trending": trending
         case "trends": trends
-        case "submit": submit
-        case "script": script
-        case "signIn": signIn
-        case "signOut": signOut
-        case "username": username.orAbsent
-        case "profile": profile.orAbsent
-        case "settings": settings
-        case "library": library
-        case "csrf": csrf.orAbsent
+        case "headLinks": headLinksHTML
+        case "brand": brandHTML
+        case "headerSearch": headerSearchHTML
+        case "navigation": navigationHTML
+        case "footerNote": footerNoteHTML
         default: nil
         }
     }

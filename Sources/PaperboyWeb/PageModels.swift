@@ -1,8 +1,9 @@
 import Foundation
 import PaperboyCore
 
-/// What the shared layout needs on every page.
-struct SiteChrome {
+/// What the shared layout needs on every page. A class: Mustache boxes what a look-up returns,
+/// and a struct of 20 strings was copied (and each string retained) for every `site.*` name.
+final class SiteChrome: Sendable {
     let name: String
     let home = Links.home()
     let stylesheet = Links.stylesheet()
@@ -44,50 +45,27 @@ struct NavigationLink {
     var active = false
 }
 
-/// One paper in a list: the feed, and later search results and digests.
+/// One paper in a list: the feed, and later search results and digests. What depends on the
+/// paper alone (`CardParts`, its fields and most of its HTML) is shared by every page that shows
+/// the same version of the paper; the viewer's controls and the For-you reason are the card's own.
+@dynamicMemberLookup
 struct PaperCard {
-    let id: String
-    let url: String
-    let title: String
-    let published: String?
-    let snippet: String
-    let upvotes: Int
-    let singleUpvote: Bool
-    /// `nil` when there are none, so the card says nothing rather than "0 comments".
-    let commentCount: Int?
-    let singleComment: Bool
-    let arxivURL: String?
-    let pdfURL: String?
-    let githubRepo: String?
-    let featured: Bool
+    let parts: CardParts
     /// The vote button: a form for a signed-in viewer, a sign-in link otherwise.
     var vote: VoteControl
     /// Save and "Not interested", for a signed-in viewer only.
     var library: LibraryControl? = nil
     /// Why the For-you order put the paper here (one line), on For-you pages only.
     var reason: String? = nil
-    let thumbnail: CardThumbnail
-    /// Linked authors, key phrases, stars, thumbnail (issue 19).
-    let enrichment: PaperEnrichment
 
     init(_ paper: Paper, viewer: Viewer? = nil, voted: Bool = false) {
-        enrichment = PaperEnrichment(paper, authorLimit: 6, thumbnail: .small)
-        vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
-        featured = paper.featured
-        id = paper.id
-        url = Links.paper(paper.id)
-        title = LatexText.legible(paper.title)
-        published = paper.publishedAt.map { Day(containing: $0).iso }
-        snippet = TextTools.trimmed(LatexText.legible(paper.abstract), to: 320)
-        upvotes = paper.upvotes
-        singleUpvote = paper.upvotes == 1
-        commentCount = paper.commentCount > 0 ? paper.commentCount : nil
-        singleComment = paper.commentCount == 1
-        arxivURL = paper.isArxiv ? Links.arxivAbstract(paper.id) : nil
-        pdfURL = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil)
-        githubRepo = paper.githubRepo
-        thumbnail = CardThumbnail(paper)
+        parts = CardParts.of(paper)
+        vote = VoteControl(parts: parts, viewer: viewer, voted: voted)
     }
+
+    var id: String { parts.id }
+
+    subscript<Value>(dynamicMember field: KeyPath<CardParts, Value>) -> Value { parts[keyPath: field] }
 }
 
 /// The top of a card: the paper's first page once there is a thumbnail, until then a coloured
@@ -122,6 +100,15 @@ struct VoteControl {
     init(paperID: String, viewer: Viewer?, voted: Bool) {
         action = Links.upvote(paperID)
         signIn = Links.signIn(next: Links.paper(paperID))
+        csrf = viewer?.csrfToken
+        self.voted = voted
+        next = voted ? "0" : "1"
+    }
+
+    /// The same control, with the links the card's parts made once.
+    init(parts: CardParts, viewer: Viewer?, voted: Bool) {
+        action = parts.upvoteAction
+        signIn = parts.signInToVote
         csrf = viewer?.csrfToken
         self.voted = voted
         next = voted ? "0" : "1"
@@ -202,7 +189,7 @@ struct PaperPageModel {
         csrf = viewer?.csrfToken
         signInToComment = Links.signIn(next: Links.paper(paper.id))
         curator = viewer.flatMap { $0.canCurate ? CuratorControls(paper: paper, csrf: $0.csrfToken) : nil }
-        let card = PaperCard(paper)
+        let card = CardParts.of(paper)
         enrichment = PaperEnrichment(paper, authorLimit: nil, thumbnail: .large)
         title = card.title
         authorsLine = PaperText.authorsLine(paper, limit: nil)
@@ -284,41 +271,28 @@ struct CuratorControls {
     }
 }
 
-/// One search hit, with the query's words marked in its title and abstract snippet.
+/// One search hit, with the query's words marked in its title and abstract snippet; the rest of
+/// the card comes from the paper's shared `CardParts`.
+@dynamicMemberLookup
 struct SearchResultCard {
-    let id: String
-    let url: String
+    let parts: CardParts
     let titleSegments: [TextSegment]
-    let published: String?
     let snippetSegments: [TextSegment]
     let matchedBy: String?
-    let upvotes: Int
-    let singleUpvote: Bool
-    let arxivURL: String?
-    let pdfURL: String?
-    let githubRepo: String?
-    let thumbnail: CardThumbnail
     /// Save and "Not interested", for a signed-in reader: picking papers from a search is how a
     /// new reader starts their For-you model.
     var library: LibraryControl? = nil
-    let enrichment: PaperEnrichment
 
     init(_ paper: Paper, highlighter: Highlighter, matchedBy: String?) {
-        let card = PaperCard(paper)
-        enrichment = card.enrichment
-        id = card.id
-        url = card.url
-        titleSegments = highlighter.segments(card.title)
-        published = card.published
+        parts = CardParts.of(paper)
+        titleSegments = highlighter.segments(parts.title)
         snippetSegments = highlighter.snippet(LatexText.legible(paper.abstract))
         self.matchedBy = matchedBy
-        upvotes = card.upvotes
-        singleUpvote = card.singleUpvote
-        arxivURL = card.arxivURL
-        pdfURL = card.pdfURL
-        githubRepo = card.githubRepo
-        thumbnail = card.thumbnail
     }
+
+    var id: String { parts.id }
+
+    subscript<Value>(dynamicMember field: KeyPath<CardParts, Value>) -> Value { parts[keyPath: field] }
 }
 
 struct SearchModeOption {

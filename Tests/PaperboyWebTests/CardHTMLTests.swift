@@ -31,6 +31,25 @@ import Testing
         #expect(html.contains(">three</a></li></ul>") && !html.contains(">four<"), "cards show the first three phrases")
     }
 
+    @Test func parts_areSharedForAnEqualPaper_andMadeAgainWhenThePaperChanges() {
+        let first = CardParts.of(paper(id: "memo-1"))
+        #expect(CardParts.of(paper(id: "memo-1")) === first, "an equal paper reuses the parts")
+        let edited = CardParts.of(paper(id: "memo-1", title: "Edited title"))
+        #expect(edited !== first)
+        #expect(CardHTML.paperCard(PaperCard(paper(id: "memo-1", title: "Edited title"))).contains(">Edited title</a></h2>"))
+        #expect(CardHTML.paperCard(PaperCard(paper(id: "memo-1"))).contains(">Title</a></h2>"), "and the old version again")
+    }
+
+    @Test func sharedParts_keepEachReadersVoteAndLibrary() {
+        let anonymous = CardHTML.paperCard(PaperCard(paper(id: "memo-2")))
+        var card = PaperCard(paper(id: "memo-2"), viewer: viewer, voted: true)
+        card.library = LibraryControl(paperID: card.id, viewer: viewer, tags: nil, notInterested: false, next: "/")
+        let signedIn = CardHTML.paperCard(card)
+        #expect(anonymous.contains(#"title="Sign in to upvote""#) && !anonymous.contains("data-library"))
+        #expect(signedIn.contains(#"aria-pressed="true" title="Remove your upvote""#) && signedIn.contains(#"data-library="memo-2""#))
+        #expect(CardHTML.paperCard(PaperCard(paper(id: "memo-2"))) == anonymous, "the signed-in card left the shared parts as they were")
+    }
+
     @Test func paperCard_commentCount_singularPluralAndNone() {
         #expect(CardHTML.paperCard(PaperCard(paper(commentCount: 1))).contains(#"<a class="chip" href="/papers/2502.00009#comments">1 comment</a>"#))
         #expect(CardHTML.paperCard(PaperCard(paper(commentCount: 2))).contains(#"<a class="chip" href="/papers/2502.00009#comments">2 comments</a>"#))
