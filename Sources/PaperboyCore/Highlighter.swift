@@ -18,8 +18,19 @@ public struct Highlighter: Sendable {
     /// Word prefixes to mark; `short` ones (from terms of up to 4 letters) only mark words at most
     /// two letters longer, so "gan" marks "GANs" but not "gang…".
     let stems: [(prefix: String, short: Bool)]
-    /// The ASCII stems as bytes with their lengths in characters, for the byte path.
-    private let asciiStems: [(prefix: [UInt8], short: Bool)]
+    /// The ASCII stems for the byte path, flattened: every stem's bytes one after the other in
+    /// `asciiStemBytes`, and where each starts. Walking an array of arrays retained and released
+    /// each stem for every word of every abstract (a tenth of a fresh search page, perf).
+    private let asciiStemBytes: [UInt8]
+    private let asciiStems: [ByteStem]
+    /// Bit `b` set when some ASCII stem starts with byte `b` (all are below 128).
+    private let firstBytes: (low: UInt64, high: UInt64)
+
+    private struct ByteStem {
+        let start: Int
+        let count: Int
+        let short: Bool
+    }
 
     /// `terms` are query words (lower case).
     public init(terms: [String]) {
@@ -27,10 +38,19 @@ public struct Highlighter: Sendable {
             term.count <= 4 ? (term, true) : (String(term.prefix(max(4, term.count - 3))), false)
         }
         // A stem with other characters can never be the prefix of an ASCII word.
-        asciiStems = stems.compactMap { stem in
-            let bytes = Array(stem.prefix.utf8)
-            return bytes.allSatisfy({ $0 < 0x80 }) ? (bytes, stem.short) : nil
+        var bytes: [UInt8] = []
+        var byteStems: [ByteStem] = []
+        var firstBytes: (low: UInt64, high: UInt64) = (0, 0)
+        for stem in stems where stem.prefix.utf8.allSatisfy({ $0 < 0x80 }) {
+            byteStems.append(ByteStem(start: bytes.count, count: stem.prefix.utf8.count, short: stem.short))
+            bytes.append(contentsOf: stem.prefix.utf8)
+            if let first = stem.prefix.utf8.first {
+                if first < 64 { firstBytes.low |= 1 << UInt64(first) } else { firstBytes.high |= 1 << UInt64(first - 64) }
+            }
         }
+        asciiStemBytes = bytes
+        asciiStems = byteStems
+        self.firstBytes = firstBytes
     }
 
     public var isEmpty: Bool { stems.isEmpty }
@@ -89,25 +109,43 @@ public struct Highlighter: Sendable {
         (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
     }
 
-    /// `matches` for an ASCII word.
-    private func matchesASCII(_ word: UnsafeBufferPointer<UInt8>.SubSequence) -> Bool {
-        for stem in asciiStems where stem.prefix.count <= word.count && (!stem.short || word.count <= stem.prefix.count + 2) {
-            var equal = true
+    /// `matches` for an ASCII word: the stems' bytes and spans as `withByteStems` lends them.
+    @inline(__always)
+    private func matchesASCII(
+        _ word: UnsafeBufferPointer<UInt8>.SubSequence, _ stemBytes: UnsafeBufferPointer<UInt8>, _ stems: UnsafeBufferPointer<ByteStem>
+    ) -> Bool {
+        guard let firstByte = word.first else { return false }
+        let first = Self.lowered(firstByte)
+        let mask = first < 64 ? firstBytes.low >> UInt64(first) : firstBytes.high >> UInt64(first - 64)
+        guard mask & 1 == 1 else { return false }
+        let start = word.startIndex
+        let length = word.count
+        for stem in stems where stem.count <= length && (!stem.short || length <= stem.count + 2) {
             var offset = 0
-            for byte in word.prefix(stem.prefix.count) {
-                let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-                if lower != stem.prefix[offset] {
-                    equal = false
-                    break
-                }
-                offset += 1
-            }
-            if equal { return true }
+            while offset < stem.count, Self.lowered(word.base[start + offset]) == stemBytes[stem.start + offset] { offset += 1 }
+            if offset == stem.count { return true }
         }
         return false
     }
 
+    @inline(__always)
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    /// `body` with the flattened stems' buffers, valid only inside it.
+    @inline(__always)
+    private func withByteStems<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<ByteStem>) -> Result) -> Result {
+        asciiStemBytes.withUnsafeBufferPointer { bytes in asciiStems.withUnsafeBufferPointer { stems in body(bytes, stems) } }
+    }
+
     private func asciiSegments(_ bytes: UnsafeBufferPointer<UInt8>) -> [TextSegment] {
+        withByteStems { stemBytes, stems in asciiSegments(bytes, stemBytes, stems) }
+    }
+
+    private func asciiSegments(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ stemBytes: UnsafeBufferPointer<UInt8>, _ stems: UnsafeBufferPointer<ByteStem>
+    ) -> [TextSegment] {
         var segments: [TextSegment] = []
         var plainStart = 0
         var index = 0
@@ -119,7 +157,7 @@ public struct Highlighter: Sendable {
             }
             var end = index
             while end < count, Self.isWordByte(bytes[end]) { end += 1 }
-            if matchesASCII(bytes[index..<end]) {
+            if matchesASCII(bytes[index..<end], stemBytes, stems) {
                 if plainStart < index {
                     segments.append(TextSegment(text: String(decoding: bytes[plainStart..<index], as: UTF8.self), highlighted: false))
                 }
@@ -136,6 +174,12 @@ public struct Highlighter: Sendable {
 
     /// `snippet` for ASCII text: the same window, counted in bytes (one per character here).
     private func asciiSnippet(_ bytes: UnsafeBufferPointer<UInt8>, length: Int) -> [TextSegment] {
+        withByteStems { stemBytes, stems in asciiSnippet(bytes, length: length, stemBytes, stems) }
+    }
+
+    private func asciiSnippet(
+        _ bytes: UnsafeBufferPointer<UInt8>, length: Int, _ stemBytes: UnsafeBufferPointer<UInt8>, _ stems: UnsafeBufferPointer<ByteStem>
+    ) -> [TextSegment] {
         // Words as split by single spaces, empty ones kept, as `split(separator:omittingEmptySubsequences: false)`.
         var words: [Range<Int>] = []
         var wordStart = 0
@@ -153,7 +197,7 @@ public struct Highlighter: Sendable {
                 }
                 var end = index
                 while end < range.upperBound, Self.isWordByte(bytes[end]) { end += 1 }
-                if matchesASCII(bytes[index..<end]) { return true }
+                if matchesASCII(bytes[index..<end], stemBytes, stems) { return true }
                 index = end
             }
             return false
@@ -192,7 +236,7 @@ public struct Highlighter: Sendable {
         if let firstWord {
             // The window is a run of the text itself: its words and the spaces between them.
             let window = UnsafeBufferPointer(rebasing: bytes[words[firstWord].lowerBound..<words[windowEnd - 1].upperBound])
-            segments = asciiSegments(window)
+            segments = asciiSegments(window, stemBytes, stems)
         }
         // The ellipses hold no word characters, so they join the neighbouring plain text.
         if bestStart > 0 {

@@ -25,6 +25,11 @@ struct HTMLWriter {
         bytes.append(contentsOf: html)
     }
 
+    /// HTML written before in Swift (`FeedCalendar`), as it is.
+    mutating func append(html: String) {
+        bytes.append(contentsOf: html.utf8)
+    }
+
     mutating func number(_ value: Int) {
         bytes.append(contentsOf: String(value).utf8)
     }
@@ -73,9 +78,6 @@ enum CardHTML {
     /// A search hit: the paper card's layout with the query's words marked, and the upvote count
     /// as a chip instead of the button.
     static func searchResult(_ card: SearchResultCard) -> String { list([card], searchResult) }
-
-    /// Every hit, as `paperCards`.
-    static func searchResults(_ cards: [SearchResultCard]) -> String { list(cards, searchResult) }
 
     static func searchResult(_ card: SearchResultCard, into out: inout HTMLWriter) {
         let parts = card.parts

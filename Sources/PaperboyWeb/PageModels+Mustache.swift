@@ -45,20 +45,7 @@ extension FeedPageModel: MustacheParent {
         switch name {
         case "site": site
         case "heading": heading
-        case "periodName": periodName
-        case "views": views
-        case "sorts": sorts
-        case "previous": previous.orAbsent
-        case "next": next.orAbsent
-        case "papersHTML": CardHTML.paperCards(papers)
-        case "hasPapers": hasPapers
-        case "firstRank": firstRank
-        case "previousPage": previousPage.orAbsent
-        case "nextPage": nextPage.orAbsent
-        case "orderNote": orderNote.orAbsent
-        case "calendarHTML": calendarHTML.orAbsent
-        case "risingPhrases": risingPhrases
-        case "hasRisingPhrases": !risingPhrases.isEmpty
+        case "contentHTML": contentHTML
         default: nil
         }
     }
@@ -110,47 +97,12 @@ extension PaperPageModel: MustacheParent {
     }
 }
 
-extension SearchModeOption: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "value": value
-        case "label": label
-        case "selected": selected
-        default: nil
-        }
-    }
-}
-
-/// A spelling correction shown above the results.
-struct CorrectionNote: MustacheParent {
-    let word: String
-    let stem: String
-
-    func child(named name: String) -> Any? {
-        switch name {
-        case "word": word
-        case "stem": stem
-        default: nil
-        }
-    }
-}
-
 extension SearchPageModel: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "site": site
         case "searchText": searchText.orAbsent
-        case "modes": modes
-        case "problem": problem.orAbsent
-        case "semanticUnavailable": semanticUnavailable
-        case "corrections": corrections.map { CorrectionNote(word: $0.word, stem: $0.stem) }
-        case "hasQuery": hasQuery
-        case "resultsHTML": CardHTML.searchResults(results)
-        case "hasResults": hasResults
-        case "firstRank": firstRank
-        case "previousPage": previousPage.orAbsent
-        case "keywordSearch": keywordSearch.orAbsent
-        case "nextPage": nextPage.orAbsent
+        case "contentHTML": contentHTML
         default: nil
         }
     }

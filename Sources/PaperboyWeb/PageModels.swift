@@ -48,7 +48,6 @@ struct NavigationLink {
 /// One paper in a list: the feed, and later search results and digests. What depends on the
 /// paper alone (`CardParts`, its fields and most of its HTML) is shared by every page that shows
 /// the same version of the paper; the viewer's controls and the For-you reason are the card's own.
-@dynamicMemberLookup
 struct PaperCard {
     let parts: CardParts
     /// The vote button: a form for a signed-in viewer, a sign-in link otherwise.
@@ -64,8 +63,6 @@ struct PaperCard {
     }
 
     var id: String { parts.id }
-
-    subscript<Value>(dynamicMember field: KeyPath<CardParts, Value>) -> Value { parts[keyPath: field] }
 }
 
 /// The top of a card: the paper's first page once there is a thumbnail, until then a coloured
@@ -273,7 +270,6 @@ struct CuratorControls {
 
 /// One search hit, with the query's words marked in its title and abstract snippet; the rest of
 /// the card comes from the paper's shared `CardParts`.
-@dynamicMemberLookup
 struct SearchResultCard {
     let parts: CardParts
     let titleSegments: [TextSegment]
@@ -291,8 +287,6 @@ struct SearchResultCard {
     }
 
     var id: String { parts.id }
-
-    subscript<Value>(dynamicMember field: KeyPath<CardParts, Value>) -> Value { parts[keyPath: field] }
 }
 
 struct SearchModeOption {
