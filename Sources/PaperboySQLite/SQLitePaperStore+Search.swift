@@ -8,7 +8,7 @@ extension SQLitePaperStore {
     static let searchWeights = "10.0, 1.0, 3.0"
 
     public func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
-        try await body(SQLiteKeywordIndex(database: database, pool: pool))
+        try await body(SQLiteKeywordIndex(database: database, pool: pool, terms: termCounts, version: changeCount))
     }
 
     public func filteredPapers(_ filters: SearchFilters, limit: Int) async throws -> [KeywordHit] {
@@ -45,10 +45,14 @@ extension SQLitePaperStore {
     }
 
     public func containsWord(_ word: String) async throws -> Bool {
+        let version = changeCount
+        if let known = termCounts.word(word, version: version) { return known }
         let expression = SQLiteKeywordIndex.quoted(word)
-        return try await reading { db in
+        let contains = try await reading { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1"), arguments: [expression]) ?? false
         }
+        termCounts.keep(contains, for: word, version: version)
+        return contains
     }
 
     public func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm] {
@@ -160,13 +164,20 @@ extension SQLitePaperStore {
 struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
     let database: DatabasePool
     let pool: SQLitePoolCounts
+    let terms: TermCounts
+    /// The store's `changeCount` when the search began.
+    let version: UInt64
 
     /// Column weights for bm25(), in the table's column order: title, abstract, authors.
     static let weights = "10.0, 1.0, 3.0"
 
     func postings(of term: KeywordTerm, cap: Int) async throws -> PostingCount {
         let expression = Self.expression(term)
-        return try await reading { db in
+        let key = "\(cap) \(expression)"
+        if let known = terms.postings(key, version: version) {
+            return PostingCount(term: term, documents: known.documents, fromKey: known.fromKey)
+        }
+        let count = try await reading { db in
             let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT count(*), min(rowid) FROM (
                     SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
@@ -176,6 +187,8 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
             let oldest: Int64? = row?[1]
             return PostingCount(term: term, documents: documents, fromKey: documents > cap ? oldest.map { $0 + 1 } : nil)
         }
+        terms.keep(count, for: key, version: version)
+        return count
     }
 
     func ranked(_ match: KeywordMatch, filters: SearchFilters, fromKey: Int64?, limit: Int) async throws -> [KeywordHit] {

@@ -9,6 +9,8 @@ public final class SQLitePaperStore: PaperStore {
     let database: DatabasePool
     let writes = Atomic<UInt64>(0)
     let pool: SQLitePoolCounts
+    /// Search terms' paper counts until the next write.
+    let termCounts = TermCounts()
     /// See `SearchStore.postingBudget`.
     public let postingBudget: Int
 

@@ -61,6 +61,39 @@ import Testing
         #expect(found == 400)
     }
 
+    /// Term counts are remembered between searches (`TermCounts`), and every write forgets them:
+    /// a word added, a paper edited or deleted shows in the next count.
+    @Test func termCounts_rememberedBetweenSearches_followEveryWrite() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "Sparse attention"))])
+        func count(_ word: String) async throws -> Int {
+            try await store.withKeywordIndex { try await $0.postings(of: KeywordTerm(.word, word), cap: 100).documents }
+        }
+        #expect(try await count("sparse") == 1)
+        #expect(try await count("sparse") == 1, "the remembered count")
+        #expect(try await store.containsWord("lottery") == false)
+        _ = try await store.upsert([record(samplePaper(id: "2503.00002", title: "Sparse lottery tickets"))])
+        #expect(try await count("sparse") == 2)
+        #expect(try await store.containsWord("lottery"))
+        _ = try await store.upsert([record(samplePaper(id: "2503.00002", title: "Dense tickets"))])
+        #expect(try await count("sparse") == 1, "an edit that drops the word")
+        #expect(try await store.containsWord("lottery") == false)
+    }
+
+    /// A count read before a write may be stale: it is kept under the version from before the
+    /// write, so it is never found once the write is counted, and never replaces newer counts.
+    @Test func termCounts_keptUnderTheirVersion_onlyAnsweredForIt() {
+        let counts = TermCounts()
+        counts.keep(true, for: "sparse", version: 1)
+        #expect(counts.word("sparse", version: 1) == true)
+        #expect(counts.word("sparse", version: 2) == nil, "a write happened since")
+        counts.keep(false, for: "dense", version: 2)
+        counts.keep(true, for: "dense", version: 1)
+        #expect(counts.word("dense", version: 2) == false, "an older read does not replace a newer one")
+        #expect(counts.word("sparse", version: 2) == nil)
+    }
+
     /// An `IN` list is padded to a power of two by repeating its last value, so its statement has
     /// few forms to cache; the values and their order stay as given.
     @Test func inList_padsToAPowerOfTwo_withTheLastValue() {
