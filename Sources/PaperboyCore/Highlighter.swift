@@ -180,28 +180,15 @@ public struct Highlighter: Sendable {
     private func asciiSnippet(
         _ bytes: UnsafeBufferPointer<UInt8>, length: Int, _ stemBytes: UnsafeBufferPointer<UInt8>, _ stems: UnsafeBufferPointer<ByteStem>
     ) -> [TextSegment] {
-        // Words as split by single spaces, empty ones kept, as `split(separator:omittingEmptySubsequences: false)`.
-        var words: [Range<Int>] = []
-        var wordStart = 0
-        for index in 0..<bytes.count where bytes[index] == 0x20 {
-            words.append(wordStart..<index)
-            wordStart = index + 1
-        }
-        words.append(wordStart..<bytes.count)
-        let isHit = words.map { range -> Bool in
-            var index = range.lowerBound
-            while index < range.upperBound {
-                guard Self.isWordByte(bytes[index]) else {
-                    index += 1
-                    continue
-                }
-                var end = index
-                while end < range.upperBound, Self.isWordByte(bytes[end]) { end += 1 }
-                if matchesASCII(bytes[index..<end], stemBytes, stems) { return true }
-                index = end
-            }
-            return false
-        }
+        let layout = TextWords(ascii: bytes)
+        return asciiWindow(bytes, length: length, words: layout.words, isHit: layout.hits(matching: { matchesASCII(bytes[$0], stemBytes, stems) }), stemBytes, stems)
+    }
+
+    /// The snippet's window: the `length` bytes of whole words with the most hits, marked.
+    private func asciiWindow(
+        _ bytes: UnsafeBufferPointer<UInt8>, length: Int, words: [Range<Int>], isHit: [Bool],
+        _ stemBytes: UnsafeBufferPointer<UInt8>, _ stems: UnsafeBufferPointer<ByteStem>
+    ) -> [TextSegment] {
         var bestStart = 0
         var bestHits = -1
         var start = 0
@@ -270,6 +257,19 @@ public struct Highlighter: Sendable {
         return characterSnippet(text, length: length)
     }
 
+    /// `snippet`, with the text's words found before (`TextWords`, kept with a search result's
+    /// card): only the query's matching is left to do.
+    public func snippet(_ text: String, words: TextWords?, length: Int = 280) -> [TextSegment] {
+        guard let words, words.byteCount == text.utf8.count, words.byteCount > length else { return snippet(text, length: length) }
+        var text = text
+        return text.withUTF8 { bytes in
+            withByteStems { stemBytes, stems in
+                let isHit = words.hits(matching: { matchesASCII(bytes[$0], stemBytes, stems) })
+                return asciiWindow(bytes, length: length, words: words.words, isHit: isHit, stemBytes, stems)
+            }
+        }
+    }
+
     /// The general `snippet`, by `Character`.
     func characterSnippet(_ text: String, length: Int) -> [TextSegment] {
         guard text.count > length else { return segments(text) }
@@ -302,6 +302,69 @@ public struct Highlighter: Sendable {
         let prefix = bestStart > 0 ? "… " : ""
         let suffix = index < words.count ? " …" : ""
         return segments(prefix + window + suffix)
+    }
+}
+
+/// Where the words of an ASCII text are, for `Highlighter.snippet(_:words:)`: found once per
+/// text rather than for every query that highlights it. A search result's abstract keeps them
+/// with the paper's card (finding them was a tenth of a fresh search page, perf).
+public struct TextWords: Sendable {
+    /// Words as split by single spaces, empty ones kept, as `split(separator:omittingEmptySubsequences: false)`.
+    let words: [Range<Int>]
+    /// The runs of letters and digits, each with the index of its word.
+    let runs: [(start: Int32, end: Int32, word: Int32)]
+    let byteCount: Int
+
+    /// nil for text the byte path does not take (not ASCII, a carriage return) or longer than 1 MB.
+    public init?(_ text: String) {
+        var text = text
+        guard let words = text.withUTF8({ bytes -> TextWords? in
+            guard bytes.count <= 1 << 20, bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
+            return TextWords(ascii: bytes)
+        }) else { return nil }
+        self = words
+    }
+
+    init(ascii bytes: UnsafeBufferPointer<UInt8>) {
+        var words: [Range<Int>] = []
+        var runs: [(start: Int32, end: Int32, word: Int32)] = []
+        var wordStart = 0
+        func addWord(_ range: Range<Int>) {
+            var index = range.lowerBound
+            while index < range.upperBound {
+                guard Self.isWordByte(bytes[index]) else {
+                    index += 1
+                    continue
+                }
+                var end = index
+                while end < range.upperBound, Self.isWordByte(bytes[end]) { end += 1 }
+                runs.append((Int32(index), Int32(end), Int32(words.count)))
+                index = end
+            }
+            words.append(range)
+        }
+        for index in 0..<bytes.count where bytes[index] == 0x20 {
+            addWord(wordStart..<index)
+            wordStart = index + 1
+        }
+        addWord(wordStart..<bytes.count)
+        self.words = words
+        self.runs = runs
+        byteCount = bytes.count
+    }
+
+    /// For each word, whether one of its runs `matches`.
+    func hits(matching matches: (Range<Int>) -> Bool) -> [Bool] {
+        var isHit = [Bool](repeating: false, count: words.count)
+        for run in runs where !isHit[Int(run.word)] {
+            if matches(Int(run.start)..<Int(run.end)) { isHit[Int(run.word)] = true }
+        }
+        return isHit
+    }
+
+    @inline(__always)
+    static func isWordByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
     }
 }
 

@@ -26,6 +26,9 @@ final class CardParts: Sendable {
     let thumbnail: CardThumbnail
     /// Linked authors, key phrases, stars, thumbnail (issue 19).
     let enrichment: PaperEnrichment
+    /// The abstract as shown, and where its words are, for a search hit's snippet.
+    let abstract: String
+    let abstractWords: TextWords?
     /// The vote control's links.
     let upvoteAction: String
     let signInToVote: String
@@ -51,7 +54,9 @@ final class CardParts: Sendable {
         url = Links.paper(paper.id)
         title = LatexText.legible(paper.title)
         published = paper.publishedAt.map { Day(containing: $0).iso }
-        snippet = TextTools.trimmed(LatexText.legible(paper.abstract), to: 320)
+        abstract = LatexText.legible(paper.abstract)
+        abstractWords = TextWords(abstract)
+        snippet = TextTools.trimmed(abstract, to: 320)
         upvotes = paper.upvotes
         singleUpvote = paper.upvotes == 1
         commentCount = paper.commentCount > 0 ? paper.commentCount : nil

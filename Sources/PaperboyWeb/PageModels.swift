@@ -282,7 +282,7 @@ struct SearchResultCard {
     init(_ paper: Paper, highlighter: Highlighter, matchedBy: String?) {
         parts = CardParts.of(paper)
         titleSegments = highlighter.segments(parts.title)
-        snippetSegments = highlighter.snippet(LatexText.legible(paper.abstract))
+        snippetSegments = highlighter.snippet(parts.abstract, words: parts.abstractWords)
         self.matchedBy = matchedBy
     }
 

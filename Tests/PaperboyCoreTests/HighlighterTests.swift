@@ -21,9 +21,13 @@ import Testing
             let highlighter = Highlighter(terms: terms)
             for paper in papers {
                 let abstract = LatexText.legible(paper.abstract ?? "")
+                let words = TextWords(abstract)
                 for length in [280, 120, 40] {
-                    #expect(highlighter.snippet(abstract, length: length) == highlighter.characterSnippet(abstract, length: length),
+                    let snippet = highlighter.snippet(abstract, length: length)
+                    #expect(snippet == highlighter.characterSnippet(abstract, length: length),
                             "snippet differs for \(terms) at \(length): \(abstract.prefix(60))")
+                    #expect(highlighter.snippet(abstract, words: words, length: length) == snippet,
+                            "with the words found before, the snippet differs for \(terms) at \(length)")
                 }
                 #expect(highlighter.segments(paper.title) == highlighter.characterSegmentsForTesting(paper.title))
                 compared += 1
@@ -46,6 +50,7 @@ import Testing
                 for length in [280, 20, 5, 1] {
                     #expect(highlighter.snippet(text, length: length) == highlighter.characterSnippet(text, length: length),
                             "snippet differs for \(terms) at \(length): \(text.prefix(40).debugDescription)")
+                    #expect(highlighter.snippet(text, words: TextWords(text), length: length) == highlighter.characterSnippet(text, length: length))
                 }
                 #expect(highlighter.segments(text) == highlighter.characterSegmentsForTesting(text))
             }
