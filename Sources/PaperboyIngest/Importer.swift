@@ -114,6 +114,10 @@ public struct Importer: Sendable {
             progress?(ImportProgress(bytesRead: reader.bytesConsumed, totalBytes: totalBytes, records: summary.processed))
         }
         try await batch.finish(summary: &summary)
+        // The import wrote the search index in many pieces; a search reads each once per word.
+        if summary.result.inserted + summary.result.updated > 0 {
+            _ = try await store.compactSearchIndex()
+        }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }

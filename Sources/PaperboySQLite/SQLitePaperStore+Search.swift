@@ -11,6 +11,29 @@ extension SQLitePaperStore {
         try await body(SQLiteKeywordIndex(database: database, pool: pool, terms: termCounts, version: changeCount))
     }
 
+    /// FTS5 keeps an index in segments: one per write transaction, merged four at a time as
+    /// they pile up (sixteen during a bulk batch). Every segment is a separate list to read for
+    /// each word of a search: on the demo corpus, ranking a fresh query took 418 µs in its
+    /// segments as imported and 144 µs in one (sqlite3 shell). Merged in steps of
+    /// `compactionPagesPerStep` pages, one write transaction each, so other writes (votes,
+    /// comments) wait for a step, not for the whole merge (1.6 s at 100k papers). Page contents
+    /// do not change, so `changeCount` does not either.
+    public func compactSearchIndex() async throws -> Bool {
+        var merged = false
+        // FTS5's own test for a merge that did nothing: fewer than two changes.
+        while true {
+            let worked = try await writing { db -> Bool in
+                let before = db.totalChangesCount
+                try db.execute(sql: "INSERT INTO paper_search(paper_search, rank) VALUES ('merge', -\(Self.compactionPagesPerStep))")
+                return db.totalChangesCount - before >= 2
+            }
+            guard worked else { return merged }
+            merged = true
+        }
+    }
+
+    static let compactionPagesPerStep = 500
+
     public func filteredPapers(_ filters: SearchFilters, limit: Int) async throws -> [KeywordHit] {
         let (conditions, arguments) = Self.conditions(filters)
         return try await reading { db in

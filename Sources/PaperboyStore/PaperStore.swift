@@ -35,6 +35,11 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 
     func paperCount() async throws -> Int
 
+    /// Merges the keyword index's pieces into one after a bulk change (an import), so that a
+    /// search reads each word's list once; true when there was anything to merge. A no-op for
+    /// stores whose index keeps no pieces.
+    func compactSearchIndex() async throws -> Bool
+
     /// Increases with every write made through this store object, so caches know when to drop pages.
     var changeCount: UInt64 { get }
 
@@ -45,6 +50,7 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 
 extension PaperStore {
     public var concurrentUpserts: Int { 1 }
+    public func compactSearchIndex() async throws -> Bool { false }
     public var poolUsage: StorePoolUsage? { nil }
 }
 

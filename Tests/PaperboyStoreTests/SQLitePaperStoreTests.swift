@@ -81,6 +81,29 @@ import Testing
         #expect(try await store.containsWord("lottery") == false)
     }
 
+    /// Every write transaction leaves the search index a segment more; compaction merges them
+    /// into one, finds the same papers afterwards, and has nothing left to do the second time.
+    @Test func compactSearchIndex_mergesTheSegments_searchesFindTheSame() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        for index in 0..<12 {
+            _ = try await store.upsert([record(samplePaper(id: "2503.\(String(format: "%05d", index))", title: "Sparse attention \(index)"))])
+        }
+        func search() async throws -> [String] {
+            try await store.keywordSearch(try SearchQuery.parse("sparse attention"), prefixTerms: [], limit: 50).map(\.id).sorted()
+        }
+        func segments() async throws -> Int {
+            try await store.reading { try Int.fetchOne($0, sql: "SELECT count(*) FROM paper_search_data") ?? 0 }
+        }
+        let found = try await search()
+        let before = try await segments()
+        #expect(found.count == 12)
+        #expect(try await store.compactSearchIndex())
+        #expect(try await segments() < before)
+        #expect(try await search() == found)
+        #expect(try await store.compactSearchIndex() == false, "one segment is left: nothing to merge")
+    }
+
     /// A count read before a write may be stale: it is kept under the version from before the
     /// write, so it is never found once the write is counted, and never replaces newer counts.
     @Test func termCounts_keptUnderTheirVersion_onlyAnsweredForIt() {
