@@ -65,21 +65,8 @@ extension FeedPageModel {
             out.text(periodName)
             out.raw(" yet.</p>")
         }
-        out.raw("\n<nav class=\"period-nav\" aria-label=\"Pages\">\n")
-        if let previousPage {
-            out.raw("<a href=\"")
-            out.text(previousPage)
-            out.raw("\">← Previous page</a>")
-        } else {
-            out.raw("<span></span>")
-        }
         out.raw("\n")
-        if let nextPage {
-            out.raw("<a href=\"")
-            out.text(nextPage)
-            out.raw("\">Next page →</a>")
-        }
-        out.raw("\n</nav>")
+        out.pageNavigation(previous: previousPage, next: nextPage, rel: false)
         return out.html
     }
 
@@ -94,5 +81,26 @@ extension FeedPageModel {
             out.text(link.label)
             out.raw("</a>")
         }
+    }
+}
+
+extension HTMLWriter {
+    /// The previous and next page links of a paged list (`rel` marks them prev and next).
+    mutating func pageNavigation(previous: String?, next: String?, rel: Bool) {
+        raw("<nav class=\"period-nav\" aria-label=\"Pages\">\n")
+        if let previous {
+            raw(rel ? "<a rel=\"prev\" href=\"" : "<a href=\"")
+            text(previous)
+            raw("\">← Previous page</a>")
+        } else {
+            raw("<span></span>")
+        }
+        raw("\n")
+        if let next {
+            raw(rel ? "<a rel=\"next\" href=\"" : "<a href=\"")
+            text(next)
+            raw("\">Next page →</a>")
+        }
+        raw("\n</nav>")
     }
 }

@@ -51,21 +51,9 @@ extension SearchPageModel {
                 }
                 out.raw("</p>")
             }
-            out.raw("\n<nav class=\"period-nav\" aria-label=\"Pages\">\n")
-            if let previousPage {
-                out.raw("<a rel=\"prev\" href=\"")
-                out.text(previousPage)
-                out.raw("\">← Previous page</a>")
-            } else {
-                out.raw("<span></span>")
-            }
             out.raw("\n")
-            if let nextPage {
-                out.raw("<a rel=\"next\" href=\"")
-                out.text(nextPage)
-                out.raw("\">Next page →</a>")
-            }
-            out.raw("\n</nav>\n")
+            out.pageNavigation(previous: previousPage, next: nextPage, rel: true)
+            out.raw("\n")
         } else if problem == nil {
             out.raw("<p class=\"meta\">Search titles, abstracts and authors by keywords and by meaning. Use \"quotes\" for phrases, -word to leave a word out, and author:, category:, year:2020-2024, from:/to: dates to narrow down.</p>")
         }
