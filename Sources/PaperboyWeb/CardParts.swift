@@ -64,7 +64,7 @@ final class CardParts: Sendable {
         arxivURL = paper.isArxiv ? Links.arxivAbstract(paper.id) : nil
         pdfURL = paper.pdfURL ?? (paper.isArxiv ? Links.arxivPDF(paper.id) : nil)
         githubRepo = paper.githubRepo
-        thumbnail = CardThumbnail(paper)
+        thumbnail = CardThumbnail(paper, title: title)
         upvoteAction = Links.upvote(paper.id)
         signInToVote = Links.signIn(next: url)
 

@@ -74,10 +74,11 @@ struct CardThumbnail {
     let label: String
     let hue: Int
 
-    init(_ paper: Paper) {
+    /// `title`: the paper's title as shown (`LatexText.legible`), made once by `CardParts`.
+    init(_ paper: Paper, title: String) {
         // A PDF that could not be rendered keeps the drawn page rather than a generic image.
         imageURL = paper.thumbnail == .image ? Links.thumbnail(paper.id, size: .small) : nil
-        title = LatexText.legible(paper.title)
+        self.title = title
         label = ([paper.isArxiv ? "arXiv:\(paper.id)" : nil, paper.categories.first].compactMap { $0 }).joined(separator: " · ")
         hue = Int(paper.id.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % 6)
     }
@@ -207,7 +208,7 @@ struct PaperPageModel {
         doiURL = paper.doi.map(Links.doi)
         markdownURL = Links.paperMarkdown(paper.id)
         jsonURL = Links.paperJSON(paper.id)
-        abstract = LatexText.legible(paper.abstract)
+        abstract = card.abstract
         authorComments = paper.authorComments
         journalRef = paper.journalRef
         self.similar = similar.map { PaperCard($0) }
