@@ -128,7 +128,7 @@ extension SQLitePaperStore {
     }
 
     public func sessionAccount(hash: Data, now: Date) async throws -> Account? {
-        try await reading { db in
+        try await reading(singleStatement: true) { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT account.id, username, email, role, password_hash, account.created_at
                 FROM session JOIN account ON account.id = session.account_id
@@ -196,7 +196,7 @@ extension SQLitePaperStore {
 
     public func votedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await reading { db in
+        return try await reading(singleStatement: paperIDs.count <= 512) { db in
             var ids = Set<String>()
             for chunk in stride(from: 0, to: paperIDs.count, by: 512).map({ Array(paperIDs[$0..<min($0 + 512, paperIDs.count)]) }) {
                 let list = CachedSQL.inList(chunk)
@@ -230,7 +230,7 @@ extension SQLitePaperStore {
     }
 
     public func comments(paperID: String, includeHidden: Bool) async throws -> [Comment] {
-        try await reading { db in
+        try await reading(singleStatement: true) { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Self.commentColumns) \(Self.commentJoins)
                 WHERE paper.id = ? \(includeHidden ? "" : "AND comment.hidden = 0")

@@ -61,7 +61,7 @@ extension SQLitePaperStore {
     }
 
     public func authorClaims(paperID: String) async throws -> [AuthorClaim] {
-        try await reading { db in
+        try await reading(singleStatement: true) { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.claimColumns) \(Self.claimJoins) WHERE paper.id = ? ORDER BY author_claim.created_at, author_claim.account_id"), arguments: [paperID])
                 .map(Self.claim)
         }

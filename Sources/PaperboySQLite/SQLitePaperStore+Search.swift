@@ -36,7 +36,7 @@ extension SQLitePaperStore {
 
     public func filteredPapers(_ filters: SearchFilters, limit: Int) async throws -> [KeywordHit] {
         let (conditions, arguments) = Self.conditions(filters)
-        return try await reading { db in
+        return try await reading(singleStatement: true) { db in
             var all = arguments
             _ = all.append(contentsOf: [limit])
             return try Row.fetchAll(db, sql: """
@@ -71,7 +71,7 @@ extension SQLitePaperStore {
         let version = changeCount
         if let known = termCounts.word(word, version: version) { return known }
         let expression = SQLiteKeywordIndex.quoted(word)
-        let contains = try await reading { db in
+        let contains = try await reading(singleStatement: true) { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1"), arguments: [expression]) ?? false
         }
         termCounts.keep(contains, for: word, version: version)
@@ -81,7 +81,7 @@ extension SQLitePaperStore {
     public func indexedTerms(startingWith prefix: String, limit: Int) async throws -> [IndexedTerm] {
         // fts5vocab answers range constraints on `term` from the index itself.
         let upper = prefix + "\u{10FFFF}"
-        return try await reading { db in
+        return try await reading(singleStatement: true) { db in
             try Row.fetchAll(db, sql: """
                 SELECT term, doc FROM paper_search_terms WHERE term >= ? AND term < ? ORDER BY doc DESC LIMIT ?
                 """, arguments: [prefix, upper, limit])
@@ -91,7 +91,7 @@ extension SQLitePaperStore {
 
     public func papers(keys: [UInt32]) async throws -> [UInt32: Paper] {
         guard !keys.isEmpty else { return [:] }
-        return try await reading { db in
+        return try await reading(singleStatement: keys.count <= 512) { db in
             var result: [UInt32: Paper] = [:]
             // Chunks keep the statement under SQLite's bound-parameter limit.
             for chunk in stride(from: 0, to: keys.count, by: 512).map({ Array(keys[$0..<min($0 + 512, keys.count)]) }) {
@@ -108,7 +108,7 @@ extension SQLitePaperStore {
     }
 
     public func paperKey(id: String) async throws -> UInt32? {
-        try await reading { db in
+        try await reading(singleStatement: true) { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT key FROM paper WHERE id = ?"), arguments: [id]).map { UInt32($0) }
         }
     }
@@ -200,7 +200,7 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
         if let known = terms.postings(key, version: version) {
             return PostingCount(term: term, documents: known.documents, fromKey: known.fromKey)
         }
-        let count = try await reading { db in
+        let count = try await reading(singleStatement: true) { db in
             let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT count(*), min(rowid) FROM (
                     SELECT rowid FROM paper_search WHERE paper_search MATCH ? ORDER BY rowid DESC LIMIT ?
@@ -245,7 +245,7 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
         let bound = arguments
         // Without filters the statement has two forms (with and without `fromKey`).
         let reuse = filters.isEmpty
-        return try await reading { db in
+        return try await reading(singleStatement: true) { db in
             try Row.fetchAll(reuse ? db.cachedStatement(sql: sql) : db.makeStatement(sql: sql), arguments: bound).map { row in
                 KeywordHit(key: UInt32(row[0] as Int64), id: row[1], rank: row[2])
             }

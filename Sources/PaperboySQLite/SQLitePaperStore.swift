@@ -195,7 +195,7 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func paper(id: String) async throws -> Paper? {
-        try await reading { db in
+        try await reading(singleStatement: true) { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLitePaperStore.columns) FROM paper WHERE id = ?"), arguments: [id])
                 .map { SQLitePaperStore.paper(from: $0) }
         }
@@ -227,28 +227,36 @@ public final class SQLitePaperStore: PaperStore {
             _ = arguments.append(contentsOf: [query.now.timeIntervalSince1970, query.now.timeIntervalSince1970])
         }
         _ = arguments.append(contentsOf: [query.limit, query.offset])
+        // The page's keys are ordered first, and only then are their rows read. Ordering whole
+        // rows put every paper of the period, abstract and all, into SQLite's sorter: 122 µs
+        // against 71 µs for a day of 17 papers, 407 against 178 µs for a week (Python's sqlite3,
+        // demo). The subquery runs as a co-routine in the outer loop (CROSS JOIN keeps it
+        // there), so its rows come out in its order; `dailyPapers_keepTheirOrder…` checks it.
         let sql = """
-            SELECT \(SQLitePaperStore.columns) FROM paper
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY \(order)
-            LIMIT ? OFFSET ?
+            SELECT \(SQLitePaperStore.qualifiedColumns) FROM (
+                SELECT key FROM paper
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY \(order)
+                LIMIT ? OFFSET ?
+            ) AS page CROSS JOIN paper ON paper.key = page.key
             """
         let bound = arguments
-        return try await reading { db in
+        return try await reading(singleStatement: true) { db in
             try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: bound).map { SQLitePaperStore.paper(from: $0) })
         }
     }
 
     public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
-        try await reading { db in
-            let previous = try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day < ?"), arguments: [day.daysSinceEpoch])
-            let next = try Int.fetchOne(db.cachedStatement(sql: "SELECT MIN(daily_day) FROM paper WHERE daily_day > ?"), arguments: [day.daysSinceEpoch])
-            return (previous.map(Day.init(daysSinceEpoch:)), next.map(Day.init(daysSinceEpoch:)))
+        try await reading(singleStatement: true) { db in
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT (SELECT MAX(daily_day) FROM paper WHERE daily_day < ?1), (SELECT MIN(daily_day) FROM paper WHERE daily_day > ?1)
+                """), arguments: [day.daysSinceEpoch])
+            return ((row?[0] as Int?).map(Day.init(daysSinceEpoch:)), (row?[1] as Int?).map(Day.init(daysSinceEpoch:)))
         }
     }
 
     public func latestDay() async throws -> Day? {
-        try await reading { db in
+        try await reading(singleStatement: true) { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day IS NOT NULL")).map(Day.init(daysSinceEpoch:))
         }
     }

@@ -136,6 +136,42 @@ extension StoreConformanceTests {
             }
         }
 
+        /// Pages of a week of papers written in a scrambled order, against the same order worked
+        /// out in Swift: SQLite orders the page's keys in a subquery and reads the rows after it,
+        /// so the rows must come back in the subquery's order, every sort and page.
+        @Test(arguments: StoreKind.allCases) func dailyPapers_keepTheirOrder_overManyPapersAndPages(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                var random = SplitMix64(seed: 17)
+                let papers = (0..<60).map { index in
+                    samplePaper(
+                        id: String(format: "2502.%05d", (index * 37) % 60 + 1),
+                        daily: "2025-02-0\(3 + Int(random.next() % 5))",
+                        upvotes: Int(random.next() % 6),
+                        published: "2025-01-\(10 + Int(random.next() % 4))")
+                }
+                _ = try await store.upsert(papers.map { record($0) })
+                let days = Set(papers.compactMap(\.dailyDay))
+                #expect(days.count > 1)
+                let byUpvotes = papers.sorted {
+                    ($0.upvotes, $0.publishedAt!, $1.id) > ($1.upvotes, $1.publishedAt!, $0.id)
+                }
+                let byDate = papers.sorted {
+                    ($0.publishedAt!, $0.upvotes, $1.id) > ($1.publishedAt!, $1.upvotes, $0.id)
+                }
+                for (sort, expected) in [(FeedSort.upvotes, byUpvotes), (.publishedAt, byDate)] {
+                    for offset in stride(from: 0, to: 60, by: 25) {
+                        let week = try await store.dailyPapers(DailyQuery(period: .week(year: 2025, week: 6), sort: sort, offset: offset, limit: 25, now: testNow))
+                        #expect(week.map(\.id) == Array(expected.dropFirst(offset).prefix(25)).map(\.id), "\(sort) from \(offset)")
+                    }
+                    for day in days {
+                        let page = try await store.dailyPapers(DailyQuery(period: .day(day), sort: sort, now: testNow))
+                        // Whole papers: each row's columns come from that paper's row.
+                        #expect(page == expected.filter { $0.dailyDay == day })
+                    }
+                }
+            }
+        }
+
         @Test(arguments: StoreKind.allCases) func dailyPapers_trending_discountsOlderVotesByTheInjectedClock(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 _ = try await store.upsert([
