@@ -218,6 +218,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SnapshotTesting", package: "swift-snapshot-testing"),
+                // Only to render a probe page through layout.mustache (SiteDocumentTests).
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             exclude: ["__Snapshots__"]
         ),

@@ -1,9 +1,13 @@
-/// The feed page's content (day, week and month, in every order), written in Swift like its
-/// cards and calendar: `feed.mustache` keeps the title and the layout. Its navigation rows were
-/// a dozen Mustache sections, each name found through dynamic casts (BENCHMARKS.md, issue 17).
+/// The feed page (day, week and month, in every order), written in Swift like its cards and
+/// calendar, inside the layout's document (`SiteChrome.document`). Its navigation rows were a
+/// dozen Mustache sections, each name found through dynamic casts (BENCHMARKS.md, issue 17).
 extension FeedPageModel {
-    var contentHTML: String {
-        var out = HTMLWriter(capacity: 8_192 + 4_096 * papers.count)
+    /// The whole page, titled "heading · site".
+    var document: [UInt8] {
+        site.document(title: "\(heading) · \(site.name)", capacity: 8_192 + 4_096 * papers.count) { writeContent(into: &$0) }
+    }
+
+    func writeContent(into out: inout HTMLWriter) {
         out.raw("<h1>")
         out.text(heading)
         out.raw("</h1>\n<div class=\"feed-head\">\n<nav class=\"views\" aria-label=\"Period\">")
@@ -67,7 +71,6 @@ extension FeedPageModel {
         }
         out.raw("\n")
         out.pageNavigation(previous: previousPage, next: nextPage, rel: false)
-        return out.html
     }
 
     /// A row of links, the active one marked with `current`'s attributes.

@@ -139,7 +139,7 @@ struct SitePages: Sendable {
         if !isDay(period), page == 0 {
             model.risingPhrases = try await risingPhrases(period).map(RisingPhraseView.init)
         }
-        return Responses.html(resources.render(model, template: "feed"))
+        return Responses.html(bytes: model.document)
     }
 
     /// The calendar's date field: to the day, week or month containing the date typed.

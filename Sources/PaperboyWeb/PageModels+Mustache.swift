@@ -40,17 +40,6 @@ extension PaperCard: MustacheParent {
     }
 }
 
-extension FeedPageModel: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "site": site
-        case "heading": heading
-        case "contentHTML": contentHTML
-        default: nil
-        }
-    }
-}
-
 extension PaperPageModel: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
@@ -92,17 +81,6 @@ extension PaperPageModel: MustacheParent {
         case "enrichment": enrichment
         case "authorsHTML": CardHTML.authors(enrichment)
         case "authorship": authorship.orAbsent
-        default: nil
-        }
-    }
-}
-
-extension SearchPageModel: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "site": site
-        case "searchText": searchText.orAbsent
-        case "contentHTML": contentHTML
         default: nil
         }
     }

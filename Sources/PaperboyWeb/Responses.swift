@@ -26,6 +26,11 @@ enum Responses {
         text(html, contentType: "text/html; charset=utf-8", status: status)
     }
 
+    /// A page written as bytes (`SiteChrome.document`), sent as they are.
+    static func html(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Page {
+        Page(status: status, contentType: "text/html; charset=utf-8", body: ByteBuffer(bytes: bytes))
+    }
+
     static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok, cache: String? = nil) -> Page {
         Page(status: status, contentType: contentType, body: ByteBuffer(string: text), cacheControl: cache)
     }

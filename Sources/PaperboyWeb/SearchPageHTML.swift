@@ -1,9 +1,14 @@
-/// The search page's content, written in Swift like its result cards: `search.mustache` keeps
-/// the title and the layout. A fresh query cannot be served from the page cache, so every search
+/// The search page, written in Swift like its result cards, inside the layout's document
+/// (`SiteChrome.document`). A fresh query cannot be served from the page cache, so every search
 /// paid Mustache's look-ups (BENCHMARKS.md, issue 17).
 extension SearchPageModel {
-    var contentHTML: String {
-        var out = HTMLWriter(capacity: 8_192 + 4_096 * results.count)
+    /// The whole page, without the header's search box (the page has a form of its own).
+    var document: [UInt8] {
+        let title = (searchText.map { "\($0) · " } ?? "") + "Search · " + site.name
+        return site.document(title: title, headerSearch: false, capacity: 8_192 + 4_096 * results.count) { writeContent(into: &$0) }
+    }
+
+    func writeContent(into out: inout HTMLWriter) {
         out.raw("<h1>Search papers</h1>\n<form class=\"search-page\" role=\"search\" action=\"")
         out.text(site.searchPage)
         out.raw("\" method=\"get\">\n<input type=\"search\" name=\"q\" maxlength=\"250\" value=\"")
@@ -57,6 +62,5 @@ extension SearchPageModel {
         } else if problem == nil {
             out.raw("<p class=\"meta\">Search titles, abstracts and authors by keywords and by meaning. Use \"quotes\" for phrases, -word to leave a word out, and author:, category:, year:2020-2024, from:/to: dates to narrow down.</p>")
         }
-        return out.html
     }
 }

@@ -66,7 +66,7 @@ struct SearchRoutes: Sendable {
             previousPage: page > 0 ? Links.search(text, mode: mode.rawValue, page: page - 1) : nil,
             nextPage: response?.hasMore == true && page < 50 ? Links.search(text, mode: mode.rawValue, page: page + 1) : nil,
             keywordSearch: response != nil && results.isEmpty && mode != .keyword ? Links.search(text, mode: SearchMode.keyword.rawValue, page: 0) : nil)
-        return Responses.html(resources.render(model, template: "search"), status: problem == nil ? .ok : .badRequest)
+        return Responses.html(bytes: model.document, status: problem == nil ? .ok : .badRequest)
     }
 
     /// The engine's typed error as a value, so callers can switch on it.
