@@ -63,7 +63,9 @@ import Testing
         // the signing key lives in the database, not in the process.
         server = try ServerProcess(database: database, extraArguments: arguments)
         let confirmPath = String(confirmLink.drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" })
-        let confirmed = try RawConnection.exchange(port: server.port, "GET \(confirmPath) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let opened = try RawConnection.exchange(port: server.port, "GET \(confirmPath) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(opened.httpStatus == 200 && opened.contains("Confirm subscription"), "\(opened.prefix(600))")
+        let confirmed = try Self.post(port: server.port, path: confirmPath, host: "127.0.0.1:\(server.port)", cookie: nil, body: "")
         #expect(confirmed.httpStatus == 200 && confirmed.contains("You are subscribed"), "\(confirmed.prefix(600))")
         let reposted = try Self.post(port: server.port, path: "/signin", host: "127.0.0.1:\(server.port)", cookie: cookie, body: "email=victim%40example.org&csrf=\(csrf)")
         #expect(reposted.httpStatus == 200, "a form opened before the restart is still accepted: \(reposted.prefix(500))")

@@ -30,9 +30,18 @@ func latestMailLink(in folder: URL, path: String) throws -> String? {
             let subscriber = try #require(try await fixture.store.subscriber(email: "reader@example.org"))
             #expect(subscriber.status == .pending && subscriber.frequency == .weekly && subscriber.topics == ["sparse subnetworks", "author:Lovelace"])
             let link = try #require(try latestMailLink(in: fixture.mailFolder, path: "/subscriptions/confirm?s="))
-            let confirmed = try await browser.get(String(link.dropFirst("https://papers.example.org".count)))
+            let path = String(link.dropFirst("https://papers.example.org".count))
+            // Opening the link, as a mail scanner does, shows a button and confirms nothing.
+            let opened = try await browser.get(path)
+            #expect(opened.status == .ok && opened.body.contains("Confirm your subscription") && opened.body.contains("<strong>reader@example.org</strong>, weekly, on Mondays?"))
+            #expect(opened.body.contains(#"<form class="stacked" method="post" action="\#(path.replacingOccurrences(of: "&", with: "&amp;"))">"#))
+            #expect(try await fixture.store.subscriber(email: "reader@example.org")?.status == .pending)
+            let confirmed = try await browser.post(path, [:])
             #expect(confirmed.status == .ok && confirmed.body.contains("You are subscribed"))
             #expect(try await fixture.store.subscriber(email: "reader@example.org")?.status == .active)
+            let again = try await browser.get(path)
+            #expect(again.status == .ok && again.body.contains("You are already subscribed"))
+            #expect(try await browser.post(path + "x", [:]).status == .notFound, "an altered link confirms nothing")
 
             // A forged or altered signature opens nothing.
             let signed = fixture.security.signed(subscriber.token, purpose: "subscriber")

@@ -199,6 +199,26 @@ struct TrendingPageModel: MustacheParent {
     }
 }
 
+/// The page a subscription's confirmation link opens: a button, because opening the link must
+/// not confirm (mail scanners open every link in a mail).
+struct SubscriptionConfirmPageModel: MustacheParent {
+    let site: SiteChrome
+    let email: String
+    /// "daily, on weekdays" or "weekly, on Mondays".
+    let frequency: String
+    let action: String
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "site": site
+        case "email": email
+        case "frequency": frequency
+        case "action": action
+        default: nil
+        }
+    }
+}
+
 struct PreferencesPageModel: MustacheParent {
     let site: SiteChrome
     let email: String

@@ -20,7 +20,8 @@ struct DigestRoutes: Sendable {
     func addRoutes(to router: Router<some RequestContext>) {
         router.post("/subscribe") { request, context in try await self.subscribeForm(request, context: context) }
         router.post("/api/subscriptions") { request, context in try await self.subscribeAPI(request, context: context) }
-        router.get("/subscriptions/confirm") { request, _ in try await self.confirm(request) }
+        router.get("/subscriptions/confirm") { request, _ in try await self.confirmPage(request) }
+        router.post("/subscriptions/confirm") { request, _ in try await self.confirm(request) }
         router.get("/unsubscribe") { request, _ in try await self.preferences(request) }
         router.post("/unsubscribe") { request, context in try await self.unsubscribe(request, context: context) }
         router.post("/preferences") { request, context in try await self.updatePreferences(request, context: context) }
@@ -112,7 +113,23 @@ struct DigestRoutes: Sendable {
         return subscriber
     }
 
+    /// The mailed link opens a page with a button; only the button's post confirms. Mail
+    /// scanners (Outlook's Safe Links, Mimecast and the like) open every link in a mail they
+    /// deliver, so a confirmation on opening would subscribe any address someone typed in.
+    func confirmPage(_ request: Request) async throws -> Response {
+        let subscriber = try await subscriberFromLink(request)
+        if subscriber.status == .active {
+            return try await preferencesPage(subscriber.token, notice: "You are already subscribed.")
+        }
+        let model = SubscriptionConfirmPageModel(
+            site: community.site, email: subscriber.email,
+            frequency: subscriber.frequency == .daily ? "daily, on weekdays" : "weekly, on Mondays",
+            action: "/subscriptions/confirm?s=\(security.signed(subscriber.token, purpose: "subscriber"))")
+        return community.page("subscription-confirm", model)
+    }
+
     func confirm(_ request: Request) async throws -> Response {
+        guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
         let subscriber = try await subscriberFromLink(request)
         _ = try await store.confirmSubscription(token: subscriber.token, now: community.now())
         return try await preferencesPage(subscriber.token, notice: "You are subscribed. The first digest comes with the next \(subscriber.frequency == .daily ? "weekday" : "Monday") morning.")
