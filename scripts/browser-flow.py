@@ -6,7 +6,7 @@ over the Chrome DevTools Protocol (websocket-client from PyPI; no browser downlo
   page's JavaScript (the count changes in place), save it to the library (in place too), post a
   comment, reload and check all three stuck; submit a paper by its arXiv URL (SUBMIT_ID, fetched
   by the server from the arXiv API it was pointed at); subscribe to the digest from the footer,
-  confirm by the mailed link, and unsubscribe from the preferences page.
+  confirm with the button the mailed link opens, and unsubscribe from the preferences page.
 
 Usage: browser-flow.py CHROMIUM BASE_URL MAIL_FOLDER PAPER_ID EMAIL USERNAME [SUBMIT_ID]
 Exits 0 when every step worked; prints what it saw otherwise. Used by EndToEndTests.
@@ -191,6 +191,9 @@ def main():
         confirm = mailed_link(folder, subscriber, r"https?://\S*/subscriptions/confirm\S*")
         check(confirm is not None, "the confirmation mail has its link", os.listdir(folder))
         browser.navigate(confirm)
+        check("Confirm your subscription" in browser.evaluate("document.body.innerText"), "the link opens a confirm button, confirming nothing yet",
+              browser.evaluate("document.body.innerText"))
+        browser.submit("document.querySelector('main form button').click()")
         check("You are subscribed" in browser.evaluate("document.querySelector('p.success')?.innerText || ''"), "subscribed, said as a success",
               browser.evaluate("document.body.innerText"))
         browser.submit("[...document.querySelectorAll('main form button')].find((b) => b.textContent.includes('Unsubscribe')).click()")
