@@ -11,6 +11,8 @@ public final class SQLitePaperStore: PaperStore {
     let pool: SQLitePoolCounts
     /// Search terms' paper counts until the next write.
     let termCounts = TermCounts()
+    /// The feed's latest day and days' neighbours until the next write.
+    let feedDays = FeedDays()
     /// See `SearchStore.postingBudget`.
     public let postingBudget: Int
 
@@ -247,18 +249,26 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func neighbouringDays(of day: Day) async throws -> (previous: Day?, next: Day?) {
-        try await reading(singleStatement: true) { db in
+        let version = changeCount
+        if let known = feedDays.neighbours.value(for: day.daysSinceEpoch, version: version) { return (known.previous, known.next) }
+        let found = try await reading(singleStatement: true) { db in
             let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT (SELECT MAX(daily_day) FROM paper WHERE daily_day < ?1), (SELECT MIN(daily_day) FROM paper WHERE daily_day > ?1)
                 """), arguments: [day.daysSinceEpoch])
-            return ((row?[0] as Int?).map(Day.init(daysSinceEpoch:)), (row?[1] as Int?).map(Day.init(daysSinceEpoch:)))
+            return FeedDays.Neighbours(previous: (row?[0] as Int?).map(Day.init(daysSinceEpoch:)), next: (row?[1] as Int?).map(Day.init(daysSinceEpoch:)))
         }
+        feedDays.neighbours.keep(found, for: day.daysSinceEpoch, version: version)
+        return (found.previous, found.next)
     }
 
     public func latestDay() async throws -> Day? {
-        try await reading(singleStatement: true) { db in
+        let version = changeCount
+        if let known = feedDays.latest.value(for: 0, version: version) { return known }
+        let latest = try await reading(singleStatement: true) { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(daily_day) FROM paper WHERE daily_day IS NOT NULL")).map(Day.init(daysSinceEpoch:))
         }
+        feedDays.latest.keep(latest, for: 0, version: version)
+        return latest
     }
 
     public func paperCount() async throws -> Int {

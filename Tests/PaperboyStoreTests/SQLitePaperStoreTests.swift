@@ -81,6 +81,42 @@ import Testing
         #expect(try await store.containsWord("lottery") == false)
     }
 
+    /// The latest day and a day's neighbours are remembered between feed pages (`FeedDays`), and
+    /// every write forgets them: a paper put on a new day, or submitted to one, shows at once.
+    @Test func feedDays_rememberedBetweenPages_followEveryWrite() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        #expect(try await store.latestDay() == nil)
+        _ = try await store.upsert([record(samplePaper(id: "2503.00001", daily: "2025-02-03"))])
+        #expect(try await store.latestDay() == day("2025-02-03"))
+        #expect(try await store.latestDay() == day("2025-02-03"), "the remembered day")
+        #expect(try await store.neighbouringDays(of: day("2025-02-04")) == (day("2025-02-03"), nil))
+        _ = try await store.upsert([record(samplePaper(id: "2503.00002", daily: "2025-02-05"))])
+        #expect(try await store.latestDay() == day("2025-02-05"))
+        #expect(try await store.neighbouringDays(of: day("2025-02-04")) == (day("2025-02-03"), day("2025-02-05")))
+        let account = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+        _ = try await store.submit(record(samplePaper(id: "2503.00003", daily: nil)), by: account.username, day: day("2025-02-09"), now: testNow)
+        #expect(try await store.latestDay() == day("2025-02-09"), "a submission to a new day")
+        #expect(try await store.neighbouringDays(of: day("2025-02-06")) == (day("2025-02-05"), day("2025-02-09")))
+    }
+
+    /// A value read before a write may be stale: it is kept under the version from before the
+    /// write, never found once the write is counted, and never replaces newer values.
+    @Test func writeVersionMemo_keepsValuesUnderTheirVersion_andExpires() async throws {
+        let memo = WriteVersionMemo<String, Int>(lifetimeSeconds: 1, capacity: 2)
+        memo.keep(1, for: "a", version: 5)
+        #expect(memo.value(for: "a", version: 5) == 1)
+        #expect(memo.value(for: "a", version: 6) == nil)
+        memo.keep(2, for: "b", version: 6)
+        memo.keep(9, for: "b", version: 5)
+        #expect(memo.value(for: "b", version: 6) == 2, "an older read does not replace a newer value")
+        memo.keep(3, for: "c", version: 6)
+        memo.keep(4, for: "d", version: 6)
+        #expect(memo.value(for: "b", version: 6) == nil && memo.value(for: "d", version: 6) == 4, "full: emptied, then kept")
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(memo.value(for: "d", version: 6) == nil, "expired: another process may have written")
+    }
+
     /// Every write transaction leaves the search index a segment more; compaction merges them
     /// into one, finds the same papers afterwards, and has nothing left to do the second time.
     @Test func compactSearchIndex_mergesTheSegments_searchesFindTheSame() async throws {
