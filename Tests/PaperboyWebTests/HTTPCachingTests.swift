@@ -50,6 +50,16 @@ extension TestClientProtocol {
     /// Pages, the API, the Atom feed and a Markdown export: every kind the page cache keeps.
     static let cachedAddresses = ["/", "/api/daily_papers", "/feed.atom", "/papers/2502.00001.md", "/papers/2502.00001", "/search?q=sparse"]
 
+    /// Which bodies are gzipped, by media type: parameters, case and spaces around it do not matter.
+    @Test func isCompressible_readsTheMediaTypeAlone() {
+        for type in ["text/html; charset=utf-8", "TEXT/CSS", " application/json ", "application/atom+xml;charset=utf-8", "\tapplication/xml\t; q=1"] {
+            #expect(PageRepresentations.isCompressible(type), "\(type)")
+        }
+        for type in ["image/png", "application/gzip", "", ";text/html", "application/jsonx", "image/svg+xml"] {
+            #expect(!PageRepresentations.isCompressible(type), "\(type)")
+        }
+    }
+
     @Test func cachedPages_carryValidators_andAnswer304ToEitherOne() async throws {
         let fixture = try await WebFixture()
         try await fixture.test { client in
