@@ -71,7 +71,7 @@ extension SQLitePaperStore {
 
     public func savedTags(accountID: Int64, among paperIDs: [String]) async throws -> [String: [String]] {
         guard !paperIDs.isEmpty else { return [:] }
-        return try await reading { db in
+        return try await reading(singleStatement: paperIDs.count <= 512) { db in
             var result: [String: [String]] = [:]
             for start in stride(from: 0, to: paperIDs.count, by: 512) {
                 let list = CachedSQL.inList(Array(paperIDs[start..<min(start + 512, paperIDs.count)]))
@@ -129,7 +129,7 @@ extension SQLitePaperStore {
 
     public func notInterestedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await reading { db in
+        return try await reading(singleStatement: paperIDs.count <= 512) { db in
             var ids = Set<String>()
             for start in stride(from: 0, to: paperIDs.count, by: 512) {
                 let list = CachedSQL.inList(Array(paperIDs[start..<min(start + 512, paperIDs.count)]))
