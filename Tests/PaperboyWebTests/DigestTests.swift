@@ -36,6 +36,12 @@ func latestMailLink(in folder: URL, path: String) throws -> String? {
             #expect(opened.status == .ok && opened.body.contains("Confirm your subscription") && opened.body.contains("<strong>reader@example.org</strong>, weekly, on Mondays?"))
             #expect(opened.body.contains(#"<form class="stacked" method="post" action="\#(path.replacingOccurrences(of: "&", with: "&amp;"))">"#))
             #expect(try await fixture.store.subscriber(email: "reader@example.org")?.status == .pending)
+            // The button's post from another site (the signed link leaked into one) is refused.
+            let forged = try await client.execute(
+                uri: path, method: .post, headers: [.origin: "https://attacker.example", .contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer()) { $0.status }
+            #expect(forged == .forbidden)
+            #expect(try await fixture.store.subscriber(email: "reader@example.org")?.status == .pending)
             let confirmed = try await browser.post(path, [:])
             #expect(confirmed.status == .ok && confirmed.body.contains("You are subscribed"))
             #expect(try await fixture.store.subscriber(email: "reader@example.org")?.status == .active)

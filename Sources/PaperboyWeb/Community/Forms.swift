@@ -28,12 +28,17 @@ struct PostedForm {
 }
 
 extension Security {
+    /// Refuses a post sent from another site (`isSameOrigin`), saying so.
+    static func requireSameOrigin(_ request: Request, site: SiteAddress) throws {
+        guard isSameOrigin(request, site: site) else {
+            throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.")
+        }
+    }
+
     /// Reads a form post, refusing cross-site posts, oversized or non-UTF-8 bodies and a
     /// missing or wrong CSRF token, each with a message that says what to do.
     func readForm(_ request: Request, context: some RequestContext, site: SiteAddress) async throws -> PostedForm {
-        guard Security.isSameOrigin(request, site: site) else {
-            throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.")
-        }
+        try Security.requireSameOrigin(request, site: site)
         let form = PostedForm(fields: try await request.formFields())
         let binding: String
         if let viewer = Viewer.current {

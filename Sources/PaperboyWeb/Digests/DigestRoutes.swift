@@ -33,7 +33,7 @@ struct DigestRoutes: Sendable {
     func subscribeForm(_ request: Request, context: some RequestContext) async throws -> Response {
         // No form token: the form sits on cached pages. A forged post can only send a
         // confirmation mail, which does nothing until its link is used.
-        guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
+        try Security.requireSameOrigin(request, site: community.configuration.site)
         let fields = try await request.formFields()
         let email = try fields.string("email", maxLength: 300) ?? ""
         let frequency = try fields.string("frequency", maxLength: 10) ?? "daily"
@@ -129,7 +129,7 @@ struct DigestRoutes: Sendable {
     }
 
     func confirm(_ request: Request) async throws -> Response {
-        guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
+        try Security.requireSameOrigin(request, site: community.configuration.site)
         let subscriber = try await subscriberFromLink(request)
         _ = try await store.confirmSubscription(token: subscriber.token, now: community.now())
         return try await preferencesPage(subscriber.token, notice: "You are subscribed. The first digest comes with the next \(subscriber.frequency == .daily ? "weekday" : "Monday") morning.")
@@ -162,7 +162,7 @@ struct DigestRoutes: Sendable {
     }
 
     func updatePreferences(_ request: Request, context: some RequestContext) async throws -> Response {
-        guard Security.isSameOrigin(request, site: community.configuration.site) else { throw RequestProblem.forbidden("This form was sent from another site, so it was ignored.") }
+        try Security.requireSameOrigin(request, site: community.configuration.site)
         let subscriber = try await subscriberFromLink(request)
         let fields = try await request.formFields()
         guard let frequency = DigestFrequency(rawValue: try fields.string("frequency", maxLength: 10) ?? "") else {
