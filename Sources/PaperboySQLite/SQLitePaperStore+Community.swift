@@ -196,9 +196,9 @@ extension SQLitePaperStore {
 
     public func votedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await reading(singleStatement: paperIDs.count <= 512) { db in
+        return try await reading(singleStatement: paperIDs.count <= CachedSQL.listChunk) { db in
             var ids = Set<String>()
-            for chunk in stride(from: 0, to: paperIDs.count, by: 512).map({ Array(paperIDs[$0..<min($0 + 512, paperIDs.count)]) }) {
+            for chunk in CachedSQL.chunks(paperIDs) {
                 let list = CachedSQL.inList(chunk)
                 let rows = try String.fetchAll(db.cachedStatement(sql: """
                     SELECT paper.id FROM vote JOIN paper ON paper.key = vote.paper_key

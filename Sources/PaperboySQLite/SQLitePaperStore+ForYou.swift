@@ -71,10 +71,10 @@ extension SQLitePaperStore {
 
     public func savedTags(accountID: Int64, among paperIDs: [String]) async throws -> [String: [String]] {
         guard !paperIDs.isEmpty else { return [:] }
-        return try await reading(singleStatement: paperIDs.count <= 512) { db in
+        return try await reading(singleStatement: paperIDs.count <= CachedSQL.listChunk) { db in
             var result: [String: [String]] = [:]
-            for start in stride(from: 0, to: paperIDs.count, by: 512) {
-                let list = CachedSQL.inList(Array(paperIDs[start..<min(start + 512, paperIDs.count)]))
+            for chunk in CachedSQL.chunks(paperIDs) {
+                let list = CachedSQL.inList(chunk)
                 let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT paper.id, t.tag FROM library_entry JOIN paper ON paper.key = library_entry.paper_key
                     LEFT JOIN library_tag t ON t.account_id = library_entry.account_id AND t.paper_key = library_entry.paper_key
@@ -129,10 +129,10 @@ extension SQLitePaperStore {
 
     public func notInterestedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
-        return try await reading(singleStatement: paperIDs.count <= 512) { db in
+        return try await reading(singleStatement: paperIDs.count <= CachedSQL.listChunk) { db in
             var ids = Set<String>()
-            for start in stride(from: 0, to: paperIDs.count, by: 512) {
-                let list = CachedSQL.inList(Array(paperIDs[start..<min(start + 512, paperIDs.count)]))
+            for chunk in CachedSQL.chunks(paperIDs) {
+                let list = CachedSQL.inList(chunk)
                 ids.formUnion(try String.fetchAll(db.cachedStatement(sql: """
                     SELECT paper.id FROM not_interested JOIN paper ON paper.key = not_interested.paper_key
                     WHERE not_interested.account_id = ? AND paper.id IN (\(list.marks))

@@ -69,12 +69,12 @@ extension SQLitePaperStore {
 
     public func containsWord(_ word: String) async throws -> Bool {
         let version = changeCount
-        if let known = termCounts.word(word, version: version) { return known }
+        if let known = termCounts.words.value(for: word, version: version) { return known }
         let expression = SQLiteKeywordIndex.quoted(word)
         let contains = try await reading(singleStatement: true) { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT 1"), arguments: [expression]) ?? false
         }
-        termCounts.keep(contains, for: word, version: version)
+        termCounts.words.keep(contains, for: word, version: version)
         return contains
     }
 
@@ -91,10 +91,9 @@ extension SQLitePaperStore {
 
     public func papers(keys: [UInt32]) async throws -> [UInt32: Paper] {
         guard !keys.isEmpty else { return [:] }
-        return try await reading(singleStatement: keys.count <= 512) { db in
+        return try await reading(singleStatement: keys.count <= CachedSQL.listChunk) { db in
             var result: [UInt32: Paper] = [:]
-            // Chunks keep the statement under SQLite's bound-parameter limit.
-            for chunk in stride(from: 0, to: keys.count, by: 512).map({ Array(keys[$0..<min($0 + 512, keys.count)]) }) {
+            for chunk in CachedSQL.chunks(keys) {
                 let list = CachedSQL.inList(chunk.map { Int64($0) })
                 let rows = try Row.fetchCursor(
                     db.cachedStatement(sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(list.marks)) AND hidden = 0"),
@@ -197,7 +196,7 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
     func postings(of term: KeywordTerm, cap: Int) async throws -> PostingCount {
         let expression = Self.expression(term)
         let key = "\(cap) \(expression)"
-        if let known = terms.postings(key, version: version) {
+        if let known = terms.postings.value(for: key, version: version) {
             return PostingCount(term: term, documents: known.documents, fromKey: known.fromKey)
         }
         let count = try await reading(singleStatement: true) { db in
@@ -210,7 +209,7 @@ struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
             let oldest: Int64? = row?[1]
             return PostingCount(term: term, documents: documents, fromKey: documents > cap ? oldest.map { $0 + 1 } : nil)
         }
-        terms.keep(count, for: key, version: version)
+        terms.postings.keep(count, for: key, version: version)
         return count
     }
 

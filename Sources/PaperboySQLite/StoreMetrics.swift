@@ -123,10 +123,20 @@ extension SQLiteAccess {
 /// statement again (SQLite's parser and planner, and GRDB's authoriser callback for each column)
 /// was a fifth of an uncached paper page.
 enum CachedSQL {
+    /// The most values one `IN (…)` list binds: a longer list is read in chunks of this many
+    /// (`chunks`), one statement each, which keeps a statement under SQLite's bound-parameter
+    /// limit. A read of at most this many is one statement (`reading(singleStatement:)`).
+    static let listChunk = 512
+
+    /// `values` in lists of at most `listChunk`.
+    static func chunks<Value>(_ values: [Value]) -> [[Value]] {
+        stride(from: 0, to: values.count, by: listChunk).map { Array(values[$0..<min($0 + listChunk, values.count)]) }
+    }
+
     /// `values` padded to a power of two (at most `chunk`) by repeating the last, with as many
     /// `?` marks: an `IN (…)` list then has eight or so forms instead of one per length.
     /// Repeated values do not change what `IN` matches.
-    static func inList<Value>(_ values: [Value], chunk: Int = 512) -> (marks: String, values: [Value]) {
+    static func inList<Value>(_ values: [Value], chunk: Int = listChunk) -> (marks: String, values: [Value]) {
         guard let last = values.last else { return ("", []) }
         var size = 1
         while size < values.count { size *= 2 }
