@@ -105,9 +105,6 @@ public struct Highlighter: Sendable {
 
     // MARK: The ASCII byte path
 
-    @inline(__always)
-    private static func isWordByte(_ byte: UInt8) -> Bool { TextWords.isWordByte(byte) }
-
     /// `matches` for an ASCII word: the stems' bytes and spans as `withByteStems` lends them.
     @inline(__always)
     private func matchesASCII(
@@ -150,12 +147,12 @@ public struct Highlighter: Sendable {
         var index = 0
         let count = bytes.count
         while index < count {
-            guard Self.isWordByte(bytes[index]) else {
+            guard TextWords.isWordByte(bytes[index]) else {
                 index += 1
                 continue
             }
             var end = index
-            while end < count, Self.isWordByte(bytes[end]) { end += 1 }
+            while end < count, TextWords.isWordByte(bytes[end]) { end += 1 }
             if matchesASCII(bytes[index..<end], stemBytes, stems) {
                 if plainStart < index {
                     segments.append(TextSegment(text: String(decoding: bytes[plainStart..<index], as: UTF8.self), highlighted: false))

@@ -50,13 +50,9 @@ final class WriteVersionMemo<Key: Hashable & Sendable, Value: Sendable>: Sendabl
 /// are the same for every query that shares the word until something is written. The counts only
 /// plan a search (`KeywordPlan`) and pick spelling corrections; the ranking always reads the index.
 final class TermCounts: Sendable {
-    private let postingCounts = WriteVersionMemo<String, PostingCount>(lifetimeSeconds: 60, capacity: 10_000)
-    private let words = WriteVersionMemo<String, Bool>(lifetimeSeconds: 60, capacity: 10_000)
-
-    func postings(_ key: String, version: UInt64) -> PostingCount? { postingCounts.value(for: key, version: version) }
-    func word(_ key: String, version: UInt64) -> Bool? { words.value(for: key, version: version) }
-    func keep(_ count: PostingCount, for key: String, version: UInt64) { postingCounts.keep(count, for: key, version: version) }
-    func keep(_ contains: Bool, for word: String, version: UInt64) { words.keep(contains, for: word, version: version) }
+    /// By "cap expression": the cap changes the count.
+    let postings = WriteVersionMemo<String, PostingCount>(lifetimeSeconds: 60, capacity: 10_000)
+    let words = WriteVersionMemo<String, Bool>(lifetimeSeconds: 60, capacity: 10_000)
 }
 
 /// The feed's latest day and each day's neighbours, remembered until the store's next write.

@@ -144,13 +144,13 @@ import Testing
     /// write, so it is never found once the write is counted, and never replaces newer counts.
     @Test func termCounts_keptUnderTheirVersion_onlyAnsweredForIt() {
         let counts = TermCounts()
-        counts.keep(true, for: "sparse", version: 1)
-        #expect(counts.word("sparse", version: 1) == true)
-        #expect(counts.word("sparse", version: 2) == nil, "a write happened since")
-        counts.keep(false, for: "dense", version: 2)
-        counts.keep(true, for: "dense", version: 1)
-        #expect(counts.word("dense", version: 2) == false, "an older read does not replace a newer one")
-        #expect(counts.word("sparse", version: 2) == nil)
+        counts.words.keep(true, for: "sparse", version: 1)
+        #expect(counts.words.value(for: "sparse", version: 1) == true)
+        #expect(counts.words.value(for: "sparse", version: 2) == nil, "a write happened since")
+        counts.words.keep(false, for: "dense", version: 2)
+        counts.words.keep(true, for: "dense", version: 1)
+        #expect(counts.words.value(for: "dense", version: 2) == false, "an older read does not replace a newer one")
+        #expect(counts.words.value(for: "sparse", version: 2) == nil)
     }
 
     /// An `IN` list is padded to a power of two by repeating its last value, so its statement has
