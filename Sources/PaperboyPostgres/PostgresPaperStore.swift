@@ -648,11 +648,11 @@ final class Flag: Sendable {
 struct PostgresRowReader: PaperRow.Reader {
     let row: PostgresRandomAccessRow
 
-    func text(_ name: String) throws -> String { try row[name].decode(String.self) }
-    func optionalText(_ name: String) throws -> String? { try row[name].decode(String?.self) }
-    func list(_ name: String) throws -> [String] { try row[name].decode([String].self) }
-    func integer(_ name: String) throws -> Int { try row[name].decode(Int.self) }
-    func optionalInteger(_ name: String) throws -> Int? { try row[name].decode(Int?.self) }
-    func optionalReal(_ name: String) throws -> Double? { try row[name].decode(Double?.self) }
-    func boolean(_ name: String) throws -> Bool { try row[name].decode(Bool.self) }
+    func text(_ field: PaperRow.Field) throws -> String { try row[field.name].decode(String.self) }
+    func optionalText(_ field: PaperRow.Field) throws -> String? { try row[field.name].decode(String?.self) }
+    func list(_ field: PaperRow.Field) throws -> [String] { try row[field.name].decode([String].self) }
+    func integer(_ field: PaperRow.Field) throws -> Int { try row[field.name].decode(Int.self) }
+    func optionalInteger(_ field: PaperRow.Field) throws -> Int? { try row[field.name].decode(Int?.self) }
+    func optionalReal(_ field: PaperRow.Field) throws -> Double? { try row[field.name].decode(Double?.self) }
+    func boolean(_ field: PaperRow.Field) throws -> Bool { try row[field.name].decode(Bool.self) }
 }

@@ -99,7 +99,7 @@ extension SQLitePaperStore {
                     db.cachedStatement(sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(list.marks)) AND hidden = 0"),
                     arguments: StatementArguments(list.values))
                 while let row = try rows.next() {
-                    result[UInt32(row[0] as Int64)] = Self.paper(from: row)
+                    result[UInt32(row[0] as Int64)] = Self.paper(from: row, offset: 1)
                 }
             }
             return result

@@ -4,7 +4,7 @@ import PaperboyCore
 /// The `paper` row, described once: every column's name, type, and how an import record merges
 /// into a stored row. Both stores derive from it their column lists, the import statements (the
 /// SQLite upsert, the PostgreSQL upsert and batch statements), the values they bind, and the
-/// decoding of a `Paper`, which reads columns by name.
+/// decoding of a `Paper`, which reads columns by their place in the select list.
 package enum PaperRow {
     package enum Kind: Sendable {
         case text, list, integer, real, boolean
@@ -175,48 +175,69 @@ package enum PaperRow {
         }.joined(separator: ",\n    ")
     }
 
-    /// Reads a column of a result row by name, in whichever driver's terms.
+    /// One of the `read` columns: its name, and its place in `selectList()`.
+    package struct Field: Sendable {
+        package let name: String
+        package let index: Int
+    }
+
+    /// The `read` columns in their order, handed out one after the other as a paper is decoded:
+    /// a reader can take a column by its place instead of looking its name up (GRDB compares
+    /// names case-insensitively, which was most of decoding a paper).
+    struct Fields {
+        private var next = 0
+
+        mutating func callAsFunction(_ name: String) -> Field {
+            defer { next += 1 }
+            assert(PaperRow.read[next].name == name, "PaperRow.paper(from:) reads \(name) where `read` has \(PaperRow.read[next].name)")
+            return Field(name: name, index: next)
+        }
+    }
+
+    /// Reads a column of a result row, by its name or its place, in whichever driver's terms.
     /// (SQLite's reads cannot fail: its `Failure` is `Never`.)
     package protocol Reader {
         associatedtype Failure: Error
-        func text(_ name: String) throws(Failure) -> String
-        func optionalText(_ name: String) throws(Failure) -> String?
-        func list(_ name: String) throws(Failure) -> [String]
-        func integer(_ name: String) throws(Failure) -> Int
-        func optionalInteger(_ name: String) throws(Failure) -> Int?
-        func optionalReal(_ name: String) throws(Failure) -> Double?
-        func boolean(_ name: String) throws(Failure) -> Bool
+        func text(_ field: Field) throws(Failure) -> String
+        func optionalText(_ field: Field) throws(Failure) -> String?
+        func list(_ field: Field) throws(Failure) -> [String]
+        func integer(_ field: Field) throws(Failure) -> Int
+        func optionalInteger(_ field: Field) throws(Failure) -> Int?
+        func optionalReal(_ field: Field) throws(Failure) -> Double?
+        func boolean(_ field: Field) throws(Failure) -> Bool
     }
 
-    /// A paper from a row that holds the `read` columns, by name.
+    /// A paper from a row that holds the `read` columns in their order (after `Reader`'s own offset).
+    /// The arguments are evaluated in order, so `field` hands out the columns' places in turn.
     package static func paper<Row: Reader>(from row: Row) throws(Row.Failure) -> Paper {
-        Paper(
-            id: try row.text("id"),
-            title: try row.text("title"),
-            abstract: try row.text("abstract"),
-            authors: try row.list("authors"),
-            authorCount: try row.integer("author_count"),
-            categories: try row.list("categories"),
-            publishedAt: try row.optionalReal("published_at").map(Date.init(timeIntervalSince1970:)),
-            updatedAt: try row.optionalReal("updated_at").map(Date.init(timeIntervalSince1970:)),
-            version: try row.optionalInteger("version"),
-            doi: try row.optionalText("doi"),
-            journalRef: try row.optionalText("journal_ref"),
-            authorComments: try row.optionalText("author_comments"),
-            githubRepo: try row.optionalText("github_repo"),
-            projectPage: try row.optionalText("project_page"),
-            pdfURL: try row.optionalText("pdf_url"),
-            source: try row.text("source"),
-            dailyDay: try row.optionalInteger("daily_day").map(Day.init(daysSinceEpoch:)),
-            submittedOnDailyAt: try row.optionalReal("submitted_on_daily_at").map(Date.init(timeIntervalSince1970:)),
-            submittedBy: try row.optionalText("submitted_by"),
-            upvotes: try row.integer("upvotes"),
-            commentCount: try row.integer("comment_count"),
-            featured: try row.boolean("featured"),
-            hidden: try row.boolean("hidden"),
-            keyPhrases: try row.list("key_phrases"),
-            githubStars: try row.optionalInteger("github_stars"),
-            thumbnail: try row.optionalText("thumbnail").flatMap(ThumbnailState.init(rawValue:))
+        var field = Fields()
+        return Paper(
+            id: try row.text(field("id")),
+            title: try row.text(field("title")),
+            abstract: try row.text(field("abstract")),
+            authors: try row.list(field("authors")),
+            authorCount: try row.integer(field("author_count")),
+            categories: try row.list(field("categories")),
+            publishedAt: try row.optionalReal(field("published_at")).map(Date.init(timeIntervalSince1970:)),
+            updatedAt: try row.optionalReal(field("updated_at")).map(Date.init(timeIntervalSince1970:)),
+            version: try row.optionalInteger(field("version")),
+            doi: try row.optionalText(field("doi")),
+            journalRef: try row.optionalText(field("journal_ref")),
+            authorComments: try row.optionalText(field("author_comments")),
+            githubRepo: try row.optionalText(field("github_repo")),
+            projectPage: try row.optionalText(field("project_page")),
+            pdfURL: try row.optionalText(field("pdf_url")),
+            source: try row.text(field("source")),
+            dailyDay: try row.optionalInteger(field("daily_day")).map(Day.init(daysSinceEpoch:)),
+            submittedOnDailyAt: try row.optionalReal(field("submitted_on_daily_at")).map(Date.init(timeIntervalSince1970:)),
+            submittedBy: try row.optionalText(field("submitted_by")),
+            upvotes: try row.integer(field("upvotes")),
+            commentCount: try row.integer(field("comment_count")),
+            featured: try row.boolean(field("featured")),
+            hidden: try row.boolean(field("hidden")),
+            keyPhrases: try row.list(field("key_phrases")),
+            githubStars: try row.optionalInteger(field("github_stars")),
+            thumbnail: try row.optionalText(field("thumbnail")).flatMap(ThumbnailState.init(rawValue:))
         )
     }
 }
