@@ -230,7 +230,7 @@ enum CardHTML {
         out.raw("\n")
     }
 
-    private static func vote(_ vote: VoteControl, upvotes: Int, into out: inout HTMLWriter) {
+    static func vote(_ vote: VoteControl, upvotes: Int, into out: inout HTMLWriter) {
         if let csrf = vote.csrf {
             out.raw("<form class=\"vote\" method=\"post\" action=\"")
             out.text(vote.action)
@@ -260,7 +260,7 @@ enum CardHTML {
         out.raw("<span class=\"visually-hidden\"> upvotes: sign in to upvote</span></a>")
     }
 
-    private static func library(_ library: LibraryControl?, into out: inout HTMLWriter) {
+    static func library(_ library: LibraryControl?, into out: inout HTMLWriter) {
         guard let library else { return }
         out.raw("<div class=\"library-actions\" data-library=\"")
         out.text(library.paperID)

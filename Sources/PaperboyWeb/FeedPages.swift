@@ -217,7 +217,7 @@ struct SitePages: Sendable {
             control.followButtons = FollowButton.forPaper(paper, following: try await store.follows(accountID: viewer.account.id))
             model.library = control
         }
-        return Responses.html(resources.render(model, template: "paper"))
+        return Responses.html(bytes: model.document)
     }
 
     func requirePaper(_ id: String) async throws -> Paper {

@@ -24,7 +24,7 @@ public struct SiteResources: Sendable {
         // bundleURL, not resourceURL: Foundation on Linux takes a "Resources" folder for the resource directory itself.
         let root = Bundle.module.bundleURL.appendingPathComponent("Resources")
         // HTML escaping is the library's default for {{name}}. Triple braces take HTML written in Swift: a
-        // comment's (SafeMarkdown, paper.mustache says why it is safe) and the cards' (`CardHTML`, which escapes every value).
+        // comment's (SafeMarkdown: every input byte escaped, only its own tags added) and the cards' (`CardHTML`, which escapes every value).
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Templates/layout.mustache").path) else {
             throw LoadError.missing("Templates/layout.mustache")
         }

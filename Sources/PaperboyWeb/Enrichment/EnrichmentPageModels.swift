@@ -3,7 +3,7 @@ import Mustache
 import PaperboyCore
 
 /// A key phrase as a chip that searches for it.
-struct KeyPhraseChip: MustacheParent {
+struct KeyPhraseChip {
     let label: String
     let url: String
 
@@ -11,19 +11,11 @@ struct KeyPhraseChip: MustacheParent {
         label = phrase
         url = Links.keyPhraseSearch(phrase)
     }
-
-    func child(named name: String) -> Any? {
-        switch name {
-        case "label": label
-        case "url": url
-        default: nil
-        }
-    }
 }
 
 /// What issue 19 adds to a card and a paper page: linked authors, key phrases, GitHub stars and
-/// the thumbnail. One value, so the card and page templates each gain one section.
-struct PaperEnrichment: MustacheParent {
+/// the thumbnail, as the cards and the paper page (`CardHTML`, `PaperPageHTML`) write them.
+struct PaperEnrichment {
     /// Shown as links to their author pages (`CardHTML.authors`).
     let authorNames: [String]
     /// "4 others" when the list is cut short or only a count is known.
@@ -69,25 +61,10 @@ struct PaperEnrichment: MustacheParent {
         default: String(format: "%.1fM", Double(count) / 1_000_000)
         }
     }
-
-    func child(named name: String) -> Any? {
-        switch name {
-        case "keyPhrases": keyPhrases
-        case "hasKeyPhrases": !keyPhrases.isEmpty
-        case "githubStars": githubStars.orAbsent
-        case "githubStarsExact": githubStarsExact.orAbsent
-        case "githubRepo": githubRepo.orAbsent
-        case "thumbnailURL": thumbnailURL.orAbsent
-        case "thumbnailWidth": thumbnailWidth
-        case "isPlaceholder": isPlaceholder
-        case "paperURL": paperURL
-        default: nil
-        }
-    }
 }
 
 /// Authorship on the paper page: who claimed it, and the claim form for a signed-in reader.
-struct AuthorshipSection: MustacheParent {
+struct AuthorshipSection {
     struct Claimant: MustacheParent {
         let username: String
         let profileURL: String
@@ -105,10 +82,8 @@ struct AuthorshipSection: MustacheParent {
         }
     }
 
-    struct Option: MustacheParent {
+    struct Option {
         let name: String
-
-        func child(named name: String) -> Any? { name == "name" ? self.name : nil }
     }
 
     let claimants: [Claimant]
@@ -138,19 +113,6 @@ struct AuthorshipSection: MustacheParent {
         csrf = canClaim ? viewer?.csrfToken : nil
         options = canClaim ? paper.authors.map(Option.init) : []
         signIn = viewer == nil && !paper.authors.isEmpty ? Links.signIn(next: Links.paper(paper.id)) : nil
-    }
-
-    func child(named name: String) -> Any? {
-        switch name {
-        case "claimants": claimants
-        case "hasClaimants": !claimants.isEmpty
-        case "ownClaim": ownClaim.orAbsent
-        case "action": action.orAbsent
-        case "csrf": csrf.orAbsent
-        case "options": options
-        case "signIn": signIn.orAbsent
-        default: nil
-        }
     }
 }
 

@@ -36,26 +36,6 @@ struct LibraryControl {
     }
 }
 
-extension LibraryControl: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "csrf": csrf
-        case "paperID": paperID
-        case "saveAction": saveAction
-        case "unsaveAction": unsaveAction
-        case "notInterestedAction": notInterestedAction
-        case "saved": saved
-        case "tags": tags
-        case "notInterested": notInterested
-        case "notInterestedNext": notInterestedNext
-        case "next": self.next
-        case "followButtons": followButtons
-        case "hasFollowButtons": !followButtons.isEmpty
-        default: nil
-        }
-    }
-}
-
 /// One "Follow Ada Lovelace" / "Unfollow cs.LG" form.
 struct FollowButton {
     let kind: String
@@ -71,19 +51,6 @@ struct FollowButton {
         let authors = paper.authors.prefix(3).map { FollowButton(kind: "author", value: $0, following: followed.contains(Follow(kind: .author, value: $0))) }
         let categories = paper.categories.prefix(3).map { FollowButton(kind: "category", value: $0, following: followed.contains(Follow(kind: .category, value: $0))) }
         return authors + categories
-    }
-}
-
-extension FollowButton: MustacheParent {
-    func child(named name: String) -> Any? {
-        switch name {
-        case "kind": kind
-        case "value": value
-        case "following": following
-        case "action": action
-        case "on": on
-        default: nil
-        }
     }
 }
 
