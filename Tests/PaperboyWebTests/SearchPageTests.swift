@@ -57,6 +57,28 @@ import Testing
         }
     }
 
+    @Test func similarPapers_skipHiddenOnes_andStillFillTheLimit() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero)
+        _ = try await fixture.store.upsert([
+            record(samplePaper(id: "2502.00010", title: "Training Sparse Subnetworks Faster", daily: "2025-02-04")),
+            record(samplePaper(id: "2502.00011", title: "Sparse Subnetworks That Train Slowly", daily: "2025-02-04")),
+            record(samplePaper(id: "2502.00012", title: "Subnetworks That Train Sparse Models", daily: "2025-02-04")),
+        ])
+        try await fixture.test { client in
+            func similar(_ limit: Int) async throws -> [String] {
+                let json = try await client.getJSON("/api/papers/2502.00001/similar?limit=\(limit)").json
+                return (json as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+            }
+            let before = try await similar(3)
+            #expect(before.count == 3)
+            // The nearest is hidden: the next one takes its place, and there are still as many.
+            try await fixture.store.setPaperHidden(true, paperID: before[0])
+            #expect(try await similar(1) == [before[1]])
+            #expect(try await similar(2) == [before[1], before[2]])
+            #expect(try await !similar(10).contains(before[0]))
+        }
+    }
+
     @Test func similarPapers_withoutModel_fallBackToSharedTitleWords() async throws {
         let fixture = try await WebFixture()
         _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00010", title: "Training Sparse Subnetworks Faster", daily: "2025-02-04"))])

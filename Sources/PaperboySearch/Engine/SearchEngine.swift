@@ -197,8 +197,17 @@ public final class SearchEngine: Sendable {
                   let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(paper.title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
             keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: wanted).map(\.key).filter { $0 != key }
         }
-        let papers = try await store.papers(keys: keys)
-        return Array(keys.compactMap { papers[$0] }.filter { !$0.hidden }.prefix(limit))
+        // The nearest `limit` first, and the next ones only in place of hidden papers (which
+        // `papers(keys:)` leaves out): most pages then read and decode five papers, not ten.
+        var similar: [Paper] = []
+        var next = keys.startIndex
+        while similar.count < limit, next < keys.endIndex {
+            let batch = keys[next..<min(keys.endIndex, next + limit - similar.count)]
+            let papers = try await store.papers(keys: Array(batch))
+            similar += batch.compactMap { papers[$0] }.filter { !$0.hidden }
+            next = batch.endIndex
+        }
+        return similar
     }
 }
 
