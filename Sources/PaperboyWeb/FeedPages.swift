@@ -206,14 +206,13 @@ struct SitePages: Sendable {
         let viewer = Viewer.current
         let similar = try await search.similarPapers(to: paper.id, limit: 5)
         let comments = try await store.comments(paperID: paper.id, includeHidden: viewer?.canCurate == true)
-        var voted = false
-        if let viewer { voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id) }
-        var model = PaperPageModel(paper: paper, site: site, similar: similar, comments: comments, voted: voted)
+        // The paper and its similar papers as cards: a signed-in reader's votes, saved tags and
+        // dismissed papers are read once for all of them, and the similar papers get working
+        // vote and library controls that return here.
+        let cards = try await cards([paper] + similar, next: Links.paper(paper.id))
+        var model = PaperPageModel(paper: paper, site: site, similar: Array(cards.dropFirst()), comments: comments, voted: cards[0].vote.voted)
         model.authorship = AuthorshipSection(paper: paper, claims: try await store.authorClaims(paperID: paper.id), viewer: viewer)
-        if let viewer {
-            let tags = try await store.savedTags(accountID: viewer.account.id, among: [paper.id])[paper.id]
-            let dismissed = try await store.notInterestedPaperIDs(accountID: viewer.account.id, among: [paper.id]).contains(paper.id)
-            var control = LibraryControl(paperID: paper.id, viewer: viewer, tags: tags, notInterested: dismissed, next: Links.paper(paper.id))
+        if let viewer, var control = cards[0].library {
             control.followButtons = FollowButton.forPaper(paper, following: try await store.follows(accountID: viewer.account.id))
             model.library = control
         }

@@ -176,7 +176,8 @@ struct PaperPageModel {
     /// Who claimed the paper, and the claim form; set by the route.
     var authorship: AuthorshipSection? = nil
 
-    init(paper: Paper, site: SiteChrome, similar: [Paper] = [], comments: [Comment] = [], voted: Bool = false) {
+    /// `similar` are the similar papers' cards, with the viewer's controls (`SitePages.cards`).
+    init(paper: Paper, site: SiteChrome, similar: [PaperCard] = [], comments: [Comment] = [], voted: Bool = false) {
         self.site = site
         let viewer = Viewer.current
         vote = VoteControl(paperID: paper.id, viewer: viewer, voted: voted)
@@ -211,7 +212,7 @@ struct PaperPageModel {
         abstract = card.abstract
         authorComments = paper.authorComments
         journalRef = paper.journalRef
-        self.similar = similar.map { PaperCard($0) }
+        self.similar = similar
         hasSimilar = !similar.isEmpty
     }
 }

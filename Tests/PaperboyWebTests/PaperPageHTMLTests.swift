@@ -54,7 +54,16 @@ import Testing
     static func model(_ paper: Paper, viewer: Viewer?, similar: [Paper], comments: [PaperboyCore.Comment], pendingClaim: Bool = false, following: Bool = false) -> PaperPageModel {
         Viewer.$current.withValue(viewer) {
             let site = SiteChrome(name: "Lab \"papers\" & <co>", today: Day(daysSinceEpoch: 20_124))
-            var model = PaperPageModel(paper: paper, site: site, similar: similar, comments: comments, voted: viewer != nil)
+            // As `SitePages.cards` makes them: a signed-in reader's controls return to this page.
+            let cards = similar.enumerated().map { index, similarPaper in
+                var card = PaperCard(similarPaper, viewer: viewer, voted: index == 0)
+                if let viewer {
+                    card.vote.back = Links.paper(paper.id)
+                    card.library = LibraryControl(paperID: similarPaper.id, viewer: viewer, tags: index == 0 ? ["x"] : nil, notInterested: false, next: Links.paper(paper.id))
+                }
+                return card
+            }
+            var model = PaperPageModel(paper: paper, site: site, similar: cards, comments: comments, voted: viewer != nil)
             model.authorship = AuthorshipSection(paper: paper, claims: claims(viewer: viewer, pending: pendingClaim), viewer: viewer)
             if let viewer {
                 var control = LibraryControl(paperID: paper.id, viewer: viewer, tags: following ? ["a&b", "c"] : nil, notInterested: following, next: Links.paper(paper.id))

@@ -79,6 +79,28 @@ import Testing
         }
     }
 
+    @Test func similarPapers_onThePaperPage_haveTheSignedInReadersControls() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero)
+        _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00010", title: "Training Sparse Subnetworks Faster", daily: "2025-02-04"))])
+        try await fixture.test { client in
+            let member = Browser(client)
+            try await member.signIn(email: "grace@example.org", username: "grace", mailFolder: fixture.mailFolder)
+            let csrf = try #require(try await member.get("/submit").csrf)
+            _ = try await member.post("/papers/2502.00010/upvote", ["on": "1", "csrf": csrf])
+            _ = try await member.post("/papers/2502.00010/save", ["csrf": csrf, "tags": "later"])
+            let page = try await member.get("/papers/2502.00001").body
+            let similar = try #require(page.components(separatedBy: "id=\"similar-heading\"").last)
+            // The reader's own vote and library, not a sign-in link; a vote without JavaScript comes back here.
+            #expect(!similar.contains("Sign in to upvote"))
+            #expect(similar.contains(#"action="/papers/2502.00010/upvote" data-vote><input type="hidden" name="csrf""#))
+            #expect(similar.contains(#"<input type="hidden" name="on" value="0"><input type="hidden" name="next" value="/papers/2502.00001"><button type="submit" aria-pressed="true""#))
+            #expect(similar.contains(#"data-library="2502.00010"><form class="inline" method="post" action="/papers/2502.00010/unsave""#))
+            #expect(similar.contains(#"<input name="tags" value="later""#))
+            // Not signed in: the sign-in link, as before.
+            #expect(try await client.get("/papers/2502.00001").body.components(separatedBy: "id=\"similar-heading\"").last?.contains("Sign in to upvote") == true)
+        }
+    }
+
     @Test func similarPapers_withoutModel_fallBackToSharedTitleWords() async throws {
         let fixture = try await WebFixture()
         _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00010", title: "Training Sparse Subnetworks Faster", daily: "2025-02-04"))])
