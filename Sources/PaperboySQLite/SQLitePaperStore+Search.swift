@@ -8,7 +8,7 @@ extension SQLitePaperStore {
     static let searchWeights = "10.0, 1.0, 3.0"
 
     public func withKeywordIndex<Result: Sendable>(_ body: @escaping @Sendable (any KeywordIndex) async throws -> Result) async throws -> Result {
-        try await body(SQLiteKeywordIndex(database: database, pool: pool, terms: termCounts, version: changeCount))
+        try await body(SQLiteKeywordIndex(database: database, readers: readers, pool: pool, terms: termCounts, version: changeCount))
     }
 
     /// FTS5 keeps an index in segments: one per write transaction, merged four at a time as
@@ -185,6 +185,7 @@ extension SQLitePaperStore {
 /// FTS5 over the `paper_search` table: its bm25() is the ranking `KeywordMatch` describes.
 struct SQLiteKeywordIndex: KeywordIndex, SQLiteAccess {
     let database: DatabasePool
+    let readers: SQLiteReaders
     let pool: SQLitePoolCounts
     let terms: TermCounts
     /// The store's `changeCount` when the search began.

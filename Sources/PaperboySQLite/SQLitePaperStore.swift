@@ -7,6 +7,7 @@ import Synchronization
 /// The embedded default store: one SQLite file in WAL mode, so page reads never wait for an import.
 public final class SQLitePaperStore: PaperStore {
     let database: DatabasePool
+    let readers: SQLiteReaders
     let writes = Atomic<UInt64>(0)
     let pool: SQLitePoolCounts
     /// Search terms' paper counts until the next write.
@@ -41,12 +42,14 @@ public final class SQLitePaperStore: PaperStore {
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        pool = SQLitePoolCounts(readers: configuration.maximumReaderCount)
+        // As many readers of the store's own as GRDB's pool has (`SQLiteReaders`).
+        pool = SQLitePoolCounts(readers: 2 * configuration.maximumReaderCount)
         do {
             database = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
+        readers = SQLiteReaders(database: database, limit: configuration.maximumReaderCount)
     }
 
     /// The trending score of a `paper` row (see `Trending`): imported upvotes as cast when the

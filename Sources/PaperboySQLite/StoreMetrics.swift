@@ -17,8 +17,9 @@ enum StoreMetrics {
     }
 }
 
-/// Reads and writes in flight, for the pool gauges: GRDB's pool has `readers` reader connections
-/// and one writer, and a read or write beyond those waits for one to come free.
+/// Reads and writes in flight, for the pool gauges: `readers` reader connections (the store's own
+/// `SQLiteReaders` and GRDB's pool's) and one writer, and a read or write beyond those waits for
+/// one to come free.
 final class SQLitePoolCounts: Sendable {
     let readers: Int
     private let reading = Atomic<Int>(0)
@@ -46,9 +47,69 @@ final class SQLitePoolCounts: Sendable {
     }
 }
 
+/// Reader connections of the store's own, beside GRDB's pool, for `reading`: taken and given
+/// back under one lock. GRDB's pool takes a reader through a semaphore and two `sync` calls on
+/// its own dispatch queue (and as many to give it back); that was 4% of an uncached daily page
+/// and 12% of a paper page, which make one and five reads (perf, issue 17). A read runs on its
+/// connection's queue as before (`DatabaseQueue`, read-only, the pool's configuration: the same
+/// functions and pragmas). When all `limit` are busy, a read takes one of the pool's readers,
+/// which also serve `readingAside` and GRDB's own reads (migrations, backups).
+final class SQLiteReaders: Sendable {
+    private let path: String
+    private let configuration: Configuration
+    private let limit: Int
+    private let state = Mutex<(idle: [DatabaseQueue], opened: Int)>(([], 0))
+
+    init(database: DatabasePool, limit: Int) {
+        path = database.path
+        // As GRDB configures its pool's readers: read-only, no transaction left open between
+        // reads, and a busy timeout for WAL's rare busy cases (another process's recovery): the
+        // store's own 10 s, which a read-only connection takes.
+        var configuration = database.configuration
+        configuration.readonly = true
+        configuration.allowsUnsafeTransactions = false
+        configuration.label = (configuration.label ?? "paperboy") + ".reader"
+        self.configuration = configuration
+        self.limit = limit
+    }
+
+    /// `body` on an idle reader of these, or else on one of `pool`'s; without a transaction of
+    /// its own when it is `singleStatement` (see `SQLiteAccess.reading`).
+    func read<T>(singleStatement: Bool, otherwise pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+        guard let reader = try take() else {
+            return singleStatement ? try pool.unsafeRead(body) : try pool.read(body)
+        }
+        defer { state.withLock { $0.idle.append(reader) } }
+        return singleStatement ? try reader.inDatabase(body) : try reader.read(body)
+    }
+
+    /// An idle reader; a new one while fewer than `limit` are open; nil when all are busy.
+    private func take() throws -> DatabaseQueue? {
+        enum Taken { case idle(DatabaseQueue), open, none }
+        let taken: Taken = state.withLock { state in
+            if let reader = state.idle.popLast() { return .idle(reader) }
+            guard state.opened < limit else { return .none }
+            state.opened += 1
+            return .open
+        }
+        switch taken {
+        case .idle(let reader): return reader
+        case .none: return nil
+        case .open:
+            do {
+                return try DatabaseQueue(path: path, configuration: configuration)
+            } catch {
+                state.withLock { $0.opened -= 1 }
+                throw error
+            }
+        }
+    }
+}
+
 /// What reads and writes the database: the store and its keyword index.
 protocol SQLiteAccess {
     var database: DatabasePool { get }
+    var readers: SQLiteReaders { get }
     var pool: SQLitePoolCounts { get }
 }
 
@@ -62,7 +123,9 @@ extension SQLiteAccess {
     /// The read runs on the calling thread. GRDB's async read hops to a reader's dispatch queue
     /// and back (three thread hand-offs per read), and a page makes several reads: on the
     /// uncached paper page the hand-offs were a quarter of the CPU (futex and scheduler work).
-    /// A synchronous read on an idle reader runs inline instead (`DispatchQueue.sync`).
+    /// A synchronous read on an idle reader runs inline instead (`DispatchQueue.sync`), on one of
+    /// the store's own readers (`SQLiteReaders`), which are opened as reads first overlap: about
+    /// as many as there are cooperative threads, since no read here suspends.
     ///
     /// Safe because no read of this store suspends while it holds a reader: every read is made
     /// here or in `readingAside`, both synchronous inside. A thread that waits for a free reader
@@ -80,7 +143,7 @@ extension SQLiteAccess {
             span.attributes["db.system.name"] = "sqlite"
             pool.begin(writing: false)
             defer { pool.end(writing: false) }
-            return singleStatement ? try database.unsafeRead(body) : try database.read(body)
+            return try readers.read(singleStatement: singleStatement, otherwise: database, body)
         }
     }
 

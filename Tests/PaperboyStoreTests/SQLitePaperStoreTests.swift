@@ -27,6 +27,42 @@ import Testing
         #expect(try await reopened.paper(id: "missing") == nil)
     }
 
+    /// `reading` takes the store's own readers (`SQLiteReaders`), at most five open at once, and
+    /// GRDB's pool's when those are busy; each sees every write committed before it began.
+    @Test func ownReaders_overflowToThePool_andSeeEveryWrite() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        // Twelve reads at once on twelve threads, each holding its connection until all twelve
+        // have begun or two seconds have passed: the store's five readers and the pool's five are
+        // ten, so two wait for a pool reader, and every one of the store's readers is busy
+        // before they ask. Exactly five reads ran on the store's own readers.
+        let started = Atomic<Int>(0)
+        let labels = Mutex<[String]>([])
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<12 {
+            Thread.detachNewThread {
+                let label = try? store.readers.read(singleStatement: true, otherwise: store.database) { db in
+                    started.add(1, ordering: .relaxed)
+                    let deadline = Date().addingTimeInterval(2)
+                    while started.load(ordering: .relaxed) < 12, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                    return db.configuration.label ?? ""
+                }
+                labels.withLock { $0.append(label ?? "failed") }
+                done.signal()
+            }
+        }
+        for _ in 0..<12 { done.wait() }
+        let seen = labels.withLock { $0 }
+        #expect(seen.count == 12 && !seen.contains("failed"), "\(seen)")
+        #expect(seen.filter { $0 == "paperboy.reader" }.count == 5, "\(seen)")
+        #expect(started.load(ordering: .relaxed) == 12)
+        // Each read after a write sees it, on whichever reader it gets.
+        for index in 0..<20 {
+            _ = try await store.upsert([record(samplePaper(id: "2503.\(String(format: "%05d", index))", title: "Reader \(index)"))])
+            #expect(try await store.paper(id: "2503.\(String(format: "%05d", index))")?.title == "Reader \(index)")
+        }
+    }
+
     /// Reads run on the calling thread (`reading`) or on a dispatch thread (`readingAside`), and
     /// a read beyond the pool's five readers waits for one. Far more reads than readers, and than
     /// cooperative threads, from both paths at once must all finish: a read that kept its reader
