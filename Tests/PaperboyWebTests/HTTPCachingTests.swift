@@ -51,6 +51,14 @@ extension TestClientProtocol {
     static let cachedAddresses = ["/", "/api/daily_papers", "/feed.atom", "/papers/2502.00001.md", "/papers/2502.00001", "/search?q=sparse"]
 
     /// Which bodies are gzipped, by media type: parameters, case and spaces around it do not matter.
+    /// A weak ETag of the body's SHA-256, its first 16 bytes in lower-case hex (FIPS 180-2's
+    /// "abc" vector), the same for the same bytes and different for others.
+    @Test func etag_isTheFirstHalfOfTheBodysSHA256() {
+        #expect(PageRepresentations.etag(of: ByteBuffer(string: "abc")) == #"W/"ba7816bf8f01cfea414140de5dae2223""#)
+        #expect(PageRepresentations.etag(of: ByteBuffer(string: "")) == #"W/"e3b0c44298fc1c149afbf4c8996fb924""#)
+        #expect(PageRepresentations.etag(of: ByteBuffer(string: "abd")) != PageRepresentations.etag(of: ByteBuffer(string: "abc")))
+    }
+
     @Test func isCompressible_readsTheMediaTypeAlone() {
         for type in ["text/html; charset=utf-8", "TEXT/CSS", " application/json ", "application/atom+xml;charset=utf-8", "\tapplication/xml\t; q=1"] {
             #expect(PageRepresentations.isCompressible(type), "\(type)")
