@@ -168,11 +168,11 @@ enum CardHTML {
     }
 
     /// Cards show the first three key phrases: the first are the best (precision@1 80% against
-    /// 62% for all five), and five chips made a card twice as tall.
-    static func keyPhrases(_ enrichment: PaperEnrichment, into out: inout HTMLWriter) {
+    /// 62% for all five), and five chips made a card twice as tall. The paper page shows all.
+    static func keyPhrases(_ enrichment: PaperEnrichment, limit: Int = 3, into out: inout HTMLWriter) {
         guard !enrichment.keyPhrases.isEmpty else { return }
         out.raw("<ul class=\"key-phrases\" aria-label=\"Key phrases\">")
-        for chip in enrichment.keyPhrases.prefix(3) {
+        for chip in enrichment.keyPhrases.prefix(limit) {
             out.raw("<li><a class=\"chip\" href=\"")
             out.text(chip.url)
             out.raw("\">")
@@ -215,19 +215,25 @@ enum CardHTML {
         }
         out.raw("\n")
         if let stars = enrichment.githubStars {
-            out.raw("<a class=\"chip\" href=\"")
-            if let repo = enrichment.githubRepo { out.text(repo) }
-            out.raw("\" title=\"")
-            if let exact = enrichment.githubStarsExact { out.number(exact) }
-            out.raw(" GitHub stars\">GitHub ★ ")
-            out.text(stars)
-            out.raw("</a>")
+            githubStars(stars, enrichment, link: "<a class=\"chip\" href=\"", label: " GitHub stars\">GitHub ★ ", into: &out)
         } else if let repo = enrichment.githubRepo {
             out.raw("<a class=\"chip\" href=\"")
             out.text(repo)
             out.raw("\">GitHub</a>")
         }
         out.raw("\n")
+    }
+
+    /// The repository's stars as a link: `link` opens it up to its address, `label` closes the
+    /// title and starts the text before the count (a card's chip says "GitHub ★ 1.2k").
+    static func githubStars(_ stars: String, _ enrichment: PaperEnrichment, link: StaticString, label: StaticString, into out: inout HTMLWriter) {
+        out.raw(link)
+        if let repo = enrichment.githubRepo { out.text(repo) }
+        out.raw("\" title=\"")
+        if let exact = enrichment.githubStarsExact { out.number(exact) }
+        out.raw(label)
+        out.text(stars)
+        out.raw("</a>")
     }
 
     static func vote(_ vote: VoteControl, upvotes: Int, into out: inout HTMLWriter) {

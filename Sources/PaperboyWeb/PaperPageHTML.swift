@@ -80,25 +80,9 @@ extension PaperPageModel {
             out.raw(enrichment.isPlaceholder ? "\" alt=\"No preview of the first page\" loading=\"lazy\"></a>" : "\" alt=\"First page\" loading=\"lazy\"></a>")
         }
         out.raw("\n")
-        if !enrichment.keyPhrases.isEmpty {
-            out.raw("<ul class=\"key-phrases\" aria-label=\"Key phrases\">")
-            for chip in enrichment.keyPhrases {
-                out.raw("<li><a class=\"chip\" href=\"")
-                out.text(chip.url)
-                out.raw("\">")
-                out.text(chip.label)
-                out.raw("</a></li>")
-            }
-            out.raw("</ul>")
-        }
+        CardHTML.keyPhrases(enrichment, limit: .max, into: &out)
         if let stars = enrichment.githubStars {
-            out.raw("<a class=\"stars\" href=\"")
-            if let repo = enrichment.githubRepo { out.text(repo) }
-            out.raw("\" title=\"")
-            if let exact = enrichment.githubStarsExact { out.number(exact) }
-            out.raw(" GitHub stars\">★ ")
-            out.text(stars)
-            out.raw("</a>")
+            CardHTML.githubStars(stars, enrichment, link: "<a class=\"stars\" href=\"", label: " GitHub stars\">★ ", into: &out)
         }
         out.raw("\n\n")
     }

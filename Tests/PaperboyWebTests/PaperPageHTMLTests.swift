@@ -85,6 +85,17 @@ import Testing
         ("curator-hidden", model(Paper(id: "2502.00009", title: "Spam", abstract: "Buy.", authors: ["X"], source: "arxiv", hidden: true), viewer: curator, similar: [], comments: [comments[2]])),
     ]
 
+    /// Cards show a paper's first three key phrases; its own page shows them all.
+    @Test func paperPage_showsEveryKeyPhrase() {
+        var paper = Self.full
+        paper.keyPhrases = ["one", "two", "three", "four", "five"]
+        let page = String(decoding: Self.model(paper, viewer: nil, similar: [], comments: []).document, as: UTF8.self)
+        for phrase in paper.keyPhrases { #expect(page.contains(">\(phrase)</a></li>"), "\(phrase)") }
+        var card = HTMLWriter()
+        CardHTML.keyPhrases(PaperEnrichment(paper, authorLimit: 3, thumbnail: .small), into: &card)
+        #expect(card.html.contains(">three</a>") && !card.html.contains(">four</a>"))
+    }
+
     /// The pages are compared with reviewed copies in `__Snapshots__/PaperPageHTMLTests`, first
     /// recorded from the Mustache template this Swift replaced (and identical to it).
     @Test(arguments: cases.indices)
