@@ -284,12 +284,13 @@ public final class SQLitePaperStore: PaperStore {
     /// A paper from a row holding `columns` from its `offset`th column on, read by place: a
     /// look-up by name lowercases and compares column names (a copied row, as `fetchOne` gives,
     /// on every look-up), which was half of row decoding and 5% of a For-you day's ordering at a
-    /// million papers (issue 15), and a tenth of the uncached paper page (issue 17).
+    /// million papers (issue 15).
     static func paper(from row: Row, offset: Int = 0) -> Paper {
         PaperRow.paper(from: SQLiteRowReader(row: row, offset: offset))
     }
 }
 
+/// `PaperRow.Reader` over a GRDB row, by column index.
 struct SQLiteRowReader: PaperRow.Reader {
     typealias Failure = Never
     let row: Row

@@ -183,7 +183,7 @@ package enum PaperRow {
 
     /// The `read` columns in their order, handed out one after the other as a paper is decoded:
     /// a reader can take a column by its place instead of looking its name up (GRDB compares
-    /// names case-insensitively, which was most of decoding a paper).
+    /// names case-insensitively; on a copied row it lowercases every column's name per look-up).
     struct Fields {
         private var next = 0
 
