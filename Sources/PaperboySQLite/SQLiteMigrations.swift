@@ -296,6 +296,20 @@ enum SQLiteMigrations {
             // common word's newest papers first; FTS5's doclists are read that way already.
             // Registered here too so both stores share one schema version, which `StoreCopy` compares.
         }
+        migrator.registerMigration("v11-row-version") { db in
+            // A number every change to a paper row moves (any column: votes, curation, enrichment,
+            // an import's merge), so a page can keep the papers it decoded and read only the
+            // (key, row_version) pairs of a page's papers again (`DecodedPapers`). A new row
+            // starts at 0; papers are never deleted, so a key never comes back with another paper.
+            // The trigger's own update fires no trigger again (recursive triggers are off) and
+            // touches no searched column.
+            try db.execute(sql: """
+                ALTER TABLE paper ADD COLUMN row_version INTEGER NOT NULL DEFAULT 0;
+                CREATE TRIGGER paper_row_version AFTER UPDATE ON paper WHEN new.row_version = old.row_version BEGIN
+                    UPDATE paper SET row_version = old.row_version + 1 WHERE key = new.key;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -91,6 +91,18 @@ extension SQLitePaperStore {
 
     public func papers(keys: [UInt32]) async throws -> [UInt32: Paper] {
         guard !keys.isEmpty else { return [:] }
+        if keys.count <= DecodedPapers.largestRead {
+            // Search results and similar papers: their versions, then the papers decoded before at
+            // those versions, and only the others read (`DecodedPapers`).
+            let decoded = decoded
+            return try await reading(singleStatement: true) { db in
+                let list = CachedSQL.inList(keys.map { Int64($0) })
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(sql: "SELECT key, row_version FROM paper WHERE key IN (\(list.marks)) AND hidden = 0"),
+                    arguments: StatementArguments(list.values)).map { (key: UInt32($0[0] as Int64), version: $0[1] as Int64) }
+                return Dictionary(try decoded.papers(db, Array(rows)).map { ($0.key, $0.paper) }, uniquingKeysWith: { first, _ in first })
+            }
+        }
         return try await reading(singleStatement: keys.count <= CachedSQL.listChunk) { db in
             var result: [UInt32: Paper] = [:]
             for chunk in CachedSQL.chunks(keys) {
