@@ -137,7 +137,9 @@ extension SQLiteAccess {
     /// own. SQLite runs a lone statement in an implicit transaction and it sees one state of the
     /// database either way; the explicit `BEGIN` and `COMMIT` around it were two statements more
     /// for every page read (7% of the uncached daily page's CPU, perf). A body of two or more
-    /// statements must leave it false, or a write between them would show half-way.
+    /// statements must leave it false, or a write between them would show half-way; the one
+    /// exception is `DecodedPapers`, whose second statement reads rows the first named, where a
+    /// row newer than the first statement saw is as good as a write that came just after it.
     func reading<T: Sendable>(_ function: String = #function, singleStatement: Bool = false, _ body: @Sendable (Database) throws -> T) async throws -> T {
         try withSpan(Self.spanName(function), ofKind: .client) { span in
             span.attributes["db.system.name"] = "sqlite"
