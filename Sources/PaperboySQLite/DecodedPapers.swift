@@ -16,10 +16,13 @@ final class DecodedPapers: Sendable {
 
     private let entries = Mutex<[UInt32: (version: Int64, paper: Paper)]>([:])
 
-    /// The papers with these keys at these versions, in this order: the kept ones, and the
-    /// others read by key and kept. A row changed since its version was read is read at its new
-    /// version: as if the change had come just after the first statement.
-    func papers(_ db: Database, _ rows: [(key: UInt32, version: Int64)]) throws -> [(key: UInt32, paper: Paper)] {
+    /// The papers whose keys and row versions `sql` selects (its first two columns), in its
+    /// order: the kept ones, and the others read by key and kept. A row changed since the first
+    /// statement saw it is read at its new version: as if the change had come just after it.
+    func papers(_ db: Database, _ sql: String, arguments: StatementArguments) throws -> [(key: UInt32, paper: Paper)] {
+        let rows = try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments).map {
+            (key: UInt32($0[0] as Int64), version: $0[1] as Int64)
+        })
         var found: [UInt32: Paper] = [:]
         var missing: [UInt32] = []
         entries.withLock { entries in

@@ -97,10 +97,9 @@ extension SQLitePaperStore {
             let decoded = decoded
             return try await reading(singleStatement: true) { db in
                 let list = CachedSQL.inList(keys.map { Int64($0) })
-                let rows = try Row.fetchCursor(
-                    db.cachedStatement(sql: "SELECT key, row_version FROM paper WHERE key IN (\(list.marks)) AND hidden = 0"),
-                    arguments: StatementArguments(list.values)).map { (key: UInt32($0[0] as Int64), version: $0[1] as Int64) }
-                return Dictionary(try decoded.papers(db, Array(rows)).map { ($0.key, $0.paper) }, uniquingKeysWith: { first, _ in first })
+                let papers = try decoded.papers(
+                    db, "SELECT key, row_version FROM paper WHERE key IN (\(list.marks)) AND hidden = 0", arguments: StatementArguments(list.values))
+                return Dictionary(uniqueKeysWithValues: papers.map { ($0.key, $0.paper) })
             }
         }
         return try await reading(singleStatement: keys.count <= CachedSQL.listChunk) { db in

@@ -205,10 +205,7 @@ public final class SQLitePaperStore: PaperStore {
         // Its key and row version, then the paper as decoded before at that version or read now.
         let decoded = decoded
         return try await reading(singleStatement: true) { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT key, row_version FROM paper WHERE id = ?"), arguments: [id]) else {
-                return nil
-            }
-            return try decoded.papers(db, [(key: UInt32(row[0] as Int64), version: row[1] as Int64)]).first?.paper
+            try decoded.papers(db, "SELECT key, row_version FROM paper WHERE id = ?", arguments: [id]).first?.paper
         }
     }
 
@@ -250,8 +247,7 @@ public final class SQLitePaperStore: PaperStore {
             let bound = arguments
             let decoded = decoded
             return try await reading(singleStatement: true) { db in
-                let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: bound).map { (key: UInt32($0[0] as Int64), version: $0[1] as Int64) }
-                return try decoded.papers(db, Array(rows)).map(\.paper)
+                try decoded.papers(db, sql, arguments: bound).map(\.paper)
             }
         }
         // The page's keys are ordered first, and only then are their rows read. Ordering whole
