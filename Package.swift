@@ -198,7 +198,13 @@ let package = Package(
             dependencies: ["PaperboySearch", "PaperboyBench", "PaperboyCore", "PaperboyStore", "PaperboySQLite", "PaperboyIngest", "PaperboyTestSupport", "PaperboyPostgres"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PaperboyStoreTests", dependencies: ["PaperboyStore", "PaperboySearch", "PaperboySQLite", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport"]),
+        .testTarget(
+            name: "PaperboyStoreTests",
+            dependencies: [
+                "PaperboyStore", "PaperboySearch", "PaperboySQLite", "PaperboyCore", "PaperboyPostgres", "PaperboyTestSupport",
+                // Only to drive the SQLite store's readers directly.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "PaperboyIngestTests",
             dependencies: [

@@ -40,7 +40,7 @@ final class DecodedPapers: Sendable {
                 let list = CachedSQL.inList(chunk.map { Int64($0) })
                 let cursor = try Row.fetchCursor(
                     db.cachedStatement(sql: "SELECT key, row_version, \(SQLitePaperStore.columns) FROM paper WHERE key IN (\(list.marks))"),
-                    arguments: StatementArguments(list.values))
+                    arguments: CachedSQL.arguments(list.values))
                 while let row = try cursor.next() {
                     let paper = SQLitePaperStore.paper(from: row, offset: 2)
                     read.append((UInt32(row[0] as Int64), row[1], paper))

@@ -230,13 +230,16 @@ extension SQLitePaperStore {
     }
 
     public func comments(paperID: String, includeHidden: Bool) async throws -> [Comment] {
-        try await reading(singleStatement: true) { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.commentColumns) \(Self.commentJoins)
-                WHERE paper.id = ? \(includeHidden ? "" : "AND comment.hidden = 0")
-                ORDER BY comment.created_at, comment.id
-                """), arguments: [paperID]).map(Self.comment)
-        }
+        try await reading(singleStatement: true) { db in try Self.comments(db, paperID: paperID, includeHidden: includeHidden) }
+    }
+
+    /// A paper's comments, oldest first (`comments(paperID:)`, `paperPage`).
+    static func comments(_ db: Database, paperID: String, includeHidden: Bool) throws -> [Comment] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(commentColumns) \(commentJoins)
+            WHERE paper.id = ? \(includeHidden ? "" : "AND comment.hidden = 0")
+            ORDER BY comment.created_at, comment.id
+            """), arguments: [paperID]).map(comment)
     }
 
     public func comments(accountID: Int64, includeHidden: Bool, limit: Int) async throws -> [AccountComment] {

@@ -61,10 +61,13 @@ extension SQLitePaperStore {
     }
 
     public func authorClaims(paperID: String) async throws -> [AuthorClaim] {
-        try await reading(singleStatement: true) { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.claimColumns) \(Self.claimJoins) WHERE paper.id = ? ORDER BY author_claim.created_at, author_claim.account_id"), arguments: [paperID])
-                .map(Self.claim)
-        }
+        try await reading(singleStatement: true) { db in try Self.authorClaims(db, paperID: paperID) }
+    }
+
+    /// A paper's authorship claims, oldest first (`authorClaims(paperID:)`, `paperPage`).
+    static func authorClaims(_ db: Database, paperID: String) throws -> [AuthorClaim] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(claimColumns) \(claimJoins) WHERE paper.id = ? ORDER BY author_claim.created_at, author_claim.account_id"), arguments: [paperID])
+            .map(claim)
     }
 
     public func pendingAuthorClaims(limit: Int) async throws -> [AuthorClaim] {

@@ -298,7 +298,7 @@ extension SQLitePaperStore {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let chunk = Array(ids[start..<min(start + 500, ids.count)])
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT id, key FROM paper WHERE id IN (\(marks))", arguments: StatementArguments(chunk)) {
+                for row in try Row.fetchAll(db, sql: "SELECT id, key FROM paper WHERE id IN (\(marks))", arguments: CachedSQL.arguments(chunk)) {
                     keys[row[0]] = UInt32(truncatingIfNeeded: row[1] as Int64)
                 }
             }

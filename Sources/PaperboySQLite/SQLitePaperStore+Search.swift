@@ -98,7 +98,7 @@ extension SQLitePaperStore {
             return try await reading(singleStatement: true) { db in
                 let list = CachedSQL.inList(keys.map { Int64($0) })
                 let papers = try decoded.papers(
-                    db, "SELECT key, row_version FROM paper WHERE key IN (\(list.marks)) AND hidden = 0", arguments: StatementArguments(list.values))
+                    db, "SELECT key, row_version FROM paper WHERE key IN (\(list.marks)) AND hidden = 0", arguments: CachedSQL.arguments(list.values))
                 return Dictionary(uniqueKeysWithValues: papers.map { ($0.key, $0.paper) })
             }
         }
@@ -108,7 +108,7 @@ extension SQLitePaperStore {
                 let list = CachedSQL.inList(chunk.map { Int64($0) })
                 let rows = try Row.fetchCursor(
                     db.cachedStatement(sql: "SELECT key, \(Self.columns) FROM paper WHERE key IN (\(list.marks)) AND hidden = 0"),
-                    arguments: StatementArguments(list.values))
+                    arguments: CachedSQL.arguments(list.values))
                 while let row = try rows.next() {
                     result[UInt32(row[0] as Int64)] = Self.paper(from: row, offset: 1)
                 }

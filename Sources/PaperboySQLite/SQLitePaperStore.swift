@@ -209,6 +209,20 @@ public final class SQLitePaperStore: PaperStore {
         }
     }
 
+    /// One read transaction instead of four reads: on the paper page each read's own cost (a
+    /// reader, its WAL read lock, the span) was about as much as its SQL (perf, issue 17).
+    public func paperPage(id: String, includeHiddenComments: Bool) async throws -> PaperPageRecord? {
+        let decoded = decoded
+        return try await reading { db in
+            guard let found = try decoded.papers(db, "SELECT key, row_version FROM paper WHERE id = ?", arguments: [id]).first else { return nil }
+            // By the paper's own id: `id` may be any spelling the route accepted.
+            return PaperPageRecord(
+                paper: found.paper, key: found.key,
+                comments: try Self.comments(db, paperID: found.paper.id, includeHidden: includeHiddenComments),
+                claims: try Self.authorClaims(db, paperID: found.paper.id))
+        }
+    }
+
     public func dailyPapers(_ query: DailyQuery) async throws -> [Paper] {
         var conditions = ["daily_day IS NOT NULL", "hidden = 0"]
         var arguments: StatementArguments = []

@@ -80,7 +80,23 @@ final class SQLiteReaders: Sendable {
             return singleStatement ? try pool.unsafeRead(body) : try pool.read(body)
         }
         defer { state.withLock { $0.idle.append(reader) } }
-        return singleStatement ? try reader.inDatabase(body) : try reader.read(body)
+        return try reader.inDatabase { db in singleStatement ? try body(db) : try Self.inReadTransaction(db, body) }
+    }
+
+    /// `body` in one read transaction, as `DatabaseQueue.read` runs it, but by cached
+    /// statements: GRDB prepares its `BEGIN DEFERRED TRANSACTION` anew for every read, and that
+    /// parse was 2% of an uncached paper page (perf, issue 17). The connection is read-only, so
+    /// the transaction can only read; a failed body rolls it back and the connection is idle again.
+    static func inReadTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN DEFERRED").execute()
+        do {
+            let value = try body(db)
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return value
+        } catch {
+            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+            throw error
+        }
     }
 
     /// An idle reader; a new one while fewer than `limit` are open; nil when all are busy.
@@ -188,6 +204,13 @@ extension SQLiteAccess {
 /// statement again (SQLite's parser and planner, and GRDB's authoriser callback for each column)
 /// was a fifth of an uncached paper page.
 enum CachedSQL {
+    /// `values` as statement arguments. GRDB's generic initializer maps them through a key path
+    /// that Swift builds anew on every call (3% of an uncached paper page, perf); its existential
+    /// one takes a closure.
+    static func arguments(_ values: [some DatabaseValueConvertible]) -> StatementArguments {
+        StatementArguments(values.map { $0 as (any DatabaseValueConvertible)? })
+    }
+
     /// The most values one `IN (…)` list binds: a longer list is read in chunks of this many
     /// (`chunks`), one statement each, which keeps a statement under SQLite's bound-parameter
     /// limit. A read of at most this many is one statement (`reading(singleStatement:)`).

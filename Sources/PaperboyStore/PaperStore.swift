@@ -24,6 +24,11 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 
     func paper(id: String) async throws -> Paper?
 
+    /// What a paper's page shows from the store, read together: the paper (hidden ones too: the
+    /// caller decides who may see it), its key, its comments (hidden ones only with
+    /// `includeHiddenComments`) and its authorship claims. nil when no paper has that id.
+    func paperPage(id: String, includeHiddenComments: Bool) async throws -> PaperPageRecord?
+
     /// Papers on the daily feed, filtered and ordered as `query` says.
     func dailyPapers(_ query: DailyQuery) async throws -> [Paper]
 
@@ -50,8 +55,33 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 
 extension PaperStore {
     public var concurrentUpserts: Int { 1 }
+
+    /// The four reads one after the other; SQLite reads them in one transaction.
+    public func paperPage(id: String, includeHiddenComments: Bool) async throws -> PaperPageRecord? {
+        guard let paper = try await paper(id: id), let key = try await paperKey(id: paper.id) else { return nil }
+        return PaperPageRecord(
+            paper: paper, key: key,
+            comments: try await comments(paperID: paper.id, includeHidden: includeHiddenComments),
+            claims: try await authorClaims(paperID: paper.id))
+    }
     public func compactSearchIndex() async throws -> Bool { false }
     public var poolUsage: StorePoolUsage? { nil }
+}
+
+/// A paper as its page shows it (`PaperStore.paperPage`).
+public struct PaperPageRecord: Sendable, Equatable {
+    public var paper: Paper
+    /// The paper's key in the vector index and the store.
+    public var key: UInt32
+    public var comments: [Comment]
+    public var claims: [AuthorClaim]
+
+    public init(paper: Paper, key: UInt32, comments: [Comment], claims: [AuthorClaim]) {
+        self.paper = paper
+        self.key = key
+        self.comments = comments
+        self.claims = claims
+    }
 }
 
 /// A moment's reading of a store's connection pool.

@@ -202,16 +202,21 @@ struct SitePages: Sendable {
             let paper = try await requirePaper(id)
             return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL), contentType: "text/markdown; charset=utf-8")
         }
-        let paper = try await requirePaper(rawID)
         let viewer = Viewer.current
-        let similar = try await search.similarPapers(to: paper.id, limit: 5)
-        let comments = try await store.comments(paperID: paper.id, includeHidden: viewer?.canCurate == true)
+        // A hidden (spam) paper is there only for curators.
+        guard rawID.count <= 80, let record = try await store.paperPage(id: ArxivID.parse(rawID)?.id ?? rawID, includeHiddenComments: viewer?.canCurate == true),
+              !record.paper.hidden || viewer?.canCurate == true else {
+            throw RequestProblem.notFound(Self.noPaper(rawID))
+        }
+        let paper = record.paper
+        let similar = try await search.similarPapers(to: paper, key: record.key, limit: 5)
+        let comments = record.comments
         // The paper and its similar papers as cards: a signed-in reader's votes, saved tags and
         // dismissed papers are read once for all of them, and the similar papers get working
         // vote and library controls that return here.
         let cards = try await cards([paper] + similar, next: Links.paper(paper.id))
         var model = PaperPageModel(paper: paper, site: site, similar: Array(cards.dropFirst()), comments: comments, voted: cards[0].vote.voted)
-        model.authorship = AuthorshipSection(paper: paper, claims: try await store.authorClaims(paperID: paper.id), viewer: viewer)
+        model.authorship = AuthorshipSection(paper: paper, claims: record.claims, viewer: viewer)
         if let viewer, var control = cards[0].library {
             control.followButtons = FollowButton.forPaper(paper, following: try await store.follows(accountID: viewer.account.id))
             model.library = control
@@ -222,10 +227,12 @@ struct SitePages: Sendable {
     func requirePaper(_ id: String) async throws -> Paper {
         // A hidden (spam) paper is there only for curators, in every format.
         guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id), !paper.hidden || Viewer.current?.canCurate == true else {
-            throw RequestProblem.notFound("There is no paper with id \"\(id.prefix(80))\" here.")
+            throw RequestProblem.notFound(Self.noPaper(id))
         }
         return paper
     }
+
+    static func noPaper(_ id: String) -> String { "There is no paper with id \"\(id.prefix(80))\" here." }
 }
 
 /// The Markdown page the Hub serves at `/papers/{id}.md` (`hf papers read`).

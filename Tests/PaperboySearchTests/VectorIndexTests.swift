@@ -278,6 +278,56 @@ private func recallAt10(_ index: some VectorIndex, exact: ExactVectorIndex, quer
         #expect(store.vector(forKey: 3) == nil)
     }
 
+    /// Neighbour lists are kept until the store changes: after every kind of change (a single
+    /// add, a replaced vector, a batch, a removal, a rebuild into the approximate index, removing
+    /// all) each list equals a search made now, by a brute-force model of the contents.
+    @Test func vectorStore_neighbours_followEveryChange() {
+        let dimensions = 8
+        let store = VectorStore(dimensions: dimensions, configuration: .init(exactSearchLimit: 120, rebuildsInBackground: false))
+        let data = integerVectors(count: 400, dimensions: dimensions, seed: 41)
+        var model: [UInt32: [Float]] = [:]
+        func check(_ change: String) {
+            for key in [UInt32(0), 5, 17, 99] {
+                for _ in 0..<2 {  // computed, then kept
+                    let found = store.neighbours(ofKey: key, k: 6)
+                    guard let vector = model[key] else {
+                        #expect(found == nil, "after \(change): \(key)")
+                        continue
+                    }
+                    if store.isApproximate {
+                        #expect(found == store.search(vector, k: 6), "after \(change): \(key)")
+                    } else {
+                        #expect(found == bruteForce(model, query: vector, k: 6), "after \(change): \(key)")
+                    }
+                }
+            }
+        }
+        for key in 0..<UInt32(60) {
+            store.add(key: key, vector: data[Int(key)])
+            model[key] = data[Int(key)]
+        }
+        check("single adds")
+        store.add(key: 5, vector: data[300])
+        model[5] = data[300]
+        check("a replaced vector")
+        // Key 17's vector a hundred times over scores highest with it: first in its new list.
+        store.add(key: 200, vector: data[17].map { $0 * 100 })
+        model[200] = data[17].map { $0 * 100 }
+        #expect(store.neighbours(ofKey: 17, k: 6)?.first?.key == 200)
+        check("a vector nearer than any")
+        store.remove(key: 17)
+        model[17] = nil
+        check("a removal")
+        let batch = (60..<UInt32(150)).map { $0 }
+        store.add(keys: batch, vectors: batch.flatMap { data[Int($0)] })
+        for key in batch { model[key] = data[Int(key)] }
+        #expect(store.isApproximate)
+        check("a batch that rebuilt the index")
+        store.removeAll()
+        model = [:]
+        check("removing all")
+    }
+
     @Test func vectorStore_initialContents_buildsApproximateIndexAboveLimit() {
         let dimensions = 16
         let data = SyntheticVectors.uniform(count: 500, dimensions: dimensions, seed: 50)

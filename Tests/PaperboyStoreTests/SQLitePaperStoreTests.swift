@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PaperboyCore
 @testable import PaperboySQLite
 import PaperboyStore
@@ -60,6 +61,49 @@ import Testing
         for index in 0..<20 {
             _ = try await store.upsert([record(samplePaper(id: "2503.\(String(format: "%05d", index))", title: "Reader \(index)"))])
             #expect(try await store.paper(id: "2503.\(String(format: "%05d", index))")?.title == "Reader \(index)")
+        }
+    }
+
+    /// A read of several statements runs in one transaction (`SQLiteReaders.inReadTransaction`,
+    /// by cached statements): it sees one state of the database although a write commits between
+    /// its statements, and a body that throws leaves its reader out of any transaction, ready
+    /// for the next read.
+    @Test func severalStatementReads_seeOneState_andAFailureLeavesTheReaderReady() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "Before"))])
+        struct Refused: Error {}
+        for _ in 0..<3 {
+            #expect(throws: Refused.self) {
+                try store.readers.read(singleStatement: false, otherwise: store.database) { db -> Int in
+                    #expect(db.isInsideTransaction)
+                    _ = try String.fetchOne(db, sql: "SELECT title FROM paper")
+                    throw Refused()
+                }
+            }
+        }
+        // A write between the two statements of one read does not show in the second; the
+        // next read sees it. (Five readers: every one of them failed a read above at most once.)
+        let titles = try store.readers.read(singleStatement: false, otherwise: store.database) { db -> [String?] in
+            #expect(db.isInsideTransaction)
+            let first = try String.fetchOne(db, sql: "SELECT title FROM paper WHERE id = '2503.00001'")
+            let wrote = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                _ = try? store.database.write { try $0.execute(sql: "UPDATE paper SET title = 'After' WHERE id = '2503.00001'") }
+                wrote.signal()
+            }
+            wrote.wait()
+            let second = try String.fetchOne(db, sql: "SELECT title FROM paper WHERE id = '2503.00001'")
+            return [first, second]
+        }
+        #expect(titles == ["Before", "Before"])
+        let after = try store.readers.read(singleStatement: false, otherwise: store.database) { db in
+            (try String.fetchOne(db, sql: "SELECT title FROM paper WHERE id = '2503.00001'"), db.isInsideTransaction)
+        }
+        #expect(after.0 == "After" && after.1)
+        for _ in 0..<6 {
+            let idle = try store.readers.read(singleStatement: true, otherwise: store.database) { $0.isInsideTransaction }
+            #expect(!idle)
         }
     }
 

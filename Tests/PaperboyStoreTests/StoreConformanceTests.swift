@@ -157,6 +157,9 @@ extension StoreConformanceTests {
                 let account = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
                 func check(_ change: String) async throws {
                     for id in ids { #expect(try await store.paper(id: id) == expected[id], "by id after \(change): \(id)") }
+                    for id in ids {
+                        #expect(try await store.paperPage(id: id, includeHiddenComments: false)?.paper == expected[id], "page after \(change): \(id)")
+                    }
                     let page = try await store.dailyPapers(DailyQuery(period: .day(day), sort: .upvotes, now: testNow))
                     #expect(Set(page.map(\.id)) == Set(expected.values.filter { !$0.hidden }.map(\.id)), "after \(change)")
                     for paper in page { #expect(paper == expected[paper.id], "daily page after \(change): \(paper.id)") }
@@ -187,6 +190,41 @@ extension StoreConformanceTests {
                 try await store.setPaperHidden(false, paperID: ids[1])
                 expected[ids[1]]?.hidden = false
                 try await check("showing again")
+            }
+        }
+
+        /// The paper page's one read gives what the four separate reads give: the paper (hidden
+        /// too), its key, its comments (hidden ones only when asked) and its authorship claims.
+        @Test(arguments: StoreKind.allCases) func paperPage_readsWhatTheSeparateReadsRead(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                _ = try await store.upsert([record(samplePaper(id: "2502.00001")), record(samplePaper(id: "2502.00002", title: "Quiet"))])
+                let ada = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+                let alan = try await store.createAccount(username: "alan", email: "alan@example.org", role: .member, passwordHash: nil, now: testNow)
+                let first = try await store.addComment(paperID: "2502.00001", accountID: ada.id, body: "First.", now: testNow)
+                let hidden = try await store.addComment(paperID: "2502.00001", accountID: alan.id, body: "Spam.", now: testNow.addingTimeInterval(1))
+                _ = try await store.addComment(paperID: "2502.00001", accountID: ada.id, body: "Third.", now: testNow.addingTimeInterval(2))
+                _ = try await store.addComment(paperID: "2502.00002", accountID: ada.id, body: "Elsewhere.", now: testNow)
+                try await store.setCommentHidden(true, id: hidden.id)
+                _ = try await store.claimAuthorship(paperID: "2502.00001", accountID: ada.id, authorName: "Ada Lovelace", verifiedBy: nil, now: testNow)
+                try await store.setPaperHidden(true, paperID: "2502.00002")
+
+                for includeHidden in [false, true] {
+                    for id in ["2502.00001", "2502.00002"] {
+                        let page = try #require(try await store.paperPage(id: id, includeHiddenComments: includeHidden))
+                        #expect(page.paper == (try await store.paper(id: id)))
+                        #expect(page.key == (try await store.paperKey(id: id)))
+                        #expect(page.comments == (try await store.comments(paperID: id, includeHidden: includeHidden)))
+                        #expect(page.claims == (try await store.authorClaims(paperID: id)))
+                    }
+                }
+                let shown = try #require(try await store.paperPage(id: "2502.00001", includeHiddenComments: false))
+                #expect(shown.comments.map(\.body) == ["First.", "Third."])
+                #expect(shown.comments.first?.id == first.id)
+                #expect(shown.claims.map(\.authorName) == ["Ada Lovelace"])
+                let curated = try #require(try await store.paperPage(id: "2502.00001", includeHiddenComments: true))
+                #expect(curated.comments.map(\.body) == ["First.", "Spam.", "Third."])
+                #expect(try await store.paperPage(id: "2502.00002", includeHiddenComments: false)?.paper.hidden == true)
+                #expect(try await store.paperPage(id: "2502.99999", includeHiddenComments: true) == nil)
             }
         }
 

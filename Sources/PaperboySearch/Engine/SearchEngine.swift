@@ -188,13 +188,24 @@ public final class SearchEngine: Sendable {
     /// Papers closest in meaning to the paper `id`; by shared title words when no model is loaded.
     public func similarPapers(to id: String, limit: Int = 6) async throws -> [Paper] {
         guard let key = try await store.paperKey(id: id) else { return [] }
+        return try await similarPapers(toKey: key, title: { try await self.store.papers(keys: [key])[key]?.title }, limit: limit)
+    }
+
+    /// Papers closest in meaning to `paper`, whose key the caller has read with it (the paper
+    /// page: `PaperStore.paperPage`).
+    public func similarPapers(to paper: Paper, key: UInt32, limit: Int = 6) async throws -> [Paper] {
+        try await similarPapers(toKey: key, title: { paper.title }, limit: limit)
+    }
+
+    /// `title` is asked for only without a model: similar papers are then those sharing its words.
+    private func similarPapers(toKey key: UInt32, title: () async throws -> String?, limit: Int) async throws -> [Paper] {
         var keys: [UInt32] = []
         // A few more than asked for: hidden (spam) papers are dropped from what is found.
         let wanted = limit + 1 + max(4, limit / 2)
         if let semantic, let matches = semantic.neighbours(ofKey: key, k: wanted) {
             keys = matches.map(\.key).filter { $0 != key }
-        } else if let paper = try await store.papers(keys: [key])[key],
-                  let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(paper.title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
+        } else if let title = try await title(),
+                  let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
             keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: wanted).map(\.key).filter { $0 != key }
         }
         // The nearest `limit` first, and the next ones only in place of hidden papers (which

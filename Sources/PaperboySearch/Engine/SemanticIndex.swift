@@ -244,7 +244,6 @@ public final class SemanticIndex: Sendable {
 
     /// Nearest papers to a stored paper; `nil` when that paper has no embedding.
     public func neighbours(ofKey key: UInt32, k: Int) -> [VectorMatch]? {
-        guard let vector = vectors.vector(forKey: key) else { return nil }
-        return vectors.search(vector, k: k, allowed: nil)
+        vectors.neighbours(ofKey: key, k: k)
     }
 }

@@ -105,6 +105,33 @@ public final class VectorStore: Sendable {
         state.withLock { $0.index.vector(forKey: key) }
     }
 
+    /// How many neighbour lists are kept at most; all are dropped when it is reached.
+    static let neighbourCapacity = 4_096
+
+    /// The top `k` to the vector stored under `key` (itself among them, usually first); nil when
+    /// there is none. Lists are kept until the store next changes: a paper's page asks for the
+    /// same neighbours on every view (a scan of every vector, or at a million an approximate
+    /// search), and they change only when a vector does.
+    public func neighbours(ofKey key: UInt32, k: Int) -> [VectorMatch]? {
+        let query = NeighbourQuery(key: key, k: k)
+        let (kept, changes) = state.withLock { ($0.neighbours[query], $0.changes) }
+        if let kept { return kept }
+        guard let vector = vector(forKey: key) else { return nil }
+        let matches = search(vector, k: k)
+        state.withLock { state in
+            // A change since `changes` was read may have made the list stale: not kept.
+            guard state.changes == changes else { return }
+            if state.neighbours.count >= Self.neighbourCapacity { state.neighbours.removeAll(keepingCapacity: true) }
+            state.neighbours[query] = matches
+        }
+        return matches
+    }
+
+    private struct NeighbourQuery: Hashable, Sendable {
+        let key: UInt32
+        let k: Int
+    }
+
     /// The current index as a value: later changes to the store do not affect it.
     public func snapshot() -> any VectorIndex {
         state.withLock { $0.index.current }
@@ -281,7 +308,18 @@ public final class VectorStore: Sendable {
     }
 
     private struct State: Sendable {
-        var index: StoreIndex
+        /// Every change to it drops the kept neighbour lists. (`didSet` without `oldValue`
+        /// changes the index in place, SE-0268.)
+        var index: StoreIndex {
+            didSet {
+                changes &+= 1
+                if !neighbours.isEmpty { neighbours.removeAll() }
+            }
+        }
+        /// Changes to `index` so far.
+        var changes: UInt64 = 0
+        /// `neighbours(ofKey:k:)` answers since the last change, by key and k.
+        var neighbours: [NeighbourQuery: [VectorMatch]] = [:]
         /// Bumped whenever a rebuilt index replaces the current one.
         var generation: UInt64 = 0
         /// Changes since the running rebuild took its snapshot; nil when none is running.
