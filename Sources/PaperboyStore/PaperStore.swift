@@ -29,6 +29,10 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
     /// `includeHiddenComments`) and its authorship claims. nil when no paper has that id.
     func paperPage(id: String, includeHiddenComments: Bool) async throws -> PaperPageRecord?
 
+    /// What one reader has marked among `paperIDs` (a page's papers): votes, saved papers with
+    /// their tags, and papers dismissed as not interesting. Every signed-in page of papers asks.
+    func readerMarks(accountID: Int64, among paperIDs: [String]) async throws -> ReaderMarks
+
     /// Papers on the daily feed, filtered and ordered as `query` says.
     func dailyPapers(_ query: DailyQuery) async throws -> [Paper]
 
@@ -56,6 +60,15 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 extension PaperStore {
     public var concurrentUpserts: Int { 1 }
 
+    /// The three reads one after the other; SQLite reads all in one statement.
+    public func readerMarks(accountID: Int64, among paperIDs: [String]) async throws -> ReaderMarks {
+        guard !paperIDs.isEmpty else { return ReaderMarks() }
+        return ReaderMarks(
+            voted: try await votedPaperIDs(accountID: accountID, among: paperIDs),
+            savedTags: try await savedTags(accountID: accountID, among: paperIDs),
+            notInterested: try await notInterestedPaperIDs(accountID: accountID, among: paperIDs))
+    }
+
     /// The four reads one after the other; SQLite reads them in one transaction.
     public func paperPage(id: String, includeHiddenComments: Bool) async throws -> PaperPageRecord? {
         guard let paper = try await paper(id: id), let key = try await paperKey(id: paper.id) else { return nil }
@@ -81,6 +94,23 @@ public struct PaperPageRecord: Sendable, Equatable {
         self.key = key
         self.comments = comments
         self.claims = claims
+    }
+}
+
+/// One reader's marks on a page's papers (`PaperStore.readerMarks`), by paper id.
+public struct ReaderMarks: Sendable, Equatable {
+    /// Papers the reader upvoted.
+    public var voted: Set<String>
+    /// Papers in the reader's library, with their tags in order (none: saved without a tag),
+    /// as `ForYouStore.savedTags` gives them.
+    public var savedTags: [String: [String]]
+    /// Papers the reader dismissed as not interesting.
+    public var notInterested: Set<String>
+
+    public init(voted: Set<String> = [], savedTags: [String: [String]] = [:], notInterested: Set<String> = []) {
+        self.voted = voted
+        self.savedTags = savedTags
+        self.notInterested = notInterested
     }
 }
 

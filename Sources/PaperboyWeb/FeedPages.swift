@@ -61,13 +61,14 @@ struct SitePages: Sendable {
     /// Cards with the signed-in viewer's vote and library state; forms come back to `next`.
     func cards(_ papers: [Paper], next: String) async throws -> [PaperCard] {
         guard let viewer = Viewer.current else { return papers.map { PaperCard($0) } }
-        let voted = try await store.votedPaperIDs(accountID: viewer.account.id, among: papers.map(\.id))
-        return try await papers.map { paper in
-            var card = PaperCard(paper, viewer: viewer, voted: voted.contains(paper.id))
+        // Votes, saved tags and dismissed papers in one read.
+        let marks = try await store.readerMarks(accountID: viewer.account.id, among: papers.map(\.id))
+        return papers.map { paper in
+            var card = PaperCard(paper, viewer: viewer, voted: marks.voted.contains(paper.id))
             card.vote.back = next
             return card
         }
-        .withLibraryControls(store: store, next: next)
+        .withLibraryControls(marks, viewer: viewer, next: next)
     }
 
     func latestFeed(_ request: Request) async throws -> Page {

@@ -37,6 +37,38 @@ extension StoreConformanceTests {
             }
         }
 
+        /// A page's marks in one read equal the three reads they replace: votes, saved papers
+        /// (with their tags in order, or none), dismissed papers; another reader's marks, unknown
+        /// ids and a hidden paper's marks as those reads give them; over 512 ids (several lists).
+        @Test(arguments: StoreKind.allCases) func readerMarks_equalTheThreeReadsTheyReplace(_ kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let (ada, bob) = try await Self.setUp(store)
+                _ = try await store.setVote(true, paperID: "2502.00001", accountID: ada.id, now: testNow)
+                _ = try await store.setVote(true, paperID: "2502.00003", accountID: ada.id, now: testNow)
+                _ = try await store.setVote(true, paperID: "2502.00002", accountID: bob.id, now: testNow)
+                try await store.savePaper("2502.00001", tags: ["rl", "graphs", "a_b-c"], accountID: ada.id, now: testNow)
+                try await store.savePaper("2502.00002", tags: [], accountID: ada.id, now: testNow)
+                try await store.savePaper("2502.00004", tags: ["theory"], accountID: bob.id, now: testNow)
+                try await store.setNotInterested(true, paperID: "2502.00004", accountID: ada.id, now: testNow)
+                try await store.setNotInterested(true, paperID: "2502.00001", accountID: bob.id, now: testNow)
+                try await store.setPaperHidden(true, paperID: "2502.00003")
+                let page = ["2502.00001", "2502.00002", "2502.00003", "2502.00004", "2502.99999"]
+                let many = page + (0..<600).map { String(format: "2601.%05d", $0) }
+                for account in [ada, bob] {
+                    for ids in [page, many, ["2502.00004"], []] {
+                        let marks = try await store.readerMarks(accountID: account.id, among: ids)
+                        #expect(marks.voted == (try await store.votedPaperIDs(accountID: account.id, among: ids)), "\(account.username), \(ids.count) ids")
+                        #expect(marks.savedTags == (try await store.savedTags(accountID: account.id, among: ids)), "\(account.username), \(ids.count) ids")
+                        #expect(marks.notInterested == (try await store.notInterestedPaperIDs(accountID: account.id, among: ids)), "\(account.username), \(ids.count) ids")
+                    }
+                }
+                let ada5 = try await store.readerMarks(accountID: ada.id, among: many)
+                #expect(ada5 == ReaderMarks(
+                    voted: ["2502.00001", "2502.00003"], savedTags: ["2502.00001": ["a_b-c", "graphs", "rl"], "2502.00002": []],
+                    notInterested: ["2502.00004"]))
+            }
+        }
+
         @Test(arguments: StoreKind.allCases) func library_badInput_failsAndKeepsWhatWasStored(_ kind: StoreKind) async throws {
             try await kind.withStore { store in
                 let (ada, _) = try await Self.setUp(store)

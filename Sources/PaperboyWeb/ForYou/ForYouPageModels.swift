@@ -67,12 +67,15 @@ extension Array where Element: LibraryControlled {
     /// The cards with the viewer's library state; unchanged for anonymous visitors.
     func withLibraryControls(store: any PaperStore, next: String) async throws -> [Element] {
         guard let viewer = Viewer.current, !isEmpty else { return self }
-        let ids = map(\.id)
-        let saved = try await store.savedTags(accountID: viewer.account.id, among: ids)
-        let dismissed = try await store.notInterestedPaperIDs(accountID: viewer.account.id, among: ids)
-        return map { card in
+        return withLibraryControls(try await store.readerMarks(accountID: viewer.account.id, among: map(\.id)), viewer: viewer, next: next)
+    }
+
+    /// The cards with the library state in `marks`, read for `viewer`.
+    func withLibraryControls(_ marks: ReaderMarks, viewer: Viewer, next: String) -> [Element] {
+        map { card in
             var card = card
-            card.library = LibraryControl(paperID: card.id, viewer: viewer, tags: saved[card.id], notInterested: dismissed.contains(card.id), next: next)
+            card.library = LibraryControl(
+                paperID: card.id, viewer: viewer, tags: marks.savedTags[card.id], notInterested: marks.notInterested.contains(card.id), next: next)
             return card
         }
     }
