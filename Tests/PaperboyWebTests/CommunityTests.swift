@@ -128,6 +128,8 @@ final class Browser: @unchecked Sendable {
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"))
             let home = try await browser.get("/")
             #expect(home.body.contains(">ada</a>") && home.headers[.cacheControl] == "private, no-store")
+            // Kept by no cache, so no validators: nothing would revalidate against them.
+            #expect(home.headers[.eTag] == nil && home.headers[.lastModified] == nil)
             // The link is spent.
             let again = try await browser.get(path)
             #expect(again.status == .gone)
