@@ -77,6 +77,7 @@ extension PaperStore {
             comments: try await comments(paperID: paper.id, includeHidden: includeHiddenComments),
             claims: try await authorClaims(paperID: paper.id))
     }
+
     public func compactSearchIndex() async throws -> Bool { false }
     public var poolUsage: StorePoolUsage? { nil }
 }
