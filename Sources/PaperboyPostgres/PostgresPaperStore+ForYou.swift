@@ -128,6 +128,29 @@ extension PostgresPaperStore {
         }
     }
 
+    /// One query for the three marks, as on SQLite: one round trip instead of three for every
+    /// signed-in page of papers.
+    public func readerMarks(accountID: Int64, among paperIDs: [String]) async throws -> ReaderMarks {
+        guard !paperIDs.isEmpty else { return ReaderMarks() }
+        return try await read { [logger] connection in
+            var marks = ReaderMarks()
+            for row in try await connection.query("""
+                SELECT paper.id,
+                    EXISTS (SELECT 1 FROM vote WHERE vote.account_id = \(accountID) AND vote.paper_key = paper.key),
+                    EXISTS (SELECT 1 FROM library_entry WHERE library_entry.account_id = \(accountID) AND library_entry.paper_key = paper.key),
+                    ARRAY(SELECT t.tag FROM library_tag t WHERE t.account_id = \(accountID) AND t.paper_key = paper.key ORDER BY t.tag),
+                    EXISTS (SELECT 1 FROM not_interested WHERE not_interested.account_id = \(accountID) AND not_interested.paper_key = paper.key)
+                FROM paper WHERE paper.id = ANY(\(paperIDs))
+                """, logger: logger).collect() {
+                let (id, voted, saved, tags, dismissed) = try row.decode((String, Bool, Bool, [String], Bool).self)
+                if voted { marks.voted.insert(id) }
+                if saved { marks.savedTags[id] = tags }
+                if dismissed { marks.notInterested.insert(id) }
+            }
+            return marks
+        }
+    }
+
     public func notInterestedPaperIDs(accountID: Int64, among paperIDs: [String]) async throws -> Set<String> {
         guard !paperIDs.isEmpty else { return [] }
         return try await read { [logger] connection in

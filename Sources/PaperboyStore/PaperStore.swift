@@ -60,7 +60,7 @@ public protocol PaperStore: SearchStore, CommunityStore, DigestStore, Coordinati
 extension PaperStore {
     public var concurrentUpserts: Int { 1 }
 
-    /// The three reads one after the other; SQLite reads all in one statement.
+    /// The three reads one after the other; the SQLite and PostgreSQL stores ask in one statement.
     public func readerMarks(accountID: Int64, among paperIDs: [String]) async throws -> ReaderMarks {
         guard !paperIDs.isEmpty else { return ReaderMarks() }
         return ReaderMarks(
