@@ -10,8 +10,9 @@ import NIOCore
 /// cached page is hashed and compressed once, not once per request.
 struct PageRepresentations: Sendable {
     /// A weak validator (`W/"…"`): the plain and the gzip form are the same content, so one tag
-    /// names both, and nginx's gzip (which weakens strong tags) does not break it.
-    let etag: String
+    /// names both, and nginx's gzip (which weakens strong tags) does not break it. nil for a
+    /// page made for one signed-in reader (`response(to:)`).
+    let etag: String?
     /// When this content first appeared in this process; nil for pages never cached.
     let lastModified: Date?
     /// `lastModified` as the header writes it, formatted once.
@@ -27,9 +28,10 @@ struct PageRepresentations: Sendable {
     /// a page made for one request (signed in, or the cache off) is compressed at level 1: the
     /// uncached daily page for a client that accepts gzip went from 1,503–1,516 to 1,971–2,002
     /// req/s, for a body 12% larger (BENCHMARKS.md, issue 17).
-    init(body: ByteBuffer, contentType: String, etag: String? = nil, lastModified: Date?, compress: Bool = true,
+    /// `validated`: false for a page no cache keeps, which goes without an ETag.
+    init(body: ByteBuffer, contentType: String, etag: String? = nil, validated: Bool = true, lastModified: Date?, compress: Bool = true,
          level: ZlibConfiguration.CompressionLevel = .defaultCompressionLevel) {
-        self.etag = etag ?? Self.etag(of: body)
+        self.etag = validated ? etag ?? Self.etag(of: body) : nil
         self.lastModified = lastModified
         lastModifiedText = lastModified.map(HTTPDate.format)
         gzipped = compress ? Self.gzip(body, contentType: contentType, level: level) : nil
@@ -64,39 +66,29 @@ struct PageRepresentations: Sendable {
 
 extension Page {
     /// The response to `request`: 304 when the client's copy is current, the gzip body when the
-    /// client accepts it, the plain body otherwise. Only 200 pages carry validators.
+    /// client accepts it, the plain body otherwise. Only 200 pages carry validators, and not a
+    /// page made for one signed-in reader: `SessionMiddleware` sends it `private, no-store`, so no
+    /// cache keeps it and nothing would ever revalidate it, and hashing it for an ETag was 7% of
+    /// the signed-in daily page's CPU (perf, issue 17).
     func response(to request: Request) -> Response {
         guard status == .ok else { return response() }
         let negotiation = ContentNegotiation(request.headers)
-        if representations == nil, Viewer.current != nil { return personalResponse(negotiation) }
         let representations = self.representations
-            ?? PageRepresentations(body: body, contentType: contentType, lastModified: nil, compress: negotiation.acceptsGzip, level: .fastestCompression)
+            ?? PageRepresentations(
+                body: body, contentType: contentType, validated: Viewer.current == nil, lastModified: nil,
+                compress: negotiation.acceptsGzip, level: .fastestCompression)
         var headers: HTTPFields = [.contentType: contentType]
         if let cacheControl { headers[.cacheControl] = cacheControl }
-        headers[.eTag] = representations.etag
         if let lastModified = representations.lastModifiedText { headers[.lastModified] = lastModified }
         if PageRepresentations.isCompressible(contentType) { headers[.vary] = "Accept-Encoding" }
-        if negotiation.isNotModified(etag: representations.etag, lastModified: representations.lastModified) {
-            headers[.contentType] = nil
-            return Response(status: .notModified, headers: headers)
+        if let etag = representations.etag {
+            headers[.eTag] = etag
+            if negotiation.isNotModified(etag: etag, lastModified: representations.lastModified) {
+                headers[.contentType] = nil
+                return Response(status: .notModified, headers: headers)
+            }
         }
         if negotiation.acceptsGzip, let gzipped = representations.gzipped {
-            headers[.contentEncoding] = "gzip"
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: gzipped))
-        }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
-    }
-}
-
-extension Page {
-    /// A page made for one signed-in reader: `SessionMiddleware` sends it `private, no-store`, so
-    /// no cache keeps it and nothing would ever revalidate it. It goes without validators:
-    /// hashing it for an ETag was 7% of the signed-in daily page's CPU (perf, issue 17).
-    func personalResponse(_ negotiation: ContentNegotiation) -> Response {
-        var headers: HTTPFields = [.contentType: contentType]
-        if let cacheControl { headers[.cacheControl] = cacheControl }
-        if PageRepresentations.isCompressible(contentType) { headers[.vary] = "Accept-Encoding" }
-        if negotiation.acceptsGzip, let gzipped = PageRepresentations.gzip(body, contentType: contentType, level: .fastestCompression) {
             headers[.contentEncoding] = "gzip"
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: gzipped))
         }
