@@ -204,10 +204,8 @@ struct SitePages: Sendable {
             return Responses.text(PaperMarkdown.render(paper, baseURL: configuration.baseURL), contentType: "text/markdown; charset=utf-8")
         }
         let viewer = Viewer.current
-        // A hidden (spam) paper is there only for curators.
-        guard rawID.count <= 80, let record = try await store.paperPage(id: ArxivID.parse(rawID)?.id ?? rawID, includeHiddenComments: viewer?.canCurate == true),
-              !record.paper.hidden || viewer?.canCurate == true else {
-            throw RequestProblem.notFound(Self.noPaper(rawID))
+        let record = try await requireVisible(rawID, paper: \.paper) { id in
+            try await store.paperPage(id: id, includeHiddenComments: viewer?.canCurate == true)
         }
         let paper = record.paper
         let similar = try await search.similarPapers(to: paper, key: record.key, limit: 5)
@@ -226,14 +224,18 @@ struct SitePages: Sendable {
     }
 
     func requirePaper(_ id: String) async throws -> Paper {
-        // A hidden (spam) paper is there only for curators, in every format.
-        guard id.count <= 80, let paper = try await store.paper(id: ArxivID.parse(id)?.id ?? id), !paper.hidden || Viewer.current?.canCurate == true else {
-            throw RequestProblem.notFound(Self.noPaper(id))
-        }
-        return paper
+        try await requireVisible(id, paper: { $0 }) { try await store.paper(id: $0) }
     }
 
-    static func noPaper(_ id: String) -> String { "There is no paper with id \"\(id.prefix(80))\" here." }
+    /// What `read` finds for the paper `id` names (an arXiv id in any spelling `ArxivID` takes),
+    /// when the viewer may see that paper: a hidden (spam) paper is there only for curators, in
+    /// every format. 404 otherwise.
+    func requireVisible<Found>(_ id: String, paper: (Found) -> Paper, read: (String) async throws -> Found?) async throws -> Found {
+        guard id.count <= 80, let found = try await read(ArxivID.parse(id)?.id ?? id), !paper(found).hidden || Viewer.current?.canCurate == true else {
+            throw RequestProblem.notFound("There is no paper with id \"\(id.prefix(80))\" here.")
+        }
+        return found
+    }
 }
 
 /// The Markdown page the Hub serves at `/papers/{id}.md` (`hf papers read`).
