@@ -202,11 +202,14 @@ public final class SQLitePaperStore: PaperStore {
     }
 
     public func paper(id: String) async throws -> Paper? {
-        // Its key and row version, then the paper as decoded before at that version or read now.
         let decoded = decoded
-        return try await reading(singleStatement: true) { db in
-            try decoded.papers(db, "SELECT key, row_version FROM paper WHERE id = ?", arguments: [id]).first?.paper
-        }
+        return try await reading(singleStatement: true) { db in try Self.paper(db, id: id, decoded: decoded)?.paper }
+    }
+
+    /// The paper `id` and its key: its key and row version, then the paper as decoded before at
+    /// that version or read now (`DecodedPapers`).
+    static func paper(_ db: Database, id: String, decoded: DecodedPapers) throws -> (key: UInt32, paper: Paper)? {
+        try decoded.papers(db, "SELECT key, row_version FROM paper WHERE id = ?", arguments: [id]).first
     }
 
     /// One read transaction instead of four reads: on the paper page each read's own cost (a
@@ -214,7 +217,7 @@ public final class SQLitePaperStore: PaperStore {
     public func paperPage(id: String, includeHiddenComments: Bool) async throws -> PaperPageRecord? {
         let decoded = decoded
         return try await reading { db in
-            guard let found = try decoded.papers(db, "SELECT key, row_version FROM paper WHERE id = ?", arguments: [id]).first else { return nil }
+            guard let found = try Self.paper(db, id: id, decoded: decoded) else { return nil }
             // By the paper's own id: `id` may be any spelling the route accepted.
             return PaperPageRecord(
                 paper: found.paper, key: found.key,
