@@ -219,7 +219,8 @@ let package = Package(
             dependencies: [
                 "PaperboyWeb", "PaperboyApp", "PaperboyStore", "PaperboySQLite", "PaperboyCore", "PaperboyIngest", "PaperboyTestSupport", "PaperboyMail", "PaperboyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                // Only to give a test database a migration this binary does not know.
+                // Only to give a test database a migration this binary does not know, and to write
+                // to it as another process would.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -657,5 +657,8 @@ enum PostgresMigrations {
         // SQLite's v11 adds a row version its page reads keep decoded papers by; PostgreSQL's
         // store does not keep them, so its v11 only registers the version both stores share.
         PostgresMigration(version: 11, name: "v11-row-version", statements: []),
+        // SQLite's v12 counts edits of searched text, for the similar-paper lists its paper page
+        // keeps; PostgreSQL's paper page does not keep them, so its v12 only registers the version.
+        PostgresMigration(version: 12, name: "v12-search-text-version", statements: []),
     ]
 }

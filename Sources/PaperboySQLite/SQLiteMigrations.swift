@@ -310,6 +310,26 @@ enum SQLiteMigrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v12-search-text-version") { db in
+            // Where the searchable text stands (`SearchTextVersion`): the highest key covers
+            // inserts (keys only grow), and `changes` moves with every edit of a searched column
+            // (not with an import that merely sets it again) and every removal, whoever writes (another process's import too). Lists computed
+            // from the search index (similar papers by title words) are kept until it moves.
+            try db.execute(sql: """
+                CREATE TABLE search_text_version (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    changes INTEGER NOT NULL
+                ) STRICT;
+                INSERT INTO search_text_version (id, changes) VALUES (1, 0);
+                CREATE TRIGGER search_text_edited AFTER UPDATE OF title, abstract, authors ON paper
+                WHEN old.title IS NOT new.title OR old.abstract IS NOT new.abstract OR old.authors IS NOT new.authors BEGIN
+                    UPDATE search_text_version SET changes = changes + 1 WHERE id = 1;
+                END;
+                CREATE TRIGGER search_text_removed AFTER DELETE ON paper BEGIN
+                    UPDATE search_text_version SET changes = changes + 1 WHERE id = 1;
+                END;
+                """)
+        }
         return migrator
     }
 }

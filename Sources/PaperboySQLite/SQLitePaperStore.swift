@@ -222,8 +222,16 @@ public final class SQLitePaperStore: PaperStore {
             return PaperPageRecord(
                 paper: found.paper, key: found.key,
                 comments: try Self.comments(db, paperID: found.paper.id, includeHidden: includeHiddenComments),
-                claims: try Self.authorClaims(db, paperID: found.paper.id))
+                claims: try Self.authorClaims(db, paperID: found.paper.id),
+                searchText: try Self.searchTextVersion(db))
         }
+    }
+
+    /// `SearchTextVersion` as the v12 migration keeps it; nil if its row is missing.
+    static func searchTextVersion(_ db: Database) throws -> SearchTextVersion? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT changes, (SELECT COALESCE(max(key), 0) FROM paper) FROM search_text_version WHERE id = 1")
+        ).map { SearchTextVersion(changes: $0[0], lastKey: $0[1]) }
     }
 
     public func dailyPapers(_ query: DailyQuery) async throws -> [Paper] {

@@ -89,12 +89,35 @@ public struct PaperPageRecord: Sendable, Equatable {
     public var key: UInt32
     public var comments: [Comment]
     public var claims: [AuthorClaim]
+    /// Where the store's searchable text stood when the page was read; nil from stores that do
+    /// not track it (PostgreSQL).
+    public var searchText: SearchTextVersion?
 
-    public init(paper: Paper, key: UInt32, comments: [Comment], claims: [AuthorClaim]) {
+    public init(paper: Paper, key: UInt32, comments: [Comment], claims: [AuthorClaim], searchText: SearchTextVersion? = nil) {
         self.paper = paper
         self.key = key
         self.comments = comments
         self.claims = claims
+        self.searchText = searchText
+    }
+}
+
+/// Where a store's searchable text (titles, abstracts, authors) stands: two reads that see equal
+/// versions saw the same text, so whatever is computed from the keyword index alone (similar
+/// papers by title words) can be kept until the version moves. Later versions compare greater.
+public struct SearchTextVersion: Sendable, Hashable, Comparable {
+    /// Edits of searched columns and removals of papers, ever.
+    public let changes: Int64
+    /// The highest paper key: every insert raises it (keys only grow between removals).
+    public let lastKey: Int64
+
+    public init(changes: Int64, lastKey: Int64) {
+        self.changes = changes
+        self.lastKey = lastKey
+    }
+
+    public static func < (left: Self, right: Self) -> Bool {
+        (left.changes, left.lastKey) < (right.changes, right.lastKey)
     }
 }
 

@@ -208,7 +208,7 @@ struct SitePages: Sendable {
             try await store.paperPage(id: id, includeHiddenComments: viewer?.canCurate == true)
         }
         let paper = record.paper
-        let similar = try await search.similarPapers(to: paper, key: record.key, limit: 5)
+        let similar = try await search.similarPapers(to: paper, key: record.key, searchText: record.searchText, limit: 5)
         let comments = record.comments
         // The paper and its similar papers as cards: a signed-in reader's votes, saved tags and
         // dismissed papers are read once for all of them, and the similar papers get working

@@ -11,7 +11,7 @@ import Testing
 
         let migrate = try run(Locations.binary, ["migrate", "--database", database])
         #expect(migrate.status == 0, "\(migrate.standardError)")
-        #expect(migrate.standardOutput.contains("v11-row-version"))
+        #expect(migrate.standardOutput.contains("v12-search-text-version"))
 
         let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7", "--no-embed"])
         #expect(imported.status == 0, "\(imported.standardError)")

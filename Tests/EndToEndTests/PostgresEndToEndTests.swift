@@ -10,7 +10,7 @@ import Testing
 
         let migrate = try run(Locations.binary, ["migrate", "--database", database])
         #expect(migrate.status == 0, "\(migrate.standardError)")
-        #expect(migrate.standardOutput.contains("is at schema v11-row-version (11 migrations applied)"))
+        #expect(migrate.standardOutput.contains("is at schema v12-search-text-version (12 migrations applied)"))
 
         let imported = try run(Locations.binary, ["import", seed, "--database", database, "--daily", "spread", "--spread-days", "7", "--no-embed"])
         #expect(imported.status == 0, "\(imported.standardError)")

@@ -107,6 +107,58 @@ import Testing
         }
     }
 
+    /// `SearchTextVersion` (v12), which the paper page reads with the paper: it moves with every
+    /// change of searched text (titles, abstracts, authors), made through this store, another
+    /// store on the file (another process) or plain SQL, and with nothing else.
+    @Test func searchTextVersion_movesWithTheSearchedText_andNothingElse() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try await makeStore(in: directory)
+        _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "First")), record(samplePaper(id: "2503.00002", title: "Second"))])
+        func version() async throws -> SearchTextVersion? {
+            try await store.paperPage(id: "2503.00001", includeHiddenComments: false)?.searchText
+        }
+        let start = try #require(try await version())
+
+        // Not text: votes, hiding, comments, an unchanged import, an import of new upvotes.
+        let ada = try await store.createAccount(username: "ada", email: "ada@example.org", role: .member, passwordHash: nil, now: testNow)
+        _ = try await store.setVote(true, paperID: "2503.00001", accountID: ada.id, now: testNow)
+        try await store.setPaperHidden(true, paperID: "2503.00002")
+        _ = try await store.addComment(paperID: "2503.00001", accountID: ada.id, body: "Nice.", now: testNow)
+        _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "First"))])
+        _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "First", upvotes: 40))])
+        #expect(try await version() == start)
+
+        var last = start
+        var steps: [(String, @Sendable () async throws -> Void)] = []
+        steps.append(("a new paper", { _ = try await store.upsert([record(samplePaper(id: "2503.00003", title: "Third"))]) }))
+        steps.append(("an edited title", { _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "First, Revised"))]) }))
+        steps.append(("an edited abstract", {
+            _ = try await store.upsert([record(samplePaper(id: "2503.00001", title: "First, Revised", abstract: "Other words."))])
+        }))
+        steps.append(("a new paper from another store on the file", {
+            let other = try SQLitePaperStore(path: directory.path("paperboy.sqlite"))
+            _ = try await other.upsert([record(samplePaper(id: "2503.00004", title: "Fourth"))])
+        }))
+        steps.append(("authors edited by another connection", {
+            let other = try DatabaseQueue(path: directory.path("paperboy.sqlite"))
+            try await other.write { try $0.execute(sql: "UPDATE paper SET authors = 'Grace Hopper' WHERE id = '2503.00002'") }
+        }))
+        steps.append(("the newest paper removed", {
+            let other = try DatabaseQueue(path: directory.path("paperboy.sqlite"))
+            try await other.write { try $0.execute(sql: "DELETE FROM paper WHERE id = '2503.00004'") }
+        }))
+        steps.append(("a bulk import", {
+            let papers = (0..<(SQLitePaperStore.bulkIndexingThreshold + 10)).map { record(samplePaper(id: String(format: "2504.%05d", $0), title: "Bulk \($0)")) }
+            _ = try await store.upsert(papers)
+        }))
+        for (step, write) in steps {
+            try await write()
+            let now = try #require(try await version())
+            #expect(now > last, "\(step): \(now) after \(last)")
+            last = now
+        }
+    }
+
     /// Reads run on the calling thread (`reading`) or on a dispatch thread (`readingAside`), and
     /// a read beyond the pool's five readers waits for one. Far more reads than readers, and than
     /// cooperative threads, from both paths at once must all finish: a read that kept its reader

@@ -12,7 +12,7 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// The migrations a new store of this kind has applied, in order (the same for both kinds).
     public var migrations: [String] {
-        ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes", "v7-bm25", "v8-for-you", "v9-enrichment", "v10-postings", "v11-row-version"]
+        ["v1-papers", "v2-search", "v3-community", "v4-digests", "v5-coordination", "v6-embedding-changes", "v7-bm25", "v8-for-you", "v9-enrichment", "v10-postings", "v11-row-version", "v12-search-text-version"]
     }
 
     /// Runs `body` with a fresh, migrated store: a new SQLite file, or a new database on the

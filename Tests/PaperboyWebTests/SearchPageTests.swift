@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import PaperboySQLite
 import PaperboyTestSupport
 import Testing
 
@@ -114,6 +116,31 @@ import Testing
             let page = try await client.get("/papers/2502.00001")
             #expect(page.body.contains("Similar papers"))
             #expect(page.body.contains("Training Sparse Subnetworks Faster"))
+        }
+    }
+
+    /// Without a model the paper page keeps each paper's similar papers (by title words) until
+    /// the searchable text changes: an edit through the store, an edit by another connection and
+    /// a paper added by another store on the file (another process) each show on the next view.
+    @Test func similarPapers_withoutModel_onThePaperPage_followEveryChangeOfText() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero)
+        _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00010", title: "Quantum Widgets", daily: "2025-02-04"))])
+        let file = fixture.directory.path("paperboy.sqlite")
+        try await fixture.test { client in
+            func similar() async throws -> String {
+                let page = try await client.get("/papers/2502.00001").body
+                let parts = page.components(separatedBy: "id=\"similar-heading\"")
+                return parts.count > 1 ? parts[parts.count - 1] : ""
+            }
+            for _ in 0..<2 { #expect(try await !similar().contains("Quantum Widgets")) }
+            _ = try await fixture.store.upsert([record(samplePaper(id: "2502.00010", title: "Sparse Quantum Widgets", daily: "2025-02-04"))])
+            for _ in 0..<2 { #expect(try await similar().contains("Sparse Quantum Widgets")) }
+            let other = try DatabaseQueue(path: file)
+            try await other.write { try $0.execute(sql: "UPDATE paper SET title = 'Dense Quantum Widgets' WHERE id = '2502.00010'") }
+            #expect(try await !similar().contains("Quantum Widgets"))
+            let otherStore = try SQLitePaperStore(path: file)
+            _ = try await otherStore.upsert([record(samplePaper(id: "2502.00011", title: "Subnetworks Revisited", daily: nil))])
+            #expect(try await similar().contains("Subnetworks Revisited"))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Tracing
 import PaperboyCore
 import PaperboyStore
@@ -50,6 +51,7 @@ public final class SearchEngine: Sendable {
     public let store: any PaperStore
     let semantic: SemanticIndex?
     let logger: Logger
+    let titleNeighbours = TitleNeighbours()
 
     public init(store: any PaperStore, semantic: SemanticIndex?, logger: Logger = Logger(label: "paperboy.search")) {
         self.store = store
@@ -192,21 +194,27 @@ public final class SearchEngine: Sendable {
     }
 
     /// Papers closest in meaning to `paper`, whose key the caller has read with it (the paper
-    /// page: `PaperStore.paperPage`).
-    public func similarPapers(to paper: Paper, key: UInt32, limit: Int = 6) async throws -> [Paper] {
-        try await similarPapers(toKey: key, title: { paper.title }, limit: limit)
+    /// page: `PaperStore.paperPage`). With the store's `SearchTextVersion` read at the same time,
+    /// the list by title words (no model) is kept until the searchable text changes.
+    public func similarPapers(to paper: Paper, key: UInt32, searchText: SearchTextVersion? = nil, limit: Int = 6) async throws -> [Paper] {
+        try await similarPapers(toKey: key, title: { paper.title }, searchText: searchText, limit: limit)
     }
 
     /// `title` is asked for only without a model: similar papers are then those sharing its words.
-    private func similarPapers(toKey key: UInt32, title: () async throws -> String?, limit: Int) async throws -> [Paper] {
+    private func similarPapers(
+        toKey key: UInt32, title: () async throws -> String?, searchText: SearchTextVersion? = nil, limit: Int
+    ) async throws -> [Paper] {
         var keys: [UInt32] = []
         // A few more than asked for: hidden (spam) papers are dropped from what is found.
         let wanted = limit + 1 + max(4, limit / 2)
         if let semantic, let matches = semantic.neighbours(ofKey: key, k: wanted) {
             keys = matches.map(\.key).filter { $0 != key }
+        } else if let searchText, let kept = titleNeighbours.keys(of: key, wanted: wanted, at: searchText) {
+            keys = kept
         } else if let title = try await title(),
                   let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
             keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: wanted).map(\.key).filter { $0 != key }
+            if let searchText { titleNeighbours.keep(keys, of: key, wanted: wanted, at: searchText) }
         }
         // The nearest `limit` first, and the next ones only in place of hidden papers (which
         // `papers(keys:)` leaves out): most pages then read and decode five papers, not ten.
@@ -219,6 +227,43 @@ public final class SearchEngine: Sendable {
             next = batch.endIndex
         }
         return similar
+    }
+}
+
+/// Similar papers by title words (no model loaded), by paper, for one `SearchTextVersion`. Without
+/// a model, a paper page's similar papers were a BM25 search over its title's words on every view:
+/// three quarters of the page's time (perf, issue 17). The list depends only on the searchable
+/// text, so it holds until that changes, whoever changes it. A list is kept under the version
+/// read with its page; a write that lands between that read and the search may show in it, as it
+/// would in a page read a moment later. At most `capacity` lists; all are dropped when it is reached.
+final class TitleNeighbours: Sendable {
+    static let capacity = 4_096
+
+    private struct State {
+        var version: SearchTextVersion?
+        var lists: [Query: [UInt32]] = [:]
+    }
+
+    private struct Query: Hashable {
+        let key: UInt32
+        let wanted: Int
+    }
+
+    private let state = Mutex(State())
+
+    func keys(of key: UInt32, wanted: Int, at version: SearchTextVersion) -> [UInt32]? {
+        state.withLock { $0.version == version ? $0.lists[Query(key: key, wanted: wanted)] : nil }
+    }
+
+    func keep(_ keys: [UInt32], of key: UInt32, wanted: Int, at version: SearchTextVersion) {
+        state.withLock { state in
+            // A read from before the latest kept version: its list may be of older text.
+            if let kept = state.version, version < kept { return }
+            if state.version != version || state.lists.count >= Self.capacity {
+                state = State(version: version)
+            }
+            state.lists[Query(key: key, wanted: wanted)] = keys
+        }
     }
 }
 
