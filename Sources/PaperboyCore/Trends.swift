@@ -37,10 +37,9 @@ public enum TrendChart {
         var parts: [String] = []
         parts.append(##"<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" viewBox="0 0 \##(Int(width)) \##(Int(height))" role="img" aria-label="\##(escape(label))">"##)
         parts.append("<title>\(escape(label))</title>")
-        // Horizontal grid lines at 0, half and the top of the scale.
-        for fraction in [0.0, 0.5, 1.0] {
-            let y = top + plotHeight * (1 - fraction)
-            let value = Int((Double(scale) * fraction).rounded())
+        // Horizontal grid lines at whole numbers of papers, each labelled with its own value.
+        for value in ticks(scale) {
+            let y = top + plotHeight * (1 - Double(value) / Double(scale))
             parts.append(##"<line x1="\##(format(left))" y1="\##(format(y))" x2="\##(format(width - right))" y2="\##(format(y))" stroke="#ccc" stroke-width="1"/>"##)
             parts.append(##"<text x="\##(format(left - 4))" y="\##(format(y + 4))" font-size="11" text-anchor="end" fill="#555">\##(value)</text>"##)
         }
@@ -67,6 +66,16 @@ public enum TrendChart {
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
+    }
+
+    /// The grid's values for a `niceCeiling` scale, 0 and the top included: halves of a scale of
+    /// 1 or 2 times a power of ten, fifths of 5 times one, and whole papers only (a scale of 1 has
+    /// no half line; halving 5 would label 2.5).
+    static func ticks(_ scale: Int) -> [Int] {
+        var leading = scale
+        while leading >= 10 { leading /= 10 }
+        let step = scale == 1 ? 1 : leading == 5 ? scale / 5 : scale / 2
+        return Array(stride(from: 0, through: scale, by: step))
     }
 
     /// 1, 2, 5, 10, 20, 50, … at or above `value`.

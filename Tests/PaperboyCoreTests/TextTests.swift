@@ -177,3 +177,37 @@ import Testing
         #expect(TextTools.trimmingASCIIWhitespace(untouched) == untouched)
     }
 }
+
+/// The trends chart's scale: every grid line is labelled with the count at its height.
+@Suite struct TrendChartTests {
+    @Test func ticks_areWholePapers_evenlySpaced_fromZeroToTheTop() {
+        #expect(TrendChart.ticks(1) == [0, 1])
+        #expect(TrendChart.ticks(2) == [0, 1, 2])
+        #expect(TrendChart.ticks(5) == [0, 1, 2, 3, 4, 5])
+        #expect(TrendChart.ticks(10) == [0, 5, 10])
+        #expect(TrendChart.ticks(50) == [0, 10, 20, 30, 40, 50])
+        #expect(TrendChart.ticks(2_000) == [0, 1_000, 2_000])
+        for maximum in 1...1_200 {
+            let scale = TrendChart.niceCeiling(maximum)
+            let ticks = TrendChart.ticks(scale)
+            #expect(ticks.first == 0 && ticks.last == scale && (2...6).contains(ticks.count), "\(maximum): \(ticks)")
+        }
+    }
+
+    /// Each label sits on its line: the label's value is the count a bar of that height shows.
+    @Test func svg_labelsEachGridLineWithTheValueAtItsHeight() throws {
+        let monday = try #require(Day(iso: "2025-01-06"))
+        let series = WeeklyCounts(dates: [3, 3, 3, 10, 17, 17].map { monday.adding(days: $0).start }, weekCount: 3, lastDay: monday.adding(days: 20))
+        #expect(series.counts == [3, 1, 2])
+        let svg = TrendChart.svg(series, label: "Papers about <x>")
+        let labels = svg.split(separator: "\n").filter { $0.hasPrefix("<text") && $0.contains(#"text-anchor="end""#) }
+        // Scale 5 (the ceiling of 3): lines at 0 to 5, 40 px apart over the 200 px plot.
+        let values = labels.compactMap { line in line.split(separator: ">").dropFirst().first?.split(separator: "<").first.map(String.init) }
+        #expect(values == ["0", "1", "2", "3", "4", "5"])
+        #expect(labels.first?.contains(#"y="216.0""#) == true && labels.last?.contains(#"y="16.0""#) == true)
+        // The 3-paper bar reaches the "3" line (y 92 = 12 + 200 × 2/5).
+        #expect(svg.contains(#"<line x1="40.0" y1="92.0""#))
+        #expect(svg.contains(#"y="92.0" width="#))
+        #expect(svg.contains("Papers about &lt;x&gt;") && !svg.contains("<x>"))
+    }
+}
