@@ -150,6 +150,26 @@ import Testing
         }
     }
 
+    /// A store whose newest paper is older than this week (an archive, the demo's corpus) is
+    /// charted up to that paper's week, not over months of empty weeks up to today; a paper dated
+    /// in the future does not move the end past today.
+    @Test func trends_endWithTheNewestPaper_whenNothingIsNewer() async throws {
+        let fixture = try await WebFixture(cacheLifetime: .zero, seed: false)
+        _ = try await fixture.store.upsert([
+            record(samplePaper(id: "2406.00001", title: "Retrieval in June", daily: nil, published: "2024-06-12")),
+            record(samplePaper(id: "2404.00002", title: "Retrieval in April", daily: nil, published: "2024-04-03")),
+        ])
+        try await fixture.test { client in
+            let archive = try await client.get("/trends?q=retrieval&weeks=13").body
+            #expect(archive.contains("2 papers published from 2024-03-18 to 2024-06-12 match retrieval"), "\(archive)")
+            #expect(archive.contains("2024-W24: 1 paper") && archive.contains("2024-W14: 1 paper"))
+            _ = try await fixture.store.upsert([record(samplePaper(id: "3001.00003", title: "Retrieval Ahead", daily: nil, published: "2030-01-01"))])
+            // testNow is Tuesday 2025-02-04: thirteen weeks from Monday 2024-11-11.
+            let ahead = try await client.get("/trends?q=retrieval&weeks=13").body
+            #expect(ahead.contains("0 papers published from 2024-11-11 to 2025-02-04 match retrieval"), "\(ahead)")
+        }
+    }
+
     @Test func weekAndMonthPages_listRisingPhrases_dayPagesDoNot() async throws {
         let fixture = try await WebFixture(cacheLifetime: .zero)
         var papers: [PaperRecord] = []

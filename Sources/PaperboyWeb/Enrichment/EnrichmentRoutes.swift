@@ -141,8 +141,11 @@ struct EnrichmentRoutes: Sendable {
                 site: site, query: text, problem: error.description, ranges: ranges, chart: nil, summary: nil, searchURL: nil, capped: nil, rows: []),
                 template: "trends"), status: .badRequest)
         }
+        // The chart ends with today's week, or with the newest paper's when the store holds
+        // nothing newer (an archive, the demo's corpus): not on months of empty weeks.
         let today = Day(containing: community.now())
-        let firstDay = today.adding(days: 1 - today.isoWeekday - 7 * (weeks - 1))
+        let lastDay = try await newestPublishedDay().map { min($0, today) } ?? today
+        let firstDay = lastDay.adding(days: 1 - lastDay.isoWeekday - 7 * (weeks - 1))
         // Every word must match (as a one-word phrase would), unlike the search box's "most words".
         query.phrases += query.words
         query.words = []
@@ -153,15 +156,21 @@ struct EnrichmentRoutes: Sendable {
             let chunk = hits[start..<min(start + 1000, hits.count)].map(\.key)
             dates += try await store.papers(keys: chunk).values.compactMap(\.publishedAt)
         }
-        let series = WeeklyCounts(dates: dates, weekCount: weeks, lastDay: today)
-        let label = "Papers per week matching \(text), \(series.weeks.first?.iso ?? "") to \(today.iso)"
+        let series = WeeklyCounts(dates: dates, weekCount: weeks, lastDay: lastDay)
+        let label = "Papers per week matching \(text), \(series.weeks.first?.iso ?? "") to \(lastDay.iso)"
         let model = TrendsPageModel(
             site: site, query: text, problem: nil, ranges: ranges, chart: TrendChart.svg(series, label: label),
-            summary: "\(series.total) paper\(series.total == 1 ? "" : "s") published from \(firstDay.iso) to \(today.iso) match \(text)",
+            summary: "\(series.total) paper\(series.total == 1 ? "" : "s") published from \(firstDay.iso) to \(lastDay.iso) match \(text)",
             searchURL: Links.search(text),
             capped: hits.count >= Self.trendPaperLimit ? "Only the first \(Self.trendPaperLimit) matches were counted; narrow the query or the range." : nil,
             rows: zip(series.weeks, series.counts).reversed().map { (FeedPeriod.week(containing: $0.0).description, $0.1) })
         return Responses.html(community.resources.render(model, template: "trends"))
+    }
+
+    /// The day the newest paper was published; nil when no paper has a date (or the newest is hidden).
+    func newestPublishedDay() async throws -> Day? {
+        guard let newest = try await store.filteredPapers(SearchFilters(SearchQuery()), limit: 1).first else { return nil }
+        return try await store.papers(keys: [newest.key])[newest.key]?.publishedAt.map { Day(containing: $0) }
     }
 
     // MARK: Thumbnails
