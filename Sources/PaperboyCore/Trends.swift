@@ -27,9 +27,17 @@ public struct WeeklyCounts: Sendable, Equatable {
 
 /// The chart of `WeeklyCounts` as an SVG document: bars, a scale, month labels and a title per bar
 /// (a tooltip without script). Every text in it is escaped here; it goes into the page as is.
+///
+/// The chart is as wide as the page, so on a phone it is drawn at half size: the stylesheet then
+/// doubles its text (`phoneFontSize`), and month labels come in two sets, each spaced for its own
+/// text size: class `wide` only on a desktop, `narrow` only on a phone, neither on both.
 public enum TrendChart {
+    static let fontSize = 11.0
+    /// The text size paperboy.css gives the chart's labels below 600 px.
+    static let phoneFontSize = 22.0
+
     public static func svg(_ series: WeeklyCounts, label: String) -> String {
-        let width = 720.0, height = 240.0, left = 40.0, bottom = 28.0, top = 12.0, right = 8.0
+        let width = 720.0, height = 240.0, left = 56.0, bottom = 30.0, top = 12.0, right = 8.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let maximum = max(series.counts.max() ?? 0, 1)
         let scale = niceCeiling(maximum)
@@ -41,31 +49,56 @@ public enum TrendChart {
         for value in ticks(scale) {
             let y = top + plotHeight * (1 - Double(value) / Double(scale))
             parts.append(##"<line x1="\##(format(left))" y1="\##(format(y))" x2="\##(format(width - right))" y2="\##(format(y))" stroke="#ccc" stroke-width="1"/>"##)
-            parts.append(##"<text x="\##(format(left - 4))" y="\##(format(y + 4))" font-size="11" text-anchor="end" fill="#555">\##(value)</text>"##)
+            parts.append(##"<text x="\##(format(left - 4))" y="\##(format(y))" font-size="11" text-anchor="end" dominant-baseline="middle" fill="#555">\##(value)</text>"##)
         }
-        var lastMonth = -1
-        var lastLabelX = -Double.infinity
-        // Labels 50 px or more apart: every month up to about a year, then every 3 or 6 months.
-        let monthsPerLabel = series.counts.count <= 60 ? 1 : series.counts.count <= 130 ? 3 : 6
         for (index, count) in series.counts.enumerated() {
-            let monday = series.weeks[index]
             let barHeight = plotHeight * Double(count) / Double(scale)
             let x = left + barWidth * Double(index)
-            let period = FeedPeriod.week(containing: monday)
+            let period = FeedPeriod.week(containing: series.weeks[index])
             parts.append(##"<rect x="\##(format(x + 1))" y="\##(format(top + plotHeight - barHeight))" width="\##(format(max(barWidth - 2, 1)))" height="\##(format(barHeight))" fill="#3b6ea5"><title>\##(period): \##(count) paper\##(count == 1 ? "" : "s")</title></rect>"##)
-            let month = monday.components.month
-            if month != lastMonth {
-                if (month - 1) % monthsPerLabel == 0 || index == 0, x - lastLabelX >= 48 {
-                    lastLabelX = x
-                    let name = FeedPeriod.monthNames[month - 1].prefix(3)
-                    let text = month == 1 || index == 0 ? "\(name) \(monday.components.year)" : String(name)
-                    parts.append(##"<text x="\##(format(x + 1))" y="\##(format(height - 10))" font-size="11" fill="#555">\##(escape(text))</text>"##)
-                }
-                lastMonth = month
-            }
+        }
+        // Every month up to about a year, then every 3 or 6 months; on a phone three times fewer.
+        let monthsPerLabel = series.counts.count <= 60 ? 1 : series.counts.count <= 130 ? 3 : 6
+        let wide = monthLabels(series, left: left, barWidth: barWidth, fontSize: fontSize, monthsPerLabel: monthsPerLabel)
+        let narrow = monthLabels(series, left: left, barWidth: barWidth, fontSize: phoneFontSize, monthsPerLabel: monthsPerLabel * 3)
+        for label in (wide.merging(narrow) { first, _ in first }).sorted(by: { $0.key < $1.key }).map(\.value) {
+            let sets = (wide[label.week] != nil, narrow[label.week] != nil)
+            let kind = sets == (true, true) ? "" : sets.0 ? #" class="wide""# : #" class="narrow""#
+            parts.append(##"<text\##(kind) x="\##(format(label.x))" y="\##(format(height - 8))" font-size="11" fill="#555">\##(escape(label.text))</text>"##)
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
+    }
+
+    struct MonthLabel: Equatable {
+        let week: Int
+        let x: Double
+        let text: String
+    }
+
+    /// Labels for the first week of each month (with the year for January and the first week),
+    /// every `monthsPerLabel` months, each starting clear of the one before at `fontSize`.
+    static func monthLabels(_ series: WeeklyCounts, left: Double, barWidth: Double, fontSize: Double, monthsPerLabel: Int) -> [Int: MonthLabel] {
+        var labels: [Int: MonthLabel] = [:]
+        var lastMonth = -1
+        var clearFrom = -Double.infinity
+        for (index, monday) in series.weeks.enumerated() {
+            let month = monday.components.month
+            guard month != lastMonth else { continue }
+            lastMonth = month
+            let x = left + barWidth * Double(index) + 1
+            guard (month - 1) % monthsPerLabel == 0 || index == 0, x >= clearFrom else { continue }
+            let name = FeedPeriod.monthNames[month - 1].prefix(3)
+            let text = month == 1 || index == 0 ? "\(name) \(monday.components.year)" : String(name)
+            labels[index] = MonthLabel(week: index, x: x, text: text)
+            clearFrom = x + textWidth(text, fontSize: fontSize) + fontSize / 2
+        }
+        return labels
+    }
+
+    /// About how wide `text` is drawn in a sans-serif face: 0.62 em a character.
+    static func textWidth(_ text: String, fontSize: Double) -> Double {
+        Double(text.count) * fontSize * 0.62
     }
 
     /// The grid's values for a `niceCeiling` scale, 0 and the top included: halves of a scale of

@@ -201,13 +201,39 @@ import Testing
         #expect(series.counts == [3, 1, 2])
         let svg = TrendChart.svg(series, label: "Papers about <x>")
         let labels = svg.split(separator: "\n").filter { $0.hasPrefix("<text") && $0.contains(#"text-anchor="end""#) }
-        // Scale 5 (the ceiling of 3): lines at 0 to 5, 40 px apart over the 200 px plot.
+        // Scale 5 (the ceiling of 3): lines at 0 to 5, 39.6 apart over the 198-high plot.
         let values = labels.compactMap { line in line.split(separator: ">").dropFirst().first?.split(separator: "<").first.map(String.init) }
         #expect(values == ["0", "1", "2", "3", "4", "5"])
-        #expect(labels.first?.contains(#"y="216.0""#) == true && labels.last?.contains(#"y="16.0""#) == true)
-        // The 3-paper bar reaches the "3" line (y 92 = 12 + 200 × 2/5).
-        #expect(svg.contains(#"<line x1="40.0" y1="92.0""#))
-        #expect(svg.contains(#"y="92.0" width="#))
+        #expect(labels.first?.contains(#"y="210.0""#) == true && labels.last?.contains(#"y="12.0""#) == true)
+        // The 3-paper bar reaches the "3" line (y 91.2 = 12 + 198 × 2/5).
+        #expect(svg.contains(#"<line x1="56.0" y1="91.2""#))
+        #expect(svg.contains(#"y="91.2" width="#))
         #expect(svg.contains("Papers about &lt;x&gt;") && !svg.contains("<x>"))
+    }
+
+    /// Month labels never overlap at the size they are shown: on a desktop (no class, or `wide`)
+    /// at 11, on a phone (no class, or `narrow`) at 22, over every range the page offers.
+    @Test func monthLabels_neverOverlap_onADesktopOrAPhone() throws {
+        let last = try #require(Day(iso: "2026-12-06"))
+        let pattern = try Regex(#"<text( class="(\w+)")? x="([0-9.]+)"[^>]*>([^<]*)</text>"#)
+        for weeks in [4, 13, 26, 52, 104, 260] {
+            let svg = TrendChart.svg(WeeklyCounts(dates: [], weekCount: weeks, lastDay: last), label: "x")
+            // Month labels: the scale's labels are anchored at their end.
+            let months = svg.split(separator: "\n").filter { !$0.contains("text-anchor") }.joined(separator: "\n")
+            let labels = months.matches(of: pattern).map { match in
+                (kind: match.output[2].substring.map(String.init), x: Double(match.output[3].substring ?? "") ?? -1, text: String(match.output[4].substring ?? ""))
+            }
+            for (screen, size, hidden) in [("desktop", 11.0, "narrow"), ("phone", TrendChart.phoneFontSize, "wide")] {
+                let shown = labels.filter { $0.kind != hidden }
+                // The first week's label, with its year.
+                #expect(shown.first?.x == 57 && shown.first?.text.contains(" 20") == true, "\(weeks) weeks on a \(screen): \(shown)")
+                #expect(shown.count >= (weeks >= 13 ? 2 : 1), "\(weeks) weeks on a \(screen): \(shown)")
+                for (one, next) in zip(shown, shown.dropFirst()) {
+                    #expect(one.x + TrendChart.textWidth(one.text, fontSize: size) < next.x, "\(weeks) weeks on a \(screen): \(one) runs into \(next)")
+                }
+                if let end = shown.last { #expect(end.x + TrendChart.textWidth(end.text, fontSize: size) <= 720 + size, "\(weeks) weeks on a \(screen): \(end)") }
+            }
+            #expect(labels.filter { $0.kind == "narrow" }.count + labels.filter { $0.kind == nil }.count <= labels.filter { $0.kind != "narrow" }.count)
+        }
     }
 }
