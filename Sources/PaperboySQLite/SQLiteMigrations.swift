@@ -313,8 +313,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("v12-search-text-version") { db in
             // Where the searchable text stands (`SearchTextVersion`): the highest key covers
             // inserts (keys only grow), and `changes` moves with every edit of a searched column
-            // (not with an import that merely sets it again) and every removal, whoever writes (another process's import too). Lists computed
-            // from the search index (similar papers by title words) are kept until it moves.
+            // (not with an import that merely sets it again) and every removal, whoever writes
+            // (another process's import too). Lists computed from the search index alone
+            // (similar papers by title words) are kept until it moves.
             try db.execute(sql: """
                 CREATE TABLE search_text_version (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
