@@ -1,48 +1,10 @@
-import Dispatch
 import PaperboyCore
 import PaperboyStore
-import Synchronization
 
-/// Values read from the store, remembered until its next write: each is kept under the store's
-/// `changeCount` read before its statement ran, so a write that commits meanwhile makes it stale,
-/// never wrong, and an older read never replaces newer values. A write by another process (a
-/// `paperboy import` into the live file) is not counted, so values also expire after `lifetime`.
-/// At most `capacity` values; all are dropped when it is reached.
-final class WriteVersionMemo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct State {
-        var version: UInt64 = .max
-        var since: UInt64 = 0
-        var values: [Key: Value] = [:]
-    }
-
-    private let state = Mutex(State())
-    private let lifetime: UInt64
-    private let capacity: Int
-
-    init(lifetimeSeconds: UInt64, capacity: Int) {
-        lifetime = lifetimeSeconds * 1_000_000_000
-        self.capacity = capacity
-    }
-
-    func value(for key: Key, version: UInt64) -> Value? {
-        state.withLock { current($0, version: version) ? $0.values[key] : nil }
-    }
-
-    func keep(_ value: Value, for key: Key, version: UInt64) {
-        state.withLock { state in
-            // A read that started before a write: its value may be older than the kept ones.
-            if state.version != .max, version < state.version { return }
-            if !current(state, version: version) || state.values.count >= capacity {
-                state = State(version: version, since: DispatchTime.now().uptimeNanoseconds)
-            }
-            state.values[key] = value
-        }
-    }
-
-    private func current(_ state: State, version: UInt64) -> Bool {
-        state.version == version && DispatchTime.now().uptimeNanoseconds - state.since < lifetime
-    }
-}
+/// Values read from the store, remembered until its next write: `VersionMemo` under the store's
+/// `changeCount`, which a write by another process (a `paperboy import` into the live file) does
+/// not move, so every use gives its values a lifetime.
+typealias WriteVersionMemo<Key: Hashable & Sendable, Value: Sendable> = VersionMemo<UInt64, Key, Value>
 
 /// How many papers each search term is in (`postings`), and whether a word is in any
 /// (`containsWord`), remembered until the store's next write. A fresh search asked the index both

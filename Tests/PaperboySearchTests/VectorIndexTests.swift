@@ -282,26 +282,26 @@ private func recallAt10(_ index: some VectorIndex, exact: ExactVectorIndex, quer
     /// The similar-paper lists by title words (`TitleNeighbours`) answer only at the version
     /// they were kept under; a list read at an older version never replaces newer ones.
     @Test func titleNeighbours_answerOnlyAtTheirVersion() {
-        let lists = TitleNeighbours()
+        let lists = TitleNeighbours(lifetimeSeconds: nil, capacity: SearchEngine.titleNeighbourCapacity)
         let first = SearchTextVersion(changes: 0, lastKey: 10)
         let inserted = SearchTextVersion(changes: 0, lastKey: 11)
         let edited = SearchTextVersion(changes: 1, lastKey: 11)
         #expect(first < inserted && inserted < edited)
-        lists.keep([2, 3], of: 1, wanted: 10, at: first)
-        #expect(lists.keys(of: 1, wanted: 10, at: first) == [2, 3])
-        #expect(lists.keys(of: 1, wanted: 6, at: first) == nil)
-        #expect(lists.keys(of: 1, wanted: 10, at: inserted) == nil)
-        lists.keep([3, 2], of: 1, wanted: 10, at: edited)
-        #expect(lists.keys(of: 1, wanted: 10, at: edited) == [3, 2])
+        lists.keep([2, 3], for: TitleNeighbourQuery(key: 1, wanted: 10), version: first)
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 10), version: first) == [2, 3])
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 6), version: first) == nil)
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 10), version: inserted) == nil)
+        lists.keep([3, 2], for: TitleNeighbourQuery(key: 1, wanted: 10), version: edited)
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 10), version: edited) == [3, 2])
         // A slow page that read the text before the edit.
-        lists.keep([2], of: 1, wanted: 10, at: inserted)
-        #expect(lists.keys(of: 1, wanted: 10, at: inserted) == nil)
-        #expect(lists.keys(of: 1, wanted: 10, at: edited) == [3, 2])
+        lists.keep([2], for: TitleNeighbourQuery(key: 1, wanted: 10), version: inserted)
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 10), version: inserted) == nil)
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 10), version: edited) == [3, 2])
         // Full: all are dropped, the new one kept.
-        for key in 2...UInt32(TitleNeighbours.capacity) { lists.keep([1], of: key, wanted: 10, at: edited) }
-        lists.keep([9], of: 9_999, wanted: 10, at: edited)
-        #expect(lists.keys(of: 9_999, wanted: 10, at: edited) == [9])
-        #expect(lists.keys(of: 1, wanted: 10, at: edited) == nil)
+        for key in 2...UInt32(SearchEngine.titleNeighbourCapacity) { lists.keep([1], for: TitleNeighbourQuery(key: key, wanted: 10), version: edited) }
+        lists.keep([9], for: TitleNeighbourQuery(key: 9_999, wanted: 10), version: edited)
+        #expect(lists.value(for: TitleNeighbourQuery(key: 9_999, wanted: 10), version: edited) == [9])
+        #expect(lists.value(for: TitleNeighbourQuery(key: 1, wanted: 10), version: edited) == nil)
     }
 
     /// Neighbour lists are kept until the store changes: after every kind of change (a single

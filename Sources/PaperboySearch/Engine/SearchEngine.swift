@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import Tracing
 import PaperboyCore
 import PaperboyStore
@@ -51,7 +50,8 @@ public final class SearchEngine: Sendable {
     public let store: any PaperStore
     let semantic: SemanticIndex?
     let logger: Logger
-    let titleNeighbours = TitleNeighbours()
+    let titleNeighbours = TitleNeighbours(lifetimeSeconds: nil, capacity: SearchEngine.titleNeighbourCapacity)
+    static let titleNeighbourCapacity = 4_096
 
     public init(store: any PaperStore, semantic: SemanticIndex?, logger: Logger = Logger(label: "paperboy.search")) {
         self.store = store
@@ -209,12 +209,12 @@ public final class SearchEngine: Sendable {
         let wanted = limit + 1 + max(4, limit / 2)
         if let semantic, let matches = semantic.neighbours(ofKey: key, k: wanted) {
             keys = matches.map(\.key).filter { $0 != key }
-        } else if let searchText, let kept = titleNeighbours.keys(of: key, wanted: wanted, at: searchText) {
+        } else if let searchText, let kept = titleNeighbours.value(for: TitleNeighbourQuery(key: key, wanted: wanted), version: searchText) {
             keys = kept
         } else if let title = try await title(),
                   let titleQuery = try? SearchQuery.parse(SearchQuery.wordParts(title).filter { !Stopwords.contains($0) }.joined(separator: " ")) {
             keys = try await store.keywordSearch(titleQuery, prefixTerms: [], limit: wanted).map(\.key).filter { $0 != key }
-            if let searchText { titleNeighbours.keep(keys, of: key, wanted: wanted, at: searchText) }
+            if let searchText { titleNeighbours.keep(keys, for: TitleNeighbourQuery(key: key, wanted: wanted), version: searchText) }
         }
         // The nearest `limit` first, and the next ones only in place of hidden papers (which
         // `papers(keys:)` leaves out): most pages then read and decode five papers, not ten.
@@ -230,41 +230,18 @@ public final class SearchEngine: Sendable {
     }
 }
 
-/// Similar papers by title words (no model loaded), by paper, for one `SearchTextVersion`. Without
-/// a model, a paper page's similar papers were a BM25 search over its title's words on every view:
-/// three quarters of the page's time (perf, issue 17). The list depends only on the searchable
-/// text, so it holds until that changes, whoever changes it. A list is kept under the version
-/// read with its page; a write that lands between that read and the search may show in it, as it
-/// would in a page read a moment later. At most `capacity` lists; all are dropped when it is reached.
-final class TitleNeighbours: Sendable {
-    static let capacity = 4_096
+/// Similar papers by title words (no model loaded), by paper and list length, for one
+/// `SearchTextVersion`. Without a model, a paper page's similar papers were a BM25 search over
+/// its title's words on every view: three quarters of the page's time (perf, issue 17). The list
+/// depends only on the searchable text, so it holds until that changes, whoever changes it. A
+/// list is kept under the version read with its page; a write that lands between that read and
+/// the search may show in it, as it would in a page read a moment later. At most
+/// `SearchEngine.titleNeighbourCapacity` lists.
+typealias TitleNeighbours = VersionMemo<SearchTextVersion, TitleNeighbourQuery, [UInt32]>
 
-    private struct State {
-        var version: SearchTextVersion?
-        var lists: [Query: [UInt32]] = [:]
-    }
-
-    private struct Query: Hashable {
-        let key: UInt32
-        let wanted: Int
-    }
-
-    private let state = Mutex(State())
-
-    func keys(of key: UInt32, wanted: Int, at version: SearchTextVersion) -> [UInt32]? {
-        state.withLock { $0.version == version ? $0.lists[Query(key: key, wanted: wanted)] : nil }
-    }
-
-    func keep(_ keys: [UInt32], of key: UInt32, wanted: Int, at version: SearchTextVersion) {
-        state.withLock { state in
-            // A read from before the latest kept version: its list may be of older text.
-            if let kept = state.version, version < kept { return }
-            if state.version != version || state.lists.count >= Self.capacity {
-                state = State(version: version)
-            }
-            state.lists[Query(key: key, wanted: wanted)] = keys
-        }
-    }
+struct TitleNeighbourQuery: Hashable, Sendable {
+    let key: UInt32
+    let wanted: Int
 }
 
 public enum SearchError: Error, Equatable, CustomStringConvertible {
