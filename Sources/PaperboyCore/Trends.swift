@@ -49,7 +49,7 @@ public enum TrendChart {
         for value in ticks(scale) {
             let y = top + plotHeight * (1 - Double(value) / Double(scale))
             parts.append(##"<line x1="\##(format(left))" y1="\##(format(y))" x2="\##(format(width - right))" y2="\##(format(y))" stroke="#ccc" stroke-width="1"/>"##)
-            parts.append(##"<text x="\##(format(left - 4))" y="\##(format(y))" font-size="11" text-anchor="end" dominant-baseline="middle" fill="#555">\##(value)</text>"##)
+            parts.append(##"<text x="\##(format(left - 4))" y="\##(format(y))" font-size="\##(Int(fontSize))" text-anchor="end" dominant-baseline="middle" fill="#555">\##(value)</text>"##)
         }
         for (index, count) in series.counts.enumerated() {
             let barHeight = plotHeight * Double(count) / Double(scale)
@@ -64,7 +64,7 @@ public enum TrendChart {
         for label in (wide.merging(narrow) { first, _ in first }).sorted(by: { $0.key < $1.key }).map(\.value) {
             let sets = (wide[label.week] != nil, narrow[label.week] != nil)
             let kind = sets == (true, true) ? "" : sets.0 ? #" class="wide""# : #" class="narrow""#
-            parts.append(##"<text\##(kind) x="\##(format(label.x))" y="\##(format(height - 8))" font-size="11" fill="#555">\##(escape(label.text))</text>"##)
+            parts.append(##"<text\##(kind) x="\##(format(label.x))" y="\##(format(height - 8))" font-size="\##(Int(fontSize))" fill="#555">\##(escape(label.text))</text>"##)
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
