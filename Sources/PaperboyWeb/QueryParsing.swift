@@ -4,12 +4,16 @@ import PaperboyCore
 /// Reads and checks query parameters, with messages that say what was expected.
 struct QueryParameters {
     /// Decoded as HTML forms encode them: `+` is a space, then percent-escapes. First value wins.
-    let values: [String: String]
+    private(set) var values: [String: String]
     /// Names whose value was not valid percent-encoded UTF-8.
     let malformed: Set<String>
 
+    /// A URL's query. Control characters (U+0000–U+001F, U+007F) become spaces: no search, date or
+    /// name holds one, a search pasted from a PDF can (line breaks, form feeds), and a page that
+    /// shows the value back (the search box, the title) must not carry them into its HTML.
     init(_ request: Request) {
         self.init(encoded: request.uri.query ?? "")
+        values = values.mapValues(Self.controlsAsSpaces)
     }
 
     /// From `name=value&…` text: a URL's query or an `application/x-www-form-urlencoded` body.
@@ -17,6 +21,11 @@ struct QueryParameters {
         let fields = FormFields(encoded: encoded)
         values = fields.values
         malformed = fields.malformed
+    }
+
+    static func controlsAsSpaces(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return value }
+        return String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
     }
 
     /// While a cached route renders: the parameters it declared to the page cache. Reading any

@@ -46,6 +46,21 @@ import Testing
         }
     }
 
+    @Test func searchPage_controlCharacters_searchAsSpaces_andNeverReachTheHTML() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            // NUL, a bell, an escape and a form feed between the words, as a paste from a PDF brings.
+            let (status, html, _) = try await client.get("/search?q=sparse%00%07subnetworks%1B%0C")
+            #expect(status == .ok)
+            #expect(!html.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A }), "a control character reached the page")
+            #expect(html.contains(#"<mark>Sparse</mark> <mark>Subnetworks</mark>"#))
+            #expect(html.contains(#"value="sparse  subnetworks  ""#))
+            let onlyControls = try await client.get("/search?q=%00%01")
+            #expect(onlyControls.status == .ok)
+            #expect(!onlyControls.body.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A }))
+        }
+    }
+
     @Test func searchAPI_isHubCompatible_andValidates() async throws {
         let fixture = try await WebFixture()
         try await fixture.test { client in
