@@ -13,7 +13,10 @@ struct QueryParameters {
     /// shows the value back (the search box, the title) must not carry them into its HTML.
     init(_ request: Request) {
         self.init(encoded: request.uri.query ?? "")
-        values = values.mapValues(Self.controlsAsSpaces)
+        // Every request reads its query here, cached pages too: the values are copied only when one needs it.
+        for (name, value) in values where Self.hasControls(value) {
+            values[name] = Self.controlsAsSpaces(value)
+        }
     }
 
     /// From `name=value&…` text: a URL's query or an `application/x-www-form-urlencoded` body.
@@ -23,9 +26,12 @@ struct QueryParameters {
         malformed = fields.malformed
     }
 
+    static func hasControls(_ value: String) -> Bool {
+        value.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+    }
+
     static func controlsAsSpaces(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return value }
-        return String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
     }
 
     /// While a cached route renders: the parameters it declared to the page cache. Reading any
